@@ -1,0 +1,113 @@
+package auth
+
+import (
+	"sync"
+	"time"
+)
+
+// Throttle counts failed logins per key (an account, an address) in fixed
+// windows and refuses further attempts once a key reaches its limit, to slow
+// down password guessing. It lives in memory and is safe for concurrent use.
+//
+// Its memory is bounded by maxKeys. When full it evicts rather than refuses:
+// an attacker who fills the table with junk keys must not lock everyone out,
+// so the throttle fails open for the oldest keys instead of failing closed.
+type Throttle struct {
+	limit   int
+	window  time.Duration
+	maxKeys int
+
+	mu      sync.Mutex
+	entries map[string]*throttleEntry
+}
+
+type throttleEntry struct {
+	start time.Time // when the current window began
+	count int       // failures in the current window
+}
+
+// NewThrottle returns a Throttle that blocks a key after limit failures
+// within window, tracking at most maxKeys keys. It panics if any argument is
+// not positive, since that is a wiring mistake best caught at start-up.
+func NewThrottle(limit int, window time.Duration, maxKeys int) *Throttle {
+	if limit < 1 || window <= 0 || maxKeys < 1 {
+		panic("auth: NewThrottle needs positive limit, window and maxKeys")
+	}
+	return &Throttle{
+		limit:   limit,
+		window:  window,
+		maxKeys: maxKeys,
+		entries: make(map[string]*throttleEntry),
+	}
+}
+
+// ended reports whether e's window is over at now.
+func (t *Throttle) ended(e *throttleEntry, now time.Time) bool {
+	return !now.Before(e.start.Add(t.window))
+}
+
+// Allow reports whether key may attempt a login at now. When it may not,
+// retryAfter is the time left until its window ends.
+func (t *Throttle) Allow(key string, now time.Time) (ok bool, retryAfter time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e, found := t.entries[key]
+	if !found || t.ended(e, now) || e.count < t.limit {
+		return true, 0
+	}
+	return false, e.start.Add(t.window).Sub(now)
+}
+
+// Fail records a failed login for key at now.
+func (t *Throttle) Fail(key string, now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if e, found := t.entries[key]; found {
+		if t.ended(e, now) {
+			e.start, e.count = now, 1
+		} else {
+			e.count++
+		}
+		return
+	}
+	if len(t.entries) >= t.maxKeys {
+		t.makeRoom(now)
+	}
+	t.entries[key] = &throttleEntry{start: now, count: 1}
+}
+
+// makeRoom frees at least one slot: first every expired entry, which costs
+// nothing in protection, then, if none had expired, the entry with the oldest
+// window start. It scans the whole map, which is fine because it runs only
+// when the map is full.
+func (t *Throttle) makeRoom(now time.Time) {
+	for k, e := range t.entries {
+		if t.ended(e, now) {
+			delete(t.entries, k)
+		}
+	}
+	for len(t.entries) >= t.maxKeys {
+		var oldestKey string
+		var oldest *throttleEntry
+		for k, e := range t.entries {
+			if oldest == nil || e.start.Before(oldest.start) {
+				oldestKey, oldest = k, e
+			}
+		}
+		delete(t.entries, oldestKey)
+	}
+}
+
+// Reset forgets key, after a successful login.
+func (t *Throttle) Reset(key string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.entries, key)
+}
+
+// Len returns the number of keys tracked.
+func (t *Throttle) Len() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.entries)
+}

@@ -1,0 +1,186 @@
+package cli
+
+import (
+	"bufio"
+	"fmt"
+	"strings"
+	"time"
+
+	"carebridge"
+	"carebridge/internal/auth"
+	"carebridge/internal/netflix"
+	"carebridge/internal/server"
+)
+
+func orgCreate(e env, args []string) error {
+	fs, db := e.flags("org create")
+	name := fs.String("name", "", "organisation name")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := carebridge.ValidateName("--name", *name); err != nil {
+		return err
+	}
+	return withStores(e, *db, func(s *server.Stores) error {
+		o, err := s.Tenancy.CreateOrganisation(e.ctx, *name, time.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "organisation %q created (id %d)\n", o.Name, o.ID)
+		return nil
+	})
+}
+
+func operatorCreate(e env, args []string) error {
+	fs, db := e.flags("operator create")
+	org := fs.String("org", "", "organisation name")
+	name := fs.String("name", "", "operator (group) name")
+	alt := fs.String("alternative-code", "", "operator (group) alternative code")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := need([2]string{"org", *org}); err != nil {
+		return err
+	}
+	if err := carebridge.ValidateName("--name", *name); err != nil {
+		return err
+	}
+	if *alt != "" {
+		if err := carebridge.ValidateName("--alternative-code", *alt); err != nil {
+			return err
+		}
+	}
+	return withStores(e, *db, func(s *server.Stores) error {
+		o, err := s.Tenancy.OrganisationByName(e.ctx, *org)
+		if err != nil {
+			return err
+		}
+		op, err := s.Tenancy.CreateOperator(e.ctx, carebridge.Operator{
+			OrganisationID: o.ID, Name: *name, AlternativeCode: *alt, CreatedAt: time.Now(),
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "operator %q created in %q with group id %d\n", op.Name, o.Name, op.ID)
+		return nil
+	})
+}
+
+func userCreate(e env, args []string) error {
+	fs, db := e.flags("user create")
+	org := fs.String("org", "", "organisation name")
+	operator := fs.String("operator", "", "operator (group) name")
+	username := fs.String("username", "", "user name")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := need([2]string{"org", *org}, [2]string{"operator", *operator}); err != nil {
+		return err
+	}
+	if err := carebridge.ValidateName("--username", *username); err != nil {
+		return err
+	}
+	password, err := readPassword(e)
+	if err != nil {
+		return err
+	}
+	if err := auth.CheckPasswordPolicy(password); err != nil {
+		return err
+	}
+	return withStores(e, *db, func(s *server.Stores) error {
+		o, err := s.Tenancy.OrganisationByName(e.ctx, *org)
+		if err != nil {
+			return err
+		}
+		op, err := s.Tenancy.OperatorByName(e.ctx, o.ID, *operator)
+		if err != nil {
+			return err
+		}
+		hash, err := auth.HashPassword(e.ctx, password)
+		if err != nil {
+			return err
+		}
+		u, err := s.Tenancy.CreateUser(e.ctx, carebridge.User{
+			OrganisationID: o.ID, OperatorID: op.ID, Username: *username, PasswordHash: hash, CreatedAt: time.Now(),
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "user %q created for operator %q of %q\n", u.Username, op.Name, o.Name)
+		return nil
+	})
+}
+
+// readPassword reads one line from standard input.
+func readPassword(e env) (string, error) {
+	line, err := bufio.NewReader(e.stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return "", fmt.Errorf("give the password on standard input, one line (for example: printf '%%s\\n' \"$PASSWORD\" | carebridge user create …)")
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+func promotionCreate(e env, args []string) error {
+	fs, db := e.flags("promotion create")
+	org := fs.String("org", "", "organisation name")
+	operator := fs.String("operator", "", "operator (group) name")
+	code := fs.String("code", "", "promotion code")
+	name := fs.String("name", "", "promotion name")
+	description := fs.String("description", "", "promotion description")
+	from := fs.String("effective-from", "", "when it takes effect (2006-01-02, 2006-01-02T15:04:05 UTC or RFC 3339); default now")
+	expires := fs.String("expires-on", "", "when it expires (same forms); default never")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := need([2]string{"org", *org}, [2]string{"operator", *operator}, [2]string{"code", *code}, [2]string{"name", *name}); err != nil {
+		return err
+	}
+	p := netflix.Promotion{Code: *code, Name: *name, Description: *description, EffectiveFrom: time.Now().UTC().Truncate(time.Second)}
+	var err error
+	if *from != "" {
+		if p.EffectiveFrom, err = parseCLITime("--effective-from", *from); err != nil {
+			return err
+		}
+	}
+	if *expires != "" {
+		if p.ExpiresOn, err = parseCLITime("--expires-on", *expires); err != nil {
+			return err
+		}
+	}
+	return withStores(e, *db, func(s *server.Stores) error {
+		o, err := s.Tenancy.OrganisationByName(e.ctx, *org)
+		if err != nil {
+			return err
+		}
+		op, err := s.Tenancy.OperatorByName(e.ctx, o.ID, *operator)
+		if err != nil {
+			return err
+		}
+		p.OperatorID = op.ID
+		svc := &netflix.Service{Store: s.Netflix, Now: time.Now}
+		if p, err = svc.CreatePromotion(e.ctx, p); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "promotion %q (%s) created for operator %q\n", p.Code, p.Name, op.Name)
+		return nil
+	})
+}
+
+func parseCLITime(flag, s string) (time.Time, error) {
+	for _, layout := range []string{"2006-01-02T15:04:05", time.RFC3339, "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%s %q is not a date such as 2017-01-01, 2017-01-01T00:00:00 or RFC 3339", flag, s)
+}
+
+// withStores opens the database, runs fn, and closes it.
+func withStores(e env, db string, fn func(*server.Stores) error) error {
+	s, err := server.OpenStores(e.ctx, db)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return fn(s)
+}

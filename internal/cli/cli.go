@@ -1,0 +1,140 @@
+// Package cli is the carebridge command line: serve, migrate and the admin
+// commands. Run is the whole program, so tests drive it like a user would.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"carebridge"
+	"carebridge/internal/server"
+)
+
+const usage = `carebridge — system of record between billing, partner and care.
+
+Usage:
+  carebridge serve [--addr ADDR] [--db URL] [--demo] [--token-lifetime D] [--log-format json|text]
+  carebridge migrate [--db URL]
+  carebridge org create --name ORG
+  carebridge operator create --org ORG --name NAME [--alternative-code CODE]
+  carebridge user create --org ORG --operator NAME --username USER   (password on stdin)
+  carebridge promotion create --org ORG --operator NAME --code C --name N
+                              [--description D] [--effective-from T] [--expires-on T]
+
+Every command takes --db (default $CAREBRIDGE_DB, else ` + server.DefaultDatabase + `).
+Flags of serve default to CAREBRIDGE_ADDR, CAREBRIDGE_DB, CAREBRIDGE_DEMO,
+CAREBRIDGE_TOKEN_LIFETIME and CAREBRIDGE_LOG_FORMAT.
+`
+
+// env is the process environment (a map in tests).
+type env struct {
+	ctx    context.Context
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+}
+
+// Run runs one command and returns the process exit code.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return run(args, env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv})
+}
+
+type command func(e env, args []string) error
+
+var commands = map[string]command{
+	"serve":            serve,
+	"migrate":          migrate,
+	"org create":       orgCreate,
+	"operator create":  operatorCreate,
+	"user create":      userCreate,
+	"promotion create": promotionCreate,
+}
+
+func run(args []string, e env) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(e.stdout, usage)
+		return 0
+	}
+	name := args[0]
+	cmd, ok := commands[name]
+	rest := args[1:]
+	if !ok && len(args) > 1 {
+		name = args[0] + " " + args[1]
+		cmd, ok = commands[name]
+		rest = args[2:]
+	}
+	if !ok {
+		fmt.Fprintf(e.stderr, "carebridge: unknown command %q; run carebridge help\n", strings.Join(args[:min(2, len(args))], " "))
+		return 2
+	}
+	err := cmd(e, rest)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	}
+	fmt.Fprintf(e.stderr, "carebridge %s: %s\n", name, oneLine(err))
+	return 1
+}
+
+// errUsage marks a flag error already printed by the flag package.
+var errUsage = errors.New("usage")
+
+// oneLine turns an error into the one-line reason a user reads.
+func oneLine(err error) string {
+	var ce *carebridge.Error
+	if errors.As(err, &ce) {
+		return ce.Message
+	}
+	return strings.ReplaceAll(err.Error(), "\n", " ")
+}
+
+// flags returns a flag set for a command with the --db flag every command
+// has.
+func (e env) flags(name string) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet("carebridge "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	db := fs.String("db", e.envOr("CAREBRIDGE_DB", server.DefaultDatabase), "database: a SQLite file path or sqlite:PATH")
+	return fs, db
+}
+
+func (e env) envOr(key, def string) string {
+	if v := e.getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// parse parses flags and refuses stray arguments.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return errUsage
+	}
+	return nil
+}
+
+// need refuses empty mandatory flags.
+func need(flags ...[2]string) error {
+	for _, f := range flags {
+		if f[1] == "" {
+			return fmt.Errorf("--%s is required", f[0])
+		}
+	}
+	return nil
+}

@@ -1,0 +1,125 @@
+package cli
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"carebridge/internal/demo"
+	"carebridge/internal/server"
+)
+
+func serve(e env, args []string) error {
+	fs, db := e.flags("serve")
+	addr := fs.String("addr", e.envOr("CAREBRIDGE_ADDR", "127.0.0.1:8080"), "listen address")
+	demoMode := fs.Bool("demo", e.getenv("CAREBRIDGE_DEMO") == "true" || e.getenv("CAREBRIDGE_DEMO") == "1", "load the demo data (loopback addresses only)")
+	lifetime := fs.Duration("token-lifetime", 2*time.Hour, "lifetime of a CRM.COM login token")
+	logFormat := fs.String("log-format", e.envOr("CAREBRIDGE_LOG_FORMAT", "text"), "log format: text or json")
+	if v := e.getenv("CAREBRIDGE_TOKEN_LIFETIME"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("CAREBRIDGE_TOKEN_LIFETIME=%q is not a duration such as 2h or 30m", v)
+		}
+		*lifetime = d
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *lifetime < time.Minute || *lifetime > 30*24*time.Hour {
+		return fmt.Errorf("--token-lifetime must be between 1m and 720h; got %s", *lifetime)
+	}
+	log, err := newLogger(*logFormat, e)
+	if err != nil {
+		return err
+	}
+	if *demoMode && !loopback(*addr) {
+		return fmt.Errorf("--demo serves well-known passwords, so it listens on loopback addresses only (such as 127.0.0.1:8080), not %q", *addr)
+	}
+
+	ctx := e.ctx
+	stores, err := server.OpenStores(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer stores.Close()
+	srv, err := server.New(stores, server.Config{TokenLifetime: *lifetime, Log: log})
+	if err != nil {
+		return err
+	}
+	if *demoMode {
+		loaded, err := demo.Load(ctx, stores.Tenancy, srv.Netflix, time.Now())
+		if err != nil {
+			return fmt.Errorf("load demo data: %w", err)
+		}
+		if !loaded {
+			fmt.Fprintln(e.stdout, "The database already holds other organisations; the demo data was not loaded.")
+		}
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	url := "http://" + ln.Addr().String()
+	fmt.Fprintf(e.stdout, "carebridge listening on %s (database %s)\n", url, *db)
+	if *demoMode {
+		printDemoHowTo(e, url)
+	}
+	log.Info("listening", "addr", ln.Addr().String())
+	return srv.Serve(ctx, ln)
+}
+
+func printDemoHowTo(e env, url string) {
+	fmt.Fprintf(e.stdout, `
+Demo data: organisation %q, user %q, password %q (operator group id 1, %q).
+Log in:
+  curl -s -X POST %s/crmapi/rest/v2/authentication/token \
+    -H 'Content-Type: application/json' \
+    -d '{"organisation":"demo","username":"demo","password":"demo"}'
+Then pass the returned data.token as "token" (see README.md for every method).
+`, demo.Organisation, demo.Username, demo.Password, demo.Operator, url)
+}
+
+// loopback tells whether addr's host is a loopback address or localhost.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// secretKeys are log attributes whose values are never written.
+var secretKeys = map[string]bool{"token": true, "password": true, "secret": true, "authorization": true}
+
+func newLogger(format string, e env) (*slog.Logger, error) {
+	opts := &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if secretKeys[strings.ToLower(a.Key)] {
+			return slog.String(a.Key, "REDACTED")
+		}
+		return a
+	}}
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(e.stderr, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(e.stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json; got %q", format)
+}
+
+func migrate(e env, args []string) error {
+	fs, db := e.flags("migrate")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	return withStores(e, *db, func(*server.Stores) error {
+		fmt.Fprintf(e.stdout, "database %s is up to date\n", *db)
+		return nil
+	})
+}

@@ -1,0 +1,59 @@
+package crmapi
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"carebridge"
+	"carebridge/internal/auth"
+	"carebridge/internal/middleware"
+)
+
+// failure is how one domain error code travels on this face.
+type failure struct {
+	code   string // status.code
+	status int    // HTTP status
+}
+
+// errMethodNotAllowed is this face's own code for a known path called with
+// the wrong HTTP method.
+const errMethodNotAllowed = "crmapi.method_not_allowed"
+
+// failures is the one table from error code to the envelope's status.code
+// and the HTTP status (SPEC §3).
+var failures = map[string]failure{
+	carebridge.EUNAUTHORIZED: {"INVALID_TOKEN", http.StatusUnauthorized},
+	carebridge.ECREDENTIALS:  {"INVALID_CREDENTIALS", http.StatusUnauthorized},
+	carebridge.EMISSING:      {"MISSING_PARAMETER", http.StatusBadRequest},
+	carebridge.EINVALID:      {"INVALID_PARAMETER", http.StatusBadRequest},
+	carebridge.ETOOLARGE:     {"INVALID_PARAMETER", http.StatusRequestEntityTooLarge},
+	carebridge.ENOTFOUND:     {"NOT_FOUND", http.StatusNotFound},
+	carebridge.ECONFLICT:     {"INVALID_STATE", http.StatusConflict},
+	carebridge.EUNAVAILABLE:  {"SERVICE_UNAVAILABLE", http.StatusServiceUnavailable},
+	carebridge.ETHROTTLED:    {"TOO_MANY_REQUESTS", http.StatusTooManyRequests},
+	carebridge.EINTERNAL:     {"INTERNAL_ERROR", http.StatusInternalServerError},
+	errMethodNotAllowed:      {"METHOD_NOT_ALLOWED", http.StatusMethodNotAllowed},
+}
+
+// writeError answers with the envelope for err. Internal errors are logged
+// with the request id and answered with a generic message.
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := carebridge.ErrorCode(err)
+	f, ok := failures[code]
+	if !ok {
+		f = failures[carebridge.EINTERNAL]
+	}
+	if f.status == http.StatusInternalServerError {
+		h.log.ErrorContext(r.Context(), "crmapi: internal error",
+			"request_id", middleware.RequestIDFrom(r.Context()), "path", r.URL.Path, "err", err)
+	}
+	var throttled *auth.ThrottledError
+	if errors.As(err, &throttled) {
+		w.Header().Set("Retry-After", strconv.Itoa(int((throttled.RetryAfter+999_999_999)/1_000_000_000)))
+	}
+	writeEnvelope(w, f.status, envelope{
+		Data:   emptyObject{},
+		Status: status{Code: f.code, Message: carebridge.ErrorMessage(err)},
+	})
+}

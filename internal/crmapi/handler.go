@@ -1,0 +1,153 @@
+// Package crmapi is the CRM.COM Web API face: the Netflix methods under
+// /crmapi/rest/v2/, their envelope and their error model (SPEC §3).
+package crmapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+
+	"carebridge"
+	"carebridge/internal/auth"
+	"carebridge/internal/host"
+	"carebridge/internal/netflix"
+)
+
+// Prefix is where the face is mounted.
+const Prefix = "/crmapi/rest/v2/"
+
+// MaxBodyBytes bounds a POST body.
+const MaxBodyBytes = 1 << 20
+
+// Handler serves the face.
+type Handler struct {
+	auth    *auth.Service
+	netflix *netflix.Service
+	host    *host.Host
+	log     *slog.Logger
+	mux     *http.ServeMux
+}
+
+// New returns the face's handler.
+func New(a *auth.Service, n *netflix.Service, h *host.Host, log *slog.Logger) *Handler {
+	hd := &Handler{auth: a, netflix: n, host: h, log: log, mux: http.NewServeMux()}
+	hd.route("POST", "authentication/token", "", public, hd.login)
+	hd.route("POST", "authentication/token/release", "", public, hd.release)
+	hd.route("GET", "netflix/promotions/list", netflix.Callsign, signedIn, hd.listPromotions)
+	hd.route("GET", "netflix/subscriptions/show", netflix.Callsign, signedIn, hd.showSubscription)
+	hd.route("POST", "netflix/subscriptions/create", netflix.Callsign, signedIn, hd.createSubscription)
+	hd.route("POST", "netflix/subscriptions/suspend", netflix.Callsign, signedIn, hd.transition(netflix.ActionSuspend))
+	hd.route("POST", "netflix/subscriptions/unsuspend", netflix.Callsign, signedIn, hd.transition(netflix.ActionUnsuspend))
+	hd.route("POST", "netflix/subscriptions/cancel", netflix.Callsign, signedIn, hd.transition(netflix.ActionCancel))
+	hd.mux.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {
+		hd.writeError(w, r, carebridge.Errorf(carebridge.ENOTFOUND, "There is no method %s.", strings.TrimPrefix(r.URL.Path, Prefix)))
+	})
+	return hd
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+type access bool
+
+const (
+	public   access = false
+	signedIn access = true
+)
+
+// call is one invocation of a method: its parameters and, for signed-in
+// methods, who is calling.
+type call struct {
+	*params
+	caller carebridge.Caller
+	r      *http.Request
+}
+
+// method is the body of one API method. It reads its parameters, calls
+// done() before acting, and returns the envelope's data.
+type method func(ctx context.Context, c *call) (any, error)
+
+// route mounts a method: it answers 405 for other HTTP methods, 503 when the
+// owning plugin is deactivated, reads the parameters, checks the token and
+// writes the envelope.
+func (h *Handler) route(verb, path, plugin string, acc access, fn method) {
+	h.mux.HandleFunc(verb+" "+Prefix+path, func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				h.writeError(w, r, fmt.Errorf("panic: %v", v))
+			}
+		}()
+		data, err := h.serve(w, r, plugin, acc, fn)
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		writeEnvelope(w, http.StatusOK, envelope{Data: data, Status: statusOK})
+	})
+	h.mux.HandleFunc(Prefix+path, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", verb)
+		h.writeError(w, r, carebridge.Errorf(errMethodNotAllowed, "%s is called with %s, not %s.", path, verb, r.Method))
+	})
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, plugin string, acc access, fn method) (any, error) {
+	if plugin != "" && !h.host.Active(plugin) {
+		return nil, carebridge.Errorf(carebridge.EUNAVAILABLE, "The %s service is not active.", plugin)
+	}
+	c := &call{r: r}
+	var err error
+	if r.Method == http.MethodPost {
+		var body []byte
+		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, carebridge.Errorf(carebridge.ETOOLARGE, "The request body is larger than %d bytes.", MaxBodyBytes)
+		}
+		if err != nil {
+			return nil, carebridge.Errorf(carebridge.EINVALID, "The request body could not be read.")
+		}
+		c.params, err = bodyParams(body)
+	} else {
+		c.params, err = queryParams(r.URL.Query())
+	}
+	if err != nil {
+		return nil, err
+	}
+	if acc == signedIn {
+		token := c.string("token")
+		if token == "" {
+			token = bearer(r)
+		}
+		if c.caller, err = h.auth.Authenticate(r.Context(), token); err != nil {
+			return nil, err
+		}
+	}
+	return fn(r.Context(), c)
+}
+
+// bearer returns the token of an "Authorization: Bearer" header.
+func bearer(r *http.Request) string {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}
+
+func clientAddress(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// fieldsSet reads the optional fields_set parameter.
+func (c *call) fieldsSet() fieldsSet { return parseFieldsSet(c.string("fields_set")) }

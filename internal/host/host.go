@@ -1,0 +1,108 @@
+// Package host is the plugin host: it holds the plugins by callsign, in the
+// order they were registered, with their state. Faces ask it whether a
+// plugin is active before serving the plugin's routes.
+package host
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+)
+
+// Plugin is a unit that owns data, routes and methods under a callsign.
+type Plugin interface {
+	Callsign() string  // unique, case-sensitive, e.g. "Netflix"
+	ClassName() string // the implementation's name
+	Version() string   // semantic version of its interface
+}
+
+// State is a plugin's state, spelled as Thunder spells it.
+type State string
+
+const (
+	Activated   State = "Activated"
+	Deactivated State = "Deactivated"
+)
+
+type entry struct {
+	plugin Plugin
+	active atomic.Bool // read on every request, so lock-free
+}
+
+// Host holds the plugins.
+type Host struct {
+	mu      sync.RWMutex
+	order   []*entry
+	plugins map[string]*entry
+}
+
+// New returns an empty host.
+func New() *Host { return &Host{plugins: map[string]*entry{}} }
+
+// Register adds p, activated. Callsigns are unique.
+func (h *Host) Register(p Plugin) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, dup := h.plugins[p.Callsign()]; dup {
+		return fmt.Errorf("host: callsign %q is already registered", p.Callsign())
+	}
+	e := &entry{plugin: p}
+	e.active.Store(true)
+	h.plugins[p.Callsign()] = e
+	h.order = append(h.order, e)
+	return nil
+}
+
+func (h *Host) entry(callsign string) (*entry, bool) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	e, ok := h.plugins[callsign]
+	return e, ok
+}
+
+// Plugin returns the plugin registered under callsign.
+func (h *Host) Plugin(callsign string) (Plugin, bool) {
+	e, ok := h.entry(callsign)
+	if !ok {
+		return nil, false
+	}
+	return e.plugin, true
+}
+
+// Active tells whether the plugin exists and is activated.
+func (h *Host) Active(callsign string) bool {
+	e, ok := h.entry(callsign)
+	return ok && e.active.Load()
+}
+
+// SetState activates or deactivates a plugin and reports whether the state
+// changed.
+func (h *Host) SetState(callsign string, s State) (changed bool, err error) {
+	e, ok := h.entry(callsign)
+	if !ok {
+		return false, fmt.Errorf("host: no plugin %q", callsign)
+	}
+	want := s == Activated
+	return e.active.Swap(want) != want, nil
+}
+
+// Info describes a registered plugin.
+type Info struct {
+	Callsign, ClassName, Version string
+	State                        State
+}
+
+// Plugins lists every plugin in registration order.
+func (h *Host) Plugins() []Info {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	out := make([]Info, 0, len(h.order))
+	for _, e := range h.order {
+		st := Deactivated
+		if e.active.Load() {
+			st = Activated
+		}
+		out = append(out, Info{Callsign: e.plugin.Callsign(), ClassName: e.plugin.ClassName(), Version: e.plugin.Version(), State: st})
+	}
+	return out
+}

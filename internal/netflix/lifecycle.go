@@ -1,0 +1,50 @@
+package netflix
+
+import "carebridge"
+
+// Action is something a billing system does to a subscription.
+type Action string
+
+const (
+	ActionCreate    Action = "create"
+	ActionSuspend   Action = "suspend"
+	ActionUnsuspend Action = "unsuspend"
+	ActionCancel    Action = "cancel"
+)
+
+// transitions is the life cycle of SPEC §3: for each action, the states it
+// may start from and the life-cycle and Netflix states it leads to. Create
+// starts from "no subscription" or CANCELLED and is checked by the store's
+// uniqueness rule rather than here.
+var transitions = map[Action]struct {
+	from            []State
+	life, onNetflix State
+}{
+	ActionCreate:    {from: []State{Cancelled}, life: Effective, onNetflix: Effective},
+	ActionSuspend:   {from: []State{Effective}, life: NotEffective, onNetflix: NotEffective},
+	ActionUnsuspend: {from: []State{NotEffective}, life: Effective, onNetflix: Effective},
+	ActionCancel:    {from: []State{Effective, NotEffective}, life: Cancelled, onNetflix: NotEffective},
+}
+
+// Next returns the life-cycle and Netflix states that action leads to from
+// the life-cycle state from, or ECONFLICT when the action is not allowed.
+func Next(action Action, from State) (life, onNetflix State, err error) {
+	t, ok := transitions[action]
+	if !ok {
+		return "", "", carebridge.Errorf(carebridge.EINTERNAL, "unknown action %q", action)
+	}
+	for _, f := range t.from {
+		if f == from {
+			return t.life, t.onNetflix, nil
+		}
+	}
+	return "", "", carebridge.Errorf(carebridge.ECONFLICT,
+		"The subscription is %s; it cannot be %s.", from, pastTense[action])
+}
+
+var pastTense = map[Action]string{
+	ActionCreate:    "created again",
+	ActionSuspend:   "suspended",
+	ActionUnsuspend: "unsuspended",
+	ActionCancel:    "cancelled",
+}

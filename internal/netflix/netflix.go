@@ -1,0 +1,130 @@
+// Package netflix is the Netflix plugin's domain: promotions, subscriptions
+// and their life cycle, as the CRM.COM Netflix Web API describes them. It
+// knows nothing of HTTP or SQL; the crmapi face and the storage engines
+// depend on it.
+package netflix
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"carebridge"
+)
+
+// State is a subscription's life-cycle state in CRM.COM, and (EFFECTIVE or
+// NOT_EFFECTIVE only) its state on Netflix.
+type State string
+
+const (
+	Effective    State = "EFFECTIVE"
+	NotEffective State = "NOT_EFFECTIVE"
+	Cancelled    State = "CANCELLED"
+)
+
+// Promotion is an offer an operator's customers can redeem at registration.
+type Promotion struct {
+	ID            int64
+	OperatorID    int64
+	Code          string
+	Name          string
+	Description   string    // empty: none
+	EffectiveFrom time.Time // inclusive
+	ExpiresOn     time.Time // exclusive; zero: never
+}
+
+// InEffect tells whether the promotion can be redeemed at t.
+func (p Promotion) InEffect(t time.Time) bool {
+	return !t.Before(p.EffectiveFrom) && (p.ExpiresOn.IsZero() || t.Before(p.ExpiresOn))
+}
+
+// Subscription is one Netflix subscription of a billing-system customer.
+type Subscription struct {
+	ID             int64
+	OperatorID     int64
+	Customer       string // billing_system_customer_identifier
+	LifeCycleState State
+	NetflixState   State
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// Number is the CRM.COM subscription number, derived from the id.
+func (s Subscription) Number() string { return SubscriptionNumber(s.ID) }
+
+// SubscriptionNumber formats an id as CRM.COM prints it: S0000003566.
+func SubscriptionNumber(id int64) string { return fmt.Sprintf("S%010d", id) }
+
+// ParseSubscriptionNumber is the inverse of SubscriptionNumber.
+func ParseSubscriptionNumber(s string) (int64, bool) {
+	rest, ok := strings.CutPrefix(s, "S")
+	if !ok || len(rest) < 10 {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(rest, 10, 64)
+	return id, err == nil && id > 0
+}
+
+// SubscriptionView is what subscriptions/show reports about a customer.
+type SubscriptionView struct {
+	Subscription
+	Promotions []Promotion // redeemed by the customer in the last 10 months
+	Prices     []Price     // distinct prices of approved charges
+}
+
+// Price is a distinct charge price applied to a subscriber.
+type Price struct {
+	Formatted string // e.g. "$5.99"
+}
+
+// PromotionLookback is how far back subscriptions/show reports redeemed
+// promotions ("in the last 10 months", per the CRM.COM document).
+const PromotionLookbackMonths = 10
+
+// Store keeps the Netflix plugin's data. Each method is one transaction and
+// every method is scoped to one operator.
+type Store interface {
+	CreatePromotion(ctx context.Context, p Promotion, at time.Time) (Promotion, error)
+	// Promotions lists an operator's promotions, oldest effective_from first.
+	Promotions(ctx context.Context, operatorID int64) ([]Promotion, error)
+
+	// LatestSubscription returns the customer's most recent subscription
+	// with the promotions the customer redeemed at or after redeemedSince.
+	LatestSubscription(ctx context.Context, operatorID int64, customer string, redeemedSince time.Time) (SubscriptionView, error)
+
+	// CreateSubscription checks the promotion (it must exist for the
+	// operator and be in effect at n.At), refuses a customer who already has
+	// a subscription that is not CANCELLED (ECONFLICT), and stores the
+	// subscription, the redemption and the audit record together.
+	CreateSubscription(ctx context.Context, n NewSubscription) (Subscription, error)
+
+	// TransitionSubscription applies action to the customer's most recent
+	// subscription (ENOTFOUND without one; ECONFLICT when Next forbids it)
+	// and records the audit event.
+	TransitionSubscription(ctx context.Context, operatorID int64, customer string, action Action, actor carebridge.Caller, at time.Time) (Subscription, error)
+
+	// SubscriptionEvents returns a subscription's audit trail, oldest first.
+	SubscriptionEvents(ctx context.Context, operatorID, subscriptionID int64) ([]Event, error)
+}
+
+// NewSubscription is a validated create request ready to store.
+type NewSubscription struct {
+	OperatorID     int64
+	Request        CreateRequest
+	Actor          carebridge.Caller
+	At             time.Time
+	TokenExpiresAt time.Time
+}
+
+// Event is one audit record of a subscription's life cycle.
+type Event struct {
+	SubscriptionID int64
+	Action         Action
+	From           State // empty for create
+	To             State
+	ActorUserID    int64
+	ActorUsername  string
+	At             time.Time
+}

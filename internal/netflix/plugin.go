@@ -1,0 +1,11 @@
+package netflix
+
+// Callsign is the Netflix plugin's name on the host.
+const Callsign = "Netflix"
+
+// Plugin is the Netflix plugin as the host sees it.
+type Plugin struct{ Service *Service }
+
+func (Plugin) Callsign() string  { return Callsign }
+func (Plugin) ClassName() string { return "Netflix" }
+func (Plugin) Version() string   { return "1.0.0" }

@@ -1,0 +1,153 @@
+// Package server assembles the process: stores, plugins on the host, the
+// wire faces, and the HTTP server around them.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"carebridge/internal/auth"
+	"carebridge/internal/crmapi"
+	"carebridge/internal/host"
+	"carebridge/internal/middleware"
+	"carebridge/internal/netflix"
+	"carebridge/internal/partner"
+)
+
+// Config is what serve is told.
+type Config struct {
+	TokenLifetime   time.Duration
+	ShutdownTimeout time.Duration
+	Log             *slog.Logger
+	Now             func() time.Time // nil: time.Now
+}
+
+// Server is a running carebridge: its services and its HTTP handler.
+type Server struct {
+	Stores  *Stores
+	Host    *host.Host
+	Auth    *auth.Service
+	Netflix *netflix.Service
+	Handler http.Handler
+
+	cfg      Config
+	shutting atomic.Bool
+}
+
+// New wires the services on stores and registers the plugins.
+func New(stores *Stores, cfg Config) (*Server, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.TokenLifetime <= 0 {
+		cfg.TokenLifetime = 2 * time.Hour
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 15 * time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		Stores:  stores,
+		Host:    host.New(),
+		Auth:    auth.NewService(stores.Tenancy, cfg.Now, cfg.TokenLifetime),
+		Netflix: &netflix.Service{Store: stores.Netflix, Partner: partner.Local{}, Now: cfg.Now},
+		cfg:     cfg,
+	}
+	if err := s.Host.Register(netflix.Plugin{Service: s.Netflix}); err != nil {
+		return nil, err
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle(crmapi.Prefix, crmapi.New(s.Auth, s.Netflix, s.Host, cfg.Log))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writePlain(w, http.StatusOK, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", s.ready)
+	var h http.Handler = mux
+	h = middleware.Recover(cfg.Log, h)
+	h = middleware.AccessLog(cfg.Log, h)
+	h = middleware.RequestID(h)
+	s.Handler = h
+	return s, nil
+}
+
+// ready answers 200 while the database answers and the server is not
+// shutting down, so a load balancer stops sending work before the end.
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	if s.shutting.Load() {
+		writePlain(w, http.StatusServiceUnavailable, "shutting down\n")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Stores.Ping(ctx); err != nil {
+		s.cfg.Log.WarnContext(ctx, "readiness: database unreachable", "err", err)
+		writePlain(w, http.StatusServiceUnavailable, "database unreachable\n")
+		return
+	}
+	writePlain(w, http.StatusOK, "ready\n")
+}
+
+func writePlain(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write([]byte(body))
+}
+
+// Serve answers on ln until ctx ends, then shuts down gracefully: readiness
+// fails at once, requests in flight get ShutdownTimeout to finish.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.Handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.cfg.Log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	go s.purgeSessions(ctx)
+
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.shutting.Store(true)
+	s.cfg.Log.Info("shutting down", "grace", s.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		return serr
+	}
+	return err
+}
+
+// purgeSessions deletes long-ended sessions every ten minutes.
+func (s *Server) purgeSessions(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.Auth.PurgeSessions(ctx); err != nil {
+				s.cfg.Log.Warn("purge sessions", "err", err)
+			} else if n > 0 {
+				s.cfg.Log.Info("purged ended sessions", "count", n)
+			}
+		}
+	}
+}

@@ -1,0 +1,67 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"carebridge"
+	"carebridge/internal/netflix"
+	"carebridge/internal/sqlite"
+)
+
+// Stores is one storage engine's implementation of every store interface.
+type Stores struct {
+	Tenancy carebridge.TenancyStore
+	Netflix netflix.Store
+	Ping    func(context.Context) error
+	Close   func() error
+}
+
+// DefaultDatabase is the SQLite file used when no --db is given.
+const DefaultDatabase = "data/carebridge.db"
+
+// OpenStores opens the database a URL names and brings its schema up to
+// date: "sqlite:PATH", "file:PATH" or a plain file path for SQLite.
+func OpenStores(ctx context.Context, url string) (*Stores, error) {
+	if url == "" {
+		url = DefaultDatabase
+	}
+	switch {
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		return nil, fmt.Errorf("database %q: PostgreSQL is not supported by this build yet; use a SQLite file", redactURL(url))
+	case strings.Contains(url, "://"):
+		return nil, fmt.Errorf("database %q: unknown scheme; use a file path, sqlite:PATH or postgres://", redactURL(url))
+	}
+	path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "file:")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &Stores{
+		Tenancy: sqlite.NewTenancyStore(db),
+		Netflix: sqlite.NewNetflixStore(db),
+		Ping:    db.Ping,
+		Close:   db.Close,
+	}, nil
+}
+
+// redactURL hides a password in a connection string before it is printed.
+func redactURL(u string) string {
+	scheme, rest, ok := strings.Cut(u, "://")
+	if !ok {
+		return u
+	}
+	userinfo, hostpart, ok := strings.Cut(rest, "@")
+	if !ok {
+		return u
+	}
+	if user, _, hasPass := strings.Cut(userinfo, ":"); hasPass {
+		return scheme + "://" + user + ":REDACTED@" + hostpart
+	}
+	return u
+}

@@ -1,0 +1,264 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"time"
+
+	"carebridge"
+	"carebridge/internal/netflix"
+)
+
+// NetflixStore implements netflix.Store.
+type NetflixStore struct{ db *DB }
+
+// NewNetflixStore returns the Netflix plugin's store on db.
+func NewNetflixStore(db *DB) *NetflixStore { return &NetflixStore{db: db} }
+
+var _ netflix.Store = (*NetflixStore)(nil)
+
+const promotionColumns = `id, operator_id, code, name, description, effective_from, expires_on`
+
+func scanPromotion(row interface{ Scan(...any) error }) (netflix.Promotion, error) {
+	var p netflix.Promotion
+	var desc sql.NullString
+	var from int64
+	var expires sql.NullInt64
+	err := row.Scan(&p.ID, &p.OperatorID, &p.Code, &p.Name, &desc, &from, &expires)
+	p.Description, p.EffectiveFrom, p.ExpiresOn = desc.String, fromUnix(from), fromNullUnix(expires)
+	return p, err
+}
+
+func (s *NetflixStore) CreatePromotion(ctx context.Context, p netflix.Promotion, at time.Time) (netflix.Promotion, error) {
+	err := s.db.writeTx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO netflix_promotions
+			(operator_id, code, name, description, effective_from, expires_on, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			p.OperatorID, p.Code, p.Name, nullString(p.Description), unix(p.EffectiveFrom), nullUnix(p.ExpiresOn), unix(at)).
+			Scan(&p.ID)
+	})
+	if isUniqueViolation(err) {
+		return p, carebridge.Errorf(carebridge.ECONFLICT, "Promotion %q already exists for this operator.", p.Code)
+	}
+	p.EffectiveFrom = fromUnix(unix(p.EffectiveFrom))
+	p.ExpiresOn = fromNullUnix(nullUnix(p.ExpiresOn))
+	return p, err
+}
+
+func (s *NetflixStore) Promotions(ctx context.Context, operatorID int64) ([]netflix.Promotion, error) {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT `+promotionColumns+` FROM netflix_promotions
+		WHERE operator_id = ? ORDER BY effective_from, id`, operatorID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	ps := []netflix.Promotion{}
+	for rows.Next() {
+		p, err := scanPromotion(rows)
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, p)
+	}
+	return ps, rows.Err()
+}
+
+const subscriptionColumns = `id, operator_id, customer_identifier, life_cycle_state, netflix_state, created_at, updated_at`
+
+func scanSubscription(row interface{ Scan(...any) error }) (netflix.Subscription, error) {
+	var sub netflix.Subscription
+	var created, updated int64
+	err := row.Scan(&sub.ID, &sub.OperatorID, &sub.Customer, &sub.LifeCycleState, &sub.NetflixState, &created, &updated)
+	sub.CreatedAt, sub.UpdatedAt = fromUnix(created), fromUnix(updated)
+	return sub, err
+}
+
+const latestSubscriptionSQL = `SELECT ` + subscriptionColumns + ` FROM netflix_subscriptions
+	WHERE operator_id = ? AND customer_identifier = ? ORDER BY id DESC LIMIT 1`
+
+func (s *NetflixStore) LatestSubscription(ctx context.Context, operatorID int64, customer string, redeemedSince time.Time) (netflix.SubscriptionView, error) {
+	var v netflix.SubscriptionView
+	err := s.db.readTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		v.Subscription, err = scanSubscription(tx.QueryRowContext(ctx, latestSubscriptionSQL, operatorID, customer))
+		if err != nil {
+			return notFound(err, "Customer %q has no Netflix subscription.", customer)
+		}
+		// Each promotion once, in the order the customer first redeemed it.
+		rows, err := tx.QueryContext(ctx, `SELECT p.id, p.operator_id, p.code, p.name, p.description, p.effective_from, p.expires_on
+			FROM netflix_promotions p
+			JOIN (SELECT promotion_id, min(id) AS first FROM netflix_redemptions
+			      WHERE operator_id = ? AND customer_identifier = ? AND redeemed_at >= ?
+			      GROUP BY promotion_id) r ON r.promotion_id = p.id
+			ORDER BY r.first`, operatorID, customer, unix(redeemedSince))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		v.Promotions = []netflix.Promotion{}
+		for rows.Next() {
+			p, err := scanPromotion(rows)
+			if err != nil {
+				return err
+			}
+			v.Promotions = append(v.Promotions, p)
+		}
+		return rows.Err()
+	})
+	v.Prices = []netflix.Price{}
+	return v, err
+}
+
+func (s *NetflixStore) CreateSubscription(ctx context.Context, n netflix.NewSubscription) (netflix.Subscription, error) {
+	r := n.Request
+	address, email, phone, err := jsonColumns(r.Address, r.Email, r.Phone)
+	if err != nil {
+		return netflix.Subscription{}, err
+	}
+	sub := netflix.Subscription{
+		OperatorID: n.OperatorID, Customer: r.Customer,
+		LifeCycleState: netflix.Effective, NetflixState: netflix.Effective,
+		CreatedAt: fromUnix(unix(n.At)), UpdatedAt: fromUnix(unix(n.At)),
+	}
+	err = s.db.writeTx(ctx, func(tx *sql.Tx) error {
+		var promotionID sql.NullInt64
+		if r.PromotionCode != "" {
+			p, err := scanPromotion(tx.QueryRowContext(ctx, `SELECT `+promotionColumns+` FROM netflix_promotions
+				WHERE operator_id = ? AND code = ?`, n.OperatorID, r.PromotionCode))
+			if err != nil {
+				return notFound(err, "Promotion %q does not exist for this operator.", r.PromotionCode)
+			}
+			if !p.InEffect(n.At) {
+				return carebridge.Errorf(carebridge.EINVALID, "Promotion %q is not in effect now.", r.PromotionCode)
+			}
+			promotionID = sql.NullInt64{Int64: p.ID, Valid: true}
+		}
+		var live int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM netflix_subscriptions
+			WHERE operator_id = ? AND customer_identifier = ? AND life_cycle_state <> 'CANCELLED'`,
+			n.OperatorID, r.Customer).Scan(&live); err != nil {
+			return err
+		}
+		if live > 0 {
+			return liveSubscriptionError(r.Customer)
+		}
+		err := tx.QueryRowContext(ctx, `INSERT INTO netflix_subscriptions
+			(operator_id, customer_identifier, life_cycle_state, netflix_state, channel,
+			 customer_first_name, customer_last_name, customer_address, customer_email, customer_phone,
+			 promotion_id, netflix_token_expires_at, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			n.OperatorID, r.Customer, sub.LifeCycleState, sub.NetflixState, nullString(r.Channel),
+			nullString(r.FirstName), nullString(r.LastName), address, email, phone,
+			promotionID, nullUnix(n.TokenExpiresAt), unix(n.At), unix(n.At)).Scan(&sub.ID)
+		if isUniqueViolation(err) {
+			return liveSubscriptionError(r.Customer)
+		}
+		if err != nil {
+			return err
+		}
+		if promotionID.Valid {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO netflix_redemptions
+				(operator_id, customer_identifier, promotion_id, subscription_id, redeemed_at) VALUES (?, ?, ?, ?, ?)`,
+				n.OperatorID, r.Customer, promotionID, sub.ID, unix(n.At)); err != nil {
+				return err
+			}
+		}
+		return insertEvent(ctx, tx, netflix.Event{
+			SubscriptionID: sub.ID, Action: netflix.ActionCreate, To: sub.LifeCycleState,
+			ActorUserID: n.Actor.UserID, ActorUsername: n.Actor.Username, At: n.At,
+		})
+	})
+	return sub, err
+}
+
+func liveSubscriptionError(customer string) error {
+	return carebridge.Errorf(carebridge.ECONFLICT,
+		"Customer %q already has a subscription that is not cancelled.", customer)
+}
+
+// jsonColumns encodes the optional customer objects for storage; a nil
+// object is stored as NULL.
+func jsonColumns(objects ...any) (a, e, p sql.NullString, err error) {
+	out := make([]sql.NullString, len(objects))
+	for i, o := range objects {
+		switch v := o.(type) {
+		case *netflix.Address:
+			if v == nil {
+				continue
+			}
+		case *netflix.Email:
+			if v == nil {
+				continue
+			}
+		case *netflix.Phone:
+			if v == nil {
+				continue
+			}
+		}
+		b, err := json.Marshal(o)
+		if err != nil {
+			return a, e, p, err
+		}
+		out[i] = sql.NullString{String: string(b), Valid: true}
+	}
+	return out[0], out[1], out[2], nil
+}
+
+func insertEvent(ctx context.Context, tx *sql.Tx, ev netflix.Event) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO netflix_subscription_events
+		(subscription_id, action, from_state, to_state, actor_user_id, actor_username, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		ev.SubscriptionID, ev.Action, nullString(string(ev.From)), ev.To, ev.ActorUserID, ev.ActorUsername, unix(ev.At))
+	return err
+}
+
+func (s *NetflixStore) TransitionSubscription(ctx context.Context, operatorID int64, customer string, action netflix.Action, actor carebridge.Caller, at time.Time) (netflix.Subscription, error) {
+	var sub netflix.Subscription
+	err := s.db.writeTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		sub, err = scanSubscription(tx.QueryRowContext(ctx, latestSubscriptionSQL, operatorID, customer))
+		if err != nil {
+			return notFound(err, "Customer %q has no Netflix subscription.", customer)
+		}
+		life, onNetflix, err := netflix.Next(action, sub.LifeCycleState)
+		if err != nil {
+			return err
+		}
+		from := sub.LifeCycleState
+		sub.LifeCycleState, sub.NetflixState, sub.UpdatedAt = life, onNetflix, fromUnix(unix(at))
+		if _, err := tx.ExecContext(ctx, `UPDATE netflix_subscriptions
+			SET life_cycle_state = ?, netflix_state = ?, updated_at = ? WHERE id = ?`,
+			life, onNetflix, unix(at), sub.ID); err != nil {
+			return err
+		}
+		return insertEvent(ctx, tx, netflix.Event{
+			SubscriptionID: sub.ID, Action: action, From: from, To: life,
+			ActorUserID: actor.UserID, ActorUsername: actor.Username, At: at,
+		})
+	})
+	return sub, err
+}
+
+func (s *NetflixStore) SubscriptionEvents(ctx context.Context, operatorID, subscriptionID int64) ([]netflix.Event, error) {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT e.subscription_id, e.action, e.from_state, e.to_state,
+			e.actor_user_id, e.actor_username, e.at
+		FROM netflix_subscription_events e JOIN netflix_subscriptions s ON s.id = e.subscription_id
+		WHERE s.operator_id = ? AND e.subscription_id = ? ORDER BY e.id`, operatorID, subscriptionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var evs []netflix.Event
+	for rows.Next() {
+		var ev netflix.Event
+		var from sql.NullString
+		var at int64
+		if err := rows.Scan(&ev.SubscriptionID, &ev.Action, &from, &ev.To, &ev.ActorUserID, &ev.ActorUsername, &at); err != nil {
+			return nil, err
+		}
+		ev.From, ev.At = netflix.State(from.String), fromUnix(at)
+		evs = append(evs, ev)
+	}
+	return evs, rows.Err()
+}

@@ -1,0 +1,138 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"carebridge"
+)
+
+// TenancyStore implements carebridge.TenancyStore.
+type TenancyStore struct{ db *DB }
+
+// NewTenancyStore returns the platform store on db.
+func NewTenancyStore(db *DB) *TenancyStore { return &TenancyStore{db: db} }
+
+var _ carebridge.TenancyStore = (*TenancyStore)(nil)
+
+func (s *TenancyStore) CreateOrganisation(ctx context.Context, name string, at time.Time) (carebridge.Organisation, error) {
+	o := carebridge.Organisation{Name: name, CreatedAt: at.UTC().Truncate(time.Second)}
+	err := s.db.writeTx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO organisations (name, created_at) VALUES (?, ?) RETURNING id`,
+			name, unix(at)).Scan(&o.ID)
+	})
+	if isUniqueViolation(err) {
+		return o, carebridge.Errorf(carebridge.ECONFLICT, "Organisation %q already exists.", name)
+	}
+	return o, err
+}
+
+func (s *TenancyStore) OrganisationByName(ctx context.Context, name string) (carebridge.Organisation, error) {
+	var o carebridge.Organisation
+	var created int64
+	err := s.db.read.QueryRowContext(ctx, `SELECT id, name, created_at FROM organisations WHERE name = ?`, name).
+		Scan(&o.ID, &o.Name, &created)
+	o.CreatedAt = fromUnix(created)
+	return o, notFound(err, "Organisation %q does not exist.", name)
+}
+
+func (s *TenancyStore) CreateOperator(ctx context.Context, op carebridge.Operator) (carebridge.Operator, error) {
+	op.CreatedAt = op.CreatedAt.UTC().Truncate(time.Second)
+	err := s.db.writeTx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO operators (organisation_id, name, alternative_code, created_at)
+			VALUES (?, ?, ?, ?) RETURNING id`,
+			op.OrganisationID, op.Name, nullString(op.AlternativeCode), unix(op.CreatedAt)).Scan(&op.ID)
+	})
+	if isUniqueViolation(err) {
+		return op, carebridge.Errorf(carebridge.ECONFLICT, "An operator named %q or with alternative code %q already exists in this organisation.", op.Name, op.AlternativeCode)
+	}
+	return op, err
+}
+
+func (s *TenancyStore) OperatorByName(ctx context.Context, organisationID int64, name string) (carebridge.Operator, error) {
+	var op carebridge.Operator
+	var alt sql.NullString
+	var created int64
+	err := s.db.read.QueryRowContext(ctx, `SELECT id, organisation_id, name, alternative_code, created_at
+		FROM operators WHERE organisation_id = ? AND name = ?`, organisationID, name).
+		Scan(&op.ID, &op.OrganisationID, &op.Name, &alt, &created)
+	op.AlternativeCode, op.CreatedAt = alt.String, fromUnix(created)
+	return op, notFound(err, "Operator %q does not exist in this organisation.", name)
+}
+
+func (s *TenancyStore) CreateUser(ctx context.Context, u carebridge.User) (carebridge.User, error) {
+	u.CreatedAt = u.CreatedAt.UTC().Truncate(time.Second)
+	err := s.db.writeTx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO users (organisation_id, operator_id, username, password_hash, created_at)
+			VALUES (?, ?, ?, ?, ?) RETURNING id`,
+			u.OrganisationID, u.OperatorID, u.Username, u.PasswordHash, unix(u.CreatedAt)).Scan(&u.ID)
+	})
+	if isUniqueViolation(err) {
+		return u, carebridge.Errorf(carebridge.ECONFLICT, "User %q already exists in this organisation.", u.Username)
+	}
+	return u, err
+}
+
+func (s *TenancyStore) UserForLogin(ctx context.Context, organisation, username string) (carebridge.User, error) {
+	var u carebridge.User
+	var created int64
+	err := s.db.read.QueryRowContext(ctx, `SELECT u.id, u.organisation_id, u.operator_id, u.username, u.password_hash, u.created_at
+		FROM users u JOIN organisations o ON o.id = u.organisation_id
+		WHERE o.name = ? AND u.username = ?`, organisation, username).
+		Scan(&u.ID, &u.OrganisationID, &u.OperatorID, &u.Username, &u.PasswordHash, &created)
+	u.CreatedAt = fromUnix(created)
+	return u, notFound(err, "No such user.")
+}
+
+func (s *TenancyStore) CreateSession(ctx context.Context, ss carebridge.Session) error {
+	return s.db.writeTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+			ss.TokenHash, ss.Caller.UserID, unix(ss.CreatedAt), unix(ss.ExpiresAt))
+		return err
+	})
+}
+
+func (s *TenancyStore) SessionByTokenHash(ctx context.Context, hash []byte, now time.Time) (carebridge.Session, error) {
+	ss := carebridge.Session{TokenHash: hash}
+	var created, expires int64
+	err := s.db.read.QueryRowContext(ctx, `SELECT u.id, u.username, u.operator_id, u.organisation_id, s.created_at, s.expires_at
+		FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.token_hash = ? AND s.released_at IS NULL AND s.expires_at > ?`, hash, unix(now)).
+		Scan(&ss.Caller.UserID, &ss.Caller.Username, &ss.Caller.OperatorID, &ss.Caller.OrganisationID, &created, &expires)
+	ss.CreatedAt, ss.ExpiresAt = fromUnix(created), fromUnix(expires)
+	return ss, notFound(err, "The token is unknown, expired or released.")
+}
+
+func (s *TenancyStore) ReleaseSession(ctx context.Context, hash []byte, now time.Time) error {
+	return s.db.writeTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE sessions SET released_at = ?
+			WHERE token_hash = ? AND released_at IS NULL AND expires_at > ?`, unix(now), hash, unix(now))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return carebridge.Errorf(carebridge.ENOTFOUND, "The token is unknown, expired or released.")
+		}
+		return nil
+	})
+}
+
+func (s *TenancyStore) DeleteSessionsEndedBefore(ctx context.Context, t time.Time) (int64, error) {
+	var n int64
+	err := s.db.writeTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?1 OR released_at < ?1`, unix(t))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}
+
+func (s *TenancyStore) HasOrganisations(ctx context.Context) (bool, error) {
+	var exists bool
+	err := s.db.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM organisations)`).Scan(&exists)
+	return exists, err
+}

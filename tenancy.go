@@ -1,0 +1,97 @@
+package carebridge
+
+import (
+	"context"
+	"time"
+)
+
+// Organisation is a tenant. Nothing of one organisation is visible to another.
+type Organisation struct {
+	ID        int64
+	Name      string
+	CreatedAt time.Time
+}
+
+// Operator is a service operator inside an organisation; CRM.COM calls it a
+// group. Netflix data is scoped to an operator.
+type Operator struct {
+	ID              int64
+	OrganisationID  int64
+	Name            string
+	AlternativeCode string // empty when the operator has none
+	CreatedAt       time.Time
+}
+
+// User is a person or billing system that logs in to the CRM.COM face on
+// behalf of one operator.
+type User struct {
+	ID             int64
+	OrganisationID int64
+	OperatorID     int64
+	Username       string
+	PasswordHash   string // argon2id, PHC string format
+	CreatedAt      time.Time
+}
+
+// Caller is the identity behind a valid CRM.COM token: who acts, for which
+// operator of which organisation.
+type Caller struct {
+	UserID         int64
+	Username       string
+	OperatorID     int64
+	OrganisationID int64
+}
+
+// Session is a login: the SHA-256 of its token, never the token itself.
+type Session struct {
+	TokenHash []byte
+	Caller    Caller
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// TenancyStore keeps organisations, operators, users and login sessions.
+// Each method is one transaction.
+type TenancyStore interface {
+	CreateOrganisation(ctx context.Context, name string, at time.Time) (Organisation, error)
+	OrganisationByName(ctx context.Context, name string) (Organisation, error)
+	CreateOperator(ctx context.Context, op Operator) (Operator, error)
+	OperatorByName(ctx context.Context, organisationID int64, name string) (Operator, error)
+	CreateUser(ctx context.Context, u User) (User, error)
+	// UserForLogin finds a user by organisation name and username.
+	UserForLogin(ctx context.Context, organisation, username string) (User, error)
+
+	CreateSession(ctx context.Context, s Session) error
+	// SessionByTokenHash returns the live session (not expired at now, not
+	// released) or ENOTFOUND.
+	SessionByTokenHash(ctx context.Context, hash []byte, now time.Time) (Session, error)
+	// ReleaseSession ends a live session; ENOTFOUND when there is none.
+	ReleaseSession(ctx context.Context, hash []byte, now time.Time) error
+	// DeleteSessionsEndedBefore removes sessions that expired or were
+	// released before t, and reports how many.
+	DeleteSessionsEndedBefore(ctx context.Context, t time.Time) (int64, error)
+
+	// HasOrganisations tells whether any tenant exists (demo data loads only
+	// into an empty database).
+	HasOrganisations(ctx context.Context) (bool, error)
+}
+
+// ValidateName checks an organisation, operator, alternative code or user
+// name: 1 to 100 printable characters, no surrounding spaces.
+func ValidateName(field, s string) error {
+	if s == "" {
+		return Errorf(EMISSING, "%s is mandatory.", field)
+	}
+	if len([]rune(s)) > 100 {
+		return Errorf(EINVALID, "%s is longer than 100 characters.", field)
+	}
+	if s[0] == ' ' || s[len(s)-1] == ' ' {
+		return Errorf(EINVALID, "%s must not begin or end with a space.", field)
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return Errorf(EINVALID, "%s contains a control character.", field)
+		}
+	}
+	return nil
+}
