@@ -3,6 +3,8 @@ package carebridge
 import (
 	"context"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Organisation is a tenant. Nothing of one organisation is visible to another.
@@ -88,9 +90,12 @@ func ValidateName(field, s string) error {
 	if s[0] == ' ' || s[len(s)-1] == ' ' {
 		return Errorf(EINVALID, "%s must not begin or end with a space.", field)
 	}
+	if !utf8.ValidString(s) {
+		return Errorf(EINVALID, "%s is not valid UTF-8.", field)
+	}
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return Errorf(EINVALID, "%s contains a control character.", field)
+		if !unicode.IsPrint(r) {
+			return Errorf(EINVALID, "%s contains a control or invisible character.", field)
 		}
 	}
 	return nil

@@ -48,12 +48,12 @@ func serve(e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	demoLoaded := false
 	if *demoMode {
-		loaded, err := demo.Load(ctx, stores.Tenancy, srv.Netflix, time.Now())
-		if err != nil {
+		if demoLoaded, err = demo.Load(ctx, stores.Tenancy, srv.Netflix, time.Now()); err != nil {
 			return fmt.Errorf("load demo data: %w", err)
 		}
-		if !loaded {
+		if !demoLoaded {
 			fmt.Fprintln(e.stdout, "The database already holds other organisations; the demo data was not loaded.")
 		}
 	}
@@ -63,7 +63,7 @@ func serve(e env, args []string) error {
 	}
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(e.stdout, "carebridge listening on %s (database %s)\n", url, *db)
-	if *demoMode {
+	if demoLoaded {
 		printDemoHowTo(e, url)
 	}
 	log.Info("listening", "addr", ln.Addr().String())

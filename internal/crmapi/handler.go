@@ -122,6 +122,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, plugin string, a
 	}
 	if acc == signedIn {
 		token := c.string("token")
+		if err := c.err(); err != nil {
+			return nil, err
+		}
 		if token == "" {
 			token = bearer(r)
 		}

@@ -78,6 +78,9 @@ func (h *Host) Active(callsign string) bool {
 // SetState activates or deactivates a plugin and reports whether the state
 // changed.
 func (h *Host) SetState(callsign string, s State) (changed bool, err error) {
+	if s != Activated && s != Deactivated {
+		return false, fmt.Errorf("host: unknown state %q", s)
+	}
 	e, ok := h.entry(callsign)
 	if !ok {
 		return false, fmt.Errorf("host: no plugin %q", callsign)

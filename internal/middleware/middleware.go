@@ -104,23 +104,33 @@ func AccessLog(log *slog.Logger, next http.Handler) http.Handler {
 var secretParams = map[string]bool{"token": true, "password": true, "access_token": true, "client_secret": true}
 
 // RedactQuery returns a raw query with secret values replaced. It works on
-// the raw text so that malformed queries are redacted too.
+// the raw text, splitting on both & and ; (some clients use either), so
+// that malformed queries are redacted too.
 func RedactQuery(raw string) string {
-	if raw == "" {
-		return ""
-	}
-	parts := strings.Split(raw, "&")
-	for i, p := range parts {
-		k, _, hasValue := strings.Cut(p, "=")
+	var b strings.Builder
+	for raw != "" {
+		part := raw
+		sep := strings.IndexAny(raw, "&;")
+		if sep >= 0 {
+			part, raw = raw[:sep], raw[sep:]
+		} else {
+			raw = ""
+		}
+		k, _, hasValue := strings.Cut(part, "=")
 		name, err := url.QueryUnescape(k)
 		if err != nil {
 			name = k
 		}
 		if hasValue && secretParams[strings.ToLower(name)] {
-			parts[i] = k + "=REDACTED"
+			part = k + "=REDACTED"
+		}
+		b.WriteString(part)
+		if sep >= 0 {
+			b.WriteByte(raw[0])
+			raw = raw[1:]
 		}
 	}
-	return strings.Join(parts, "&")
+	return b.String()
 }
 
 // Recover turns a panic into a logged, plain 500 so one bad request cannot

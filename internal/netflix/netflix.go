@@ -57,14 +57,18 @@ func (s Subscription) Number() string { return SubscriptionNumber(s.ID) }
 // SubscriptionNumber formats an id as CRM.COM prints it: S0000003566.
 func SubscriptionNumber(id int64) string { return fmt.Sprintf("S%010d", id) }
 
-// ParseSubscriptionNumber is the inverse of SubscriptionNumber.
+// ParseSubscriptionNumber is the inverse of SubscriptionNumber: only the
+// exact text SubscriptionNumber prints is accepted.
 func ParseSubscriptionNumber(s string) (int64, bool) {
 	rest, ok := strings.CutPrefix(s, "S")
-	if !ok || len(rest) < 10 {
+	if !ok {
 		return 0, false
 	}
 	id, err := strconv.ParseInt(rest, 10, 64)
-	return id, err == nil && id > 0
+	if err != nil || id <= 0 || SubscriptionNumber(id) != s {
+		return 0, false
+	}
+	return id, true
 }
 
 // SubscriptionView is what subscriptions/show reports about a customer.

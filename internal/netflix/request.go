@@ -4,6 +4,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"carebridge"
@@ -365,8 +366,8 @@ func checkText(name, value string, maxLen int) error {
 		return invalid("%s is %d characters long; at most %d are allowed.", name, n, maxLen)
 	}
 	for _, r := range value {
-		if r < 0x20 || r == 0x7f {
-			return invalid("%s contains a control character.", name)
+		if !unicode.IsPrint(r) {
+			return invalid("%s contains a control or invisible character.", name)
 		}
 	}
 	return nil

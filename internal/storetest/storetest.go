@@ -1,0 +1,84 @@
+// Package storetest is the contract every storage engine passes: the same
+// tests, run against each engine's implementation of the store interfaces.
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"carebridge"
+	"carebridge/internal/netflix"
+)
+
+// Stores is what an engine hands to the contract: fresh, migrated, empty.
+type Stores struct {
+	Tenancy carebridge.TenancyStore
+	Netflix netflix.Store
+}
+
+// Open returns a fresh database for one test.
+type Open func(t *testing.T) Stores
+
+// Run runs the whole contract.
+func Run(t *testing.T, open Open) {
+	t.Run("Tenancy", func(t *testing.T) { t.Parallel(); testTenancy(t, open) })
+	t.Run("Sessions", func(t *testing.T) { t.Parallel(); testSessions(t, open) })
+	t.Run("Promotions", func(t *testing.T) { t.Parallel(); testPromotions(t, open) })
+	t.Run("Subscriptions", func(t *testing.T) { t.Parallel(); testSubscriptions(t, open) })
+}
+
+// base is the clock of the contract: fixed, so expectations are exact.
+var base = time.Date(2017, 2, 1, 18, 11, 54, 0, time.UTC)
+
+// tenant is an organisation with two operators and a user of the first.
+type tenant struct {
+	org     carebridge.Organisation
+	op, op2 carebridge.Operator
+	user    carebridge.User
+	caller  carebridge.Caller
+	stores  Stores
+	ctx     context.Context
+}
+
+func setup(t *testing.T, open Open) *tenant {
+	t.Helper()
+	s := open(t)
+	ctx := context.Background()
+	tn := &tenant{stores: s, ctx: ctx}
+	var err error
+	tn.org = ok(s.Tenancy.CreateOrganisation(ctx, "acme", base)).must(t)
+	tn.op = ok(s.Tenancy.CreateOperator(ctx, carebridge.Operator{OrganisationID: tn.org.ID, Name: "op1", AlternativeCode: "OP1", CreatedAt: base})).must(t)
+	tn.op2 = ok(s.Tenancy.CreateOperator(ctx, carebridge.Operator{OrganisationID: tn.org.ID, Name: "op2", CreatedAt: base})).must(t)
+	tn.user, err = s.Tenancy.CreateUser(ctx, carebridge.User{OrganisationID: tn.org.ID, OperatorID: tn.op.ID, Username: "alice", PasswordHash: "x", CreatedAt: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn.caller = carebridge.Caller{UserID: tn.user.ID, Username: "alice", OperatorID: tn.op.ID, OrganisationID: tn.org.ID}
+	return tn
+}
+
+// result carries a store call's answer to must: ok(s.Get(…)).must(t).
+type result[T any] struct {
+	v   T
+	err error
+}
+
+func ok[T any](v T, err error) result[T] { return result[T]{v, err} }
+
+// must fails the test on an error and returns the value.
+func (r result[T]) must(t *testing.T) T {
+	t.Helper()
+	if r.err != nil {
+		t.Fatalf("unexpected error: %v", r.err)
+	}
+	return r.v
+}
+
+// wantCode fails unless err carries the domain code.
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	if got := carebridge.ErrorCode(err); got != code {
+		t.Fatalf("error code = %q (%v), want %q", got, err, code)
+	}
+}
