@@ -1,0 +1,228 @@
+package demo_test
+
+import (
+	"database/sql"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"carebridge"
+	"carebridge/internal/auth"
+	"carebridge/internal/demo"
+	"carebridge/internal/netflix"
+	"carebridge/internal/server"
+)
+
+// fixture is one test's database: the stores the demo loads into and a
+// second, plain SQL connection for counting rows.
+type fixture struct {
+	stores *server.Stores
+	nf     *netflix.Service
+	raw    *sql.DB
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "cb.db")
+	stores, err := server.OpenStores(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stores.Close() })
+	// The sqlite driver is registered by the storage package.
+	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=query_only(1)&_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	return &fixture{
+		stores: stores,
+		nf:     &netflix.Service{Store: stores.Netflix, Now: time.Now},
+		raw:    raw,
+	}
+}
+
+func (f *fixture) load(t *testing.T) bool {
+	t.Helper()
+	loaded, err := demo.Load(t.Context(), f.stores.Tenancy, f.nf, time.Now())
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	return loaded
+}
+
+func (f *fixture) count(t *testing.T, table string) int {
+	t.Helper()
+	var n int
+	if err := f.raw.QueryRowContext(t.Context(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+		t.Fatalf("count %s: %v", table, err)
+	}
+	return n
+}
+
+type counts struct{ orgs, operators, users, promotions int }
+
+func (f *fixture) counts(t *testing.T) counts {
+	t.Helper()
+	return counts{
+		orgs:       f.count(t, "organisations"),
+		operators:  f.count(t, "operators"),
+		users:      f.count(t, "users"),
+		promotions: f.count(t, "netflix_promotions"),
+	}
+}
+
+// checkLoaded verifies the complete demo data.
+func (f *fixture) checkLoaded(t *testing.T) {
+	t.Helper()
+	ctx := t.Context()
+	org, err := f.stores.Tenancy.OrganisationByName(ctx, "demo")
+	if err != nil {
+		t.Fatalf("organisation demo: %v", err)
+	}
+	op, err := f.stores.Tenancy.OperatorByName(ctx, org.ID, "demo")
+	if err != nil {
+		t.Fatalf("operator demo: %v", err)
+	}
+	if op.ID != 1 {
+		t.Errorf("operator demo has group id %d, want 1", op.ID)
+	}
+
+	svc := auth.NewService(f.stores.Tenancy, time.Now, time.Hour)
+	tok, err := svc.Login(ctx, "demo", "demo", "demo", "192.0.2.1")
+	if err != nil {
+		t.Fatalf("login demo/demo/demo: %v", err)
+	}
+	caller, err := svc.Authenticate(ctx, tok.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if caller.OperatorID != op.ID || caller.OrganisationID != org.ID || caller.Username != "demo" {
+		t.Errorf("demo user acts as %+v, want operator %d of organisation %d", caller, op.ID, org.ID)
+	}
+	if _, err := svc.Login(ctx, "demo", "demo", "Demo", "192.0.2.1"); carebridge.ErrorCode(err) != carebridge.ECREDENTIALS {
+		t.Errorf("login with a wrong password: %v, want bad credentials", err)
+	}
+
+	ps, err := f.nf.Promotions(ctx, caller)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		code, name string
+		from       time.Time
+	}{
+		{"14", "Test", time.Date(2017, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{"15", "Test_2", time.Date(2017, 2, 1, 0, 0, 0, 0, time.UTC)},
+	}
+	if len(ps) != len(want) {
+		t.Fatalf("%d promotions, want %d: %+v", len(ps), len(want), ps)
+	}
+	for i, w := range want {
+		p := ps[i]
+		if p.Code != w.code || p.Name != w.name || !p.EffectiveFrom.Equal(w.from) ||
+			p.Description != "" || !p.ExpiresOn.IsZero() || p.OperatorID != op.ID {
+			t.Errorf("promotion %d: %+v, want code %s name %s from %s, no description, no expiry", i, p, w.code, w.name, w.from)
+		}
+	}
+	if c := f.counts(t); c != (counts{1, 1, 1, 2}) {
+		t.Errorf("rows %+v, want one organisation, operator and user and two promotions", c)
+	}
+}
+
+func TestLoadEmpty(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	if !f.load(t) {
+		t.Fatal("Load into an empty database reported false")
+	}
+	f.checkLoaded(t)
+}
+
+func TestLoadTwice(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	if !f.load(t) {
+		t.Fatal("first Load reported false")
+	}
+	before := f.counts(t)
+	if !f.load(t) {
+		t.Fatal("second Load reported false")
+	}
+	if after := f.counts(t); after != before || after.promotions != 2 {
+		t.Errorf("rows after a second Load %+v, before %+v; want nothing added", after, before)
+	}
+	f.checkLoaded(t)
+}
+
+func TestLoadCompletesPartialLoad(t *testing.T) {
+	t.Parallel()
+	t.Run("organisation only", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		if _, err := f.stores.Tenancy.CreateOrganisation(t.Context(), "demo", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if !f.load(t) {
+			t.Fatal("Load over an earlier partial load reported false")
+		}
+		f.checkLoaded(t)
+	})
+	t.Run("operator and one promotion", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		ctx := t.Context()
+		org, err := f.stores.Tenancy.CreateOrganisation(ctx, "demo", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		op, err := f.stores.Tenancy.CreateOperator(ctx, carebridge.Operator{OrganisationID: org.ID, Name: "demo", CreatedAt: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := demo.Promotions[0]
+		p.OperatorID = op.ID
+		if _, err := f.nf.CreatePromotion(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		if !f.load(t) {
+			t.Fatal("Load over an earlier partial load reported false")
+		}
+		f.checkLoaded(t)
+	})
+	t.Run("demo organisation beside another tenant", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		if !f.load(t) {
+			t.Fatal("first Load reported false")
+		}
+		if _, err := f.stores.Tenancy.CreateOrganisation(t.Context(), "other", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		// The demo organisation exists, so Load keeps it complete even
+		// though another tenant appeared, and adds nothing.
+		if !f.load(t) {
+			t.Fatal("Load with the demo organisation present reported false")
+		}
+		if c := f.counts(t); c != (counts{2, 1, 1, 2}) {
+			t.Errorf("rows %+v, want the other organisation and the demo data once", c)
+		}
+	})
+}
+
+func TestLoadLeavesOtherTenantsAlone(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	if _, err := f.stores.Tenancy.CreateOrganisation(t.Context(), "other", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if f.load(t) {
+		t.Fatal("Load into a database with another organisation reported true")
+	}
+	if _, err := f.stores.Tenancy.OrganisationByName(t.Context(), "demo"); carebridge.ErrorCode(err) != carebridge.ENOTFOUND {
+		t.Errorf("organisation demo: %v, want not found", err)
+	}
+	if c := f.counts(t); c != (counts{1, 0, 0, 0}) {
+		t.Errorf("rows %+v, want only the other organisation", c)
+	}
+}
