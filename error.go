@@ -1,5 +1,6 @@
 // Package carebridge holds the platform's domain: the error model every face
-// maps from, the tenancy types, and the services the faces call.
+// maps from, the tenancy types and store interface, and the date format the
+// faces share. Plugins keep their own domains in their packages.
 package carebridge
 
 import (

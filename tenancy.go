@@ -76,6 +76,16 @@ type TenancyStore interface {
 	// HasOrganisations tells whether any tenant exists (demo data loads only
 	// into an empty database).
 	HasOrganisations(ctx context.Context) (bool, error)
+
+	// OperatorByGroup resolves a group identifier within an organisation;
+	// ENOTFOUND when no operator of that organisation matches.
+	OperatorByGroup(ctx context.Context, organisationID int64, g GroupIdentifier) (Operator, error)
+
+	// PartnerSecret returns the secret the partner signs an operator's
+	// charge reports with; ENOTFOUND for an unknown operator.
+	PartnerSecret(ctx context.Context, operatorID int64) (string, error)
+	// SetPartnerSecret replaces it (rotation).
+	SetPartnerSecret(ctx context.Context, operatorID int64, secret string) error
 }
 
 // ValidateName checks an organisation, operator, alternative code or user
@@ -99,4 +109,29 @@ func ValidateName(field, s string) error {
 		}
 	}
 	return nil
+}
+
+// GroupIdentifier names an operator the CRM.COM way: by exactly one of its
+// id, name or alternative code.
+type GroupIdentifier struct {
+	ID              string
+	Name            string
+	AlternativeCode string
+}
+
+// Validate checks that exactly one field is set.
+func (g GroupIdentifier) Validate() error {
+	n := 0
+	for _, f := range []string{g.ID, g.Name, g.AlternativeCode} {
+		if f != "" {
+			n++
+		}
+	}
+	switch n {
+	case 0:
+		return Errorf(EMISSING, "group_identifier needs one of id, name or alternative_code.")
+	case 1:
+		return nil
+	}
+	return Errorf(EINVALID, "group_identifier must give exactly one of id, name or alternative_code.")
 }

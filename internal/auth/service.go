@@ -2,21 +2,23 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"carebridge"
 )
 
-// Login throttling: a username may fail 5 times and a client address 20
-// times in 15 minutes before further attempts are refused until the window
-// ends. The tables hold at most 100 000 keys each.
+// Login throttling: a username may try 5 times and a client address 20
+// times in 15 minutes (successful logins are not counted) before further
+// attempts are refused until the window ends. The tables hold at most
+// 100 000 keys each, and names longer than maxNameLen are refused before
+// they reach a table.
 const (
 	userFailureLimit    = 5
 	addressFailureLimit = 20
 	throttleWindow      = 15 * time.Minute
 	throttleKeys        = 100_000
+	maxNameLen          = 100
 )
 
 // Service logs CRM.COM users in and out and checks their tokens.
@@ -45,8 +47,12 @@ type ThrottledError struct {
 func (e *ThrottledError) Error() string { return e.Unwrap().Error() }
 
 func (e *ThrottledError) Unwrap() error {
-	secs := int((e.RetryAfter + time.Second - 1) / time.Second)
-	return carebridge.Errorf(carebridge.ETHROTTLED, "Too many failed logins; try again in %d seconds.", secs)
+	return carebridge.Errorf(carebridge.ETHROTTLED, "Too many failed logins; try again in %d seconds.", e.Seconds())
+}
+
+// Seconds is RetryAfter rounded up to whole seconds, as Retry-After says it.
+func (e *ThrottledError) Seconds() int {
+	return int((e.RetryAfter + time.Second - 1) / time.Second)
 }
 
 // Token is a new login's token, to be handed to the caller once.
@@ -60,34 +66,52 @@ var errBadCredentials = carebridge.Errorf(carebridge.ECREDENTIALS, "The organisa
 // Login checks a user's password and opens a session. The answer and its
 // timing are the same whether or not the user exists.
 func (s *Service) Login(ctx context.Context, organisation, username, password, clientAddr string) (Token, error) {
+	if len(organisation) > maxNameLen || len(username) > maxNameLen {
+		return Token{}, errBadCredentials // no such user can exist
+	}
 	now := s.now()
 	userKey := organisation + "\x00" + username
-	if ok, wait := s.users.Allow(userKey, now); !ok {
+	if ok, wait := s.users.Attempt(userKey, now); !ok {
 		return Token{}, &ThrottledError{RetryAfter: wait}
 	}
-	if ok, wait := s.clients.Allow(clientAddr, now); !ok {
+	if ok, wait := s.clients.Attempt(clientAddr, now); !ok {
+		s.users.Forgive(userKey)
 		return Token{}, &ThrottledError{RetryAfter: wait}
 	}
+	ok, u, err := s.check(ctx, organisation, username, password)
+	switch {
+	case err != nil:
+		// Not judged (the client left, the store failed): not counted.
+		s.users.Forgive(userKey)
+		s.clients.Forgive(clientAddr)
+		return Token{}, err
+	case !ok:
+		return Token{}, errBadCredentials
+	}
+	s.users.Reset(userKey)
+	s.clients.Forgive(clientAddr)
+	return s.open(ctx, u, now)
+}
 
+// check verifies a password; an unknown user costs the same time as a
+// known one.
+func (s *Service) check(ctx context.Context, organisation, username, password string) (bool, carebridge.User, error) {
 	u, err := s.store.UserForLogin(ctx, organisation, username)
 	switch {
 	case carebridge.ErrorCode(err) == carebridge.ENOTFOUND:
 		DummyVerify(ctx, password)
+		return false, u, ctx.Err()
 	case err != nil:
-		return Token{}, err
-	default:
-		ok, err := VerifyPassword(ctx, u.PasswordHash, password)
-		if err != nil && !errors.Is(err, context.Canceled) {
-			return Token{}, fmt.Errorf("verify password of user %d: %w", u.ID, err)
-		}
-		if ok {
-			s.users.Reset(userKey)
-			return s.open(ctx, u, now)
-		}
+		return false, u, err
 	}
-	s.users.Fail(userKey, now)
-	s.clients.Fail(clientAddr, now)
-	return Token{}, errBadCredentials
+	ok, err := VerifyPassword(ctx, u.PasswordHash, password)
+	if err != nil {
+		if ctx.Err() != nil {
+			return false, u, ctx.Err()
+		}
+		return false, u, fmt.Errorf("verify password of user %d: %w", u.ID, err)
+	}
+	return ok, u, nil
 }
 
 func (s *Service) open(ctx context.Context, u carebridge.User, now time.Time) (Token, error) {

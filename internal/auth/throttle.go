@@ -5,9 +5,12 @@ import (
 	"time"
 )
 
-// Throttle counts failed logins per key (an account, an address) in fixed
+// Throttle counts login attempts per key (an account, an address) in fixed
 // windows and refuses further attempts once a key reaches its limit, to slow
-// down password guessing. It lives in memory and is safe for concurrent use.
+// down password guessing. An attempt is counted when it starts, in the same
+// locked step as the check, so parallel attempts cannot slip past the
+// limit; a successful or abandoned attempt is then forgiven. It lives in
+// memory and is safe for concurrent use.
 //
 // Its memory is bounded by maxKeys. When full it evicts rather than refuses:
 // an attacker who fills the table with junk keys must not lock everyone out,
@@ -23,10 +26,10 @@ type Throttle struct {
 
 type throttleEntry struct {
 	start time.Time // when the current window began
-	count int       // failures in the current window
+	count int       // attempts counted in the current window
 }
 
-// NewThrottle returns a Throttle that blocks a key after limit failures
+// NewThrottle returns a Throttle that blocks a key after limit attempts
 // within window, tracking at most maxKeys keys. It panics if any argument is
 // not positive, since that is a wiring mistake best caught at start-up.
 func NewThrottle(limit int, window time.Duration, maxKeys int) *Throttle {
@@ -46,22 +49,31 @@ func (t *Throttle) ended(e *throttleEntry, now time.Time) bool {
 	return !now.Before(e.start.Add(t.window))
 }
 
-// Allow reports whether key may attempt a login at now. When it may not,
-// retryAfter is the time left until its window ends.
-func (t *Throttle) Allow(key string, now time.Time) (ok bool, retryAfter time.Duration) {
+// Attempt checks and counts an attempt by key at now. When the key has
+// reached its limit it refuses, without counting, and retryAfter is the time
+// left until its window ends.
+func (t *Throttle) Attempt(key string, now time.Time) (ok bool, retryAfter time.Duration) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	e, found := t.entries[key]
-	if !found || t.ended(e, now) || e.count < t.limit {
-		return true, 0
+	if e, found := t.entries[key]; found && !t.ended(e, now) && e.count >= t.limit {
+		return false, e.start.Add(t.window).Sub(now)
 	}
-	return false, e.start.Add(t.window).Sub(now)
+	t.count(key, now)
+	return true, 0
 }
 
-// Fail records a failed login for key at now.
-func (t *Throttle) Fail(key string, now time.Time) {
+// Forgive takes back one counted attempt of key: it succeeded, or it was
+// abandoned before the password was judged.
+func (t *Throttle) Forgive(key string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if e, found := t.entries[key]; found && e.count > 0 {
+		e.count--
+	}
+}
+
+// count records an attempt; the caller holds the lock.
+func (t *Throttle) count(key string, now time.Time) {
 	if e, found := t.entries[key]; found {
 		if t.ended(e, now) {
 			e.start, e.count = now, 1

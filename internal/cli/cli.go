@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 
 	"carebridge"
 	"carebridge/internal/server"
@@ -18,17 +20,20 @@ import (
 const usage = `carebridge — system of record between billing, partner and care.
 
 Usage:
-  carebridge serve [--addr ADDR] [--db URL] [--demo] [--token-lifetime D] [--log-format json|text]
+  carebridge serve [--addr ADDR] [--db URL] [--demo] [--token-lifetime D]
+                   [--settle-interval D] [--log-format json|text]
   carebridge migrate [--db URL]
   carebridge org create --name ORG
   carebridge operator create --org ORG --name NAME [--alternative-code CODE]
   carebridge user create --org ORG --operator NAME --username USER   (password on stdin)
   carebridge promotion create --org ORG --operator NAME --code C --name N
                               [--description D] [--effective-from T] [--expires-on T]
+  carebridge operator secret --org ORG --operator NAME [--rotate]
+  carebridge charges ingest FILE --org ORG --operator NAME
 
 Every command takes --db (default $CAREBRIDGE_DB, else ` + server.DefaultDatabase + `).
 Flags of serve default to CAREBRIDGE_ADDR, CAREBRIDGE_DB, CAREBRIDGE_DEMO,
-CAREBRIDGE_TOKEN_LIFETIME and CAREBRIDGE_LOG_FORMAT.
+CAREBRIDGE_TOKEN_LIFETIME, CAREBRIDGE_SETTLE_INTERVAL and CAREBRIDGE_LOG_FORMAT.
 `
 
 // env is the process environment (a map in tests).
@@ -54,6 +59,8 @@ var commands = map[string]command{
 	"operator create":  operatorCreate,
 	"user create":      userCreate,
 	"promotion create": promotionCreate,
+	"operator secret":  operatorSecret,
+	"charges ingest":   chargesIngest,
 }
 
 func run(args []string, e env) int {
@@ -103,6 +110,11 @@ func oneLine(err error) string {
 func (e env) flags(name string) (*flag.FlagSet, *string) {
 	fs := flag.NewFlagSet("carebridge "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
+	// The flag package prints the error itself; one hint line follows
+	// instead of the whole flag list (which -h still shows).
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "run 'carebridge %s -h' for its flags\n", name)
+	}
 	db := fs.String("db", e.envOr("CAREBRIDGE_DB", server.DefaultDatabase), "database: a SQLite file path or sqlite:PATH")
 	return fs, db
 }
@@ -112,6 +124,33 @@ func (e env) envOr(key, def string) string {
 		return v
 	}
 	return def
+}
+
+// envBool reads a boolean environment variable; unset is false.
+func (e env) envBool(key string) (bool, error) {
+	v := e.getenv(key)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s=%q is not true or false", key, v)
+	}
+	return b, nil
+}
+
+// envDuration sets *d from an environment variable when it is set.
+func (e env) envDuration(key string, d *time.Duration) error {
+	v := e.getenv(key)
+	if v == "" {
+		return nil
+	}
+	parsed, err := time.ParseDuration(v)
+	if err != nil {
+		return fmt.Errorf("%s=%q is not a duration such as 2h or 30s", key, v)
+	}
+	*d = parsed
+	return nil
 }
 
 // parse parses flags and refuses stray arguments.

@@ -7,25 +7,38 @@ import (
 	"strings"
 	"time"
 
+	"carebridge"
 	"carebridge/internal/demo"
+	"carebridge/internal/middleware"
 	"carebridge/internal/server"
 )
 
 func serve(e env, args []string) error {
 	fs, db := e.flags("serve")
 	addr := fs.String("addr", e.envOr("CAREBRIDGE_ADDR", "127.0.0.1:8080"), "listen address")
-	demoMode := fs.Bool("demo", e.getenv("CAREBRIDGE_DEMO") == "true" || e.getenv("CAREBRIDGE_DEMO") == "1", "load the demo data (loopback addresses only)")
+	demoDefault, err := e.envBool("CAREBRIDGE_DEMO")
+	if err != nil {
+		return err
+	}
+	demoMode := fs.Bool("demo", demoDefault, "load the demo data (loopback addresses only)")
 	lifetime := fs.Duration("token-lifetime", 2*time.Hour, "lifetime of a CRM.COM login token")
+	settle := fs.Duration("settle-interval", 5*time.Second, "how often the charge processor looks for PENDING charges when idle")
+	shutdownDelay := fs.Duration("shutdown-delay", 0, "on SIGTERM, answer /readyz 503 this long before closing the listener")
 	logFormat := fs.String("log-format", e.envOr("CAREBRIDGE_LOG_FORMAT", "text"), "log format: text or json")
-	if v := e.getenv("CAREBRIDGE_TOKEN_LIFETIME"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return fmt.Errorf("CAREBRIDGE_TOKEN_LIFETIME=%q is not a duration such as 2h or 30m", v)
+	for env, d := range map[string]*time.Duration{
+		"CAREBRIDGE_TOKEN_LIFETIME":  lifetime,
+		"CAREBRIDGE_SETTLE_INTERVAL": settle,
+		"CAREBRIDGE_SHUTDOWN_DELAY":  shutdownDelay,
+	} {
+		if err := e.envDuration(env, d); err != nil {
+			return err
 		}
-		*lifetime = d
 	}
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *settle < 100*time.Millisecond || *shutdownDelay < 0 {
+		return fmt.Errorf("--settle-interval must be at least 100ms and --shutdown-delay not negative")
 	}
 	if *lifetime < time.Minute || *lifetime > 30*24*time.Hour {
 		return fmt.Errorf("--token-lifetime must be between 1m and 720h; got %s", *lifetime)
@@ -44,17 +57,20 @@ func serve(e env, args []string) error {
 		return err
 	}
 	defer stores.Close()
-	srv, err := server.New(stores, server.Config{TokenLifetime: *lifetime, Log: log})
+	srv, err := server.New(stores, server.Config{
+		TokenLifetime: *lifetime, SettleInterval: *settle, ShutdownDelay: *shutdownDelay, Log: log,
+	})
 	if err != nil {
 		return err
 	}
+	var demoOperator carebridge.Operator
 	demoLoaded := false
 	if *demoMode {
-		if demoLoaded, err = demo.Load(ctx, stores.Tenancy, srv.Netflix, time.Now()); err != nil {
+		if demoOperator, demoLoaded, err = demo.Load(ctx, stores.Tenancy, srv.Netflix, time.Now()); err != nil {
 			return fmt.Errorf("load demo data: %w", err)
 		}
 		if !demoLoaded {
-			fmt.Fprintln(e.stdout, "The database already holds other organisations; the demo data was not loaded.")
+			fmt.Fprintln(e.stdout, "The database holds other data and no earlier demo load; the demo data was not loaded.")
 		}
 	}
 	ln, err := net.Listen("tcp", *addr)
@@ -64,21 +80,21 @@ func serve(e env, args []string) error {
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(e.stdout, "carebridge listening on %s (database %s)\n", url, *db)
 	if demoLoaded {
-		printDemoHowTo(e, url)
+		printDemoHowTo(e, url, demoOperator)
 	}
 	log.Info("listening", "addr", ln.Addr().String())
 	return srv.Serve(ctx, ln)
 }
 
-func printDemoHowTo(e env, url string) {
+func printDemoHowTo(e env, url string, op carebridge.Operator) {
 	fmt.Fprintf(e.stdout, `
-Demo data: organisation %q, user %q, password %q (operator group id 1, %q).
+Demo data: organisation %q, user %q, password %q (operator group id %d, %q).
 Log in:
   curl -s -X POST %s/crmapi/rest/v2/authentication/token \
     -H 'Content-Type: application/json' \
     -d '{"organisation":"demo","username":"demo","password":"demo"}'
 Then pass the returned data.token as "token" (see README.md for every method).
-`, demo.Organisation, demo.Username, demo.Password, demo.Operator, url)
+`, demo.Organisation, demo.Username, demo.Password, op.ID, op.Name, url)
 }
 
 // loopback tells whether addr's host is a loopback address or localhost.
@@ -94,16 +110,8 @@ func loopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// secretKeys are log attributes whose values are never written.
-var secretKeys = map[string]bool{"token": true, "password": true, "secret": true, "authorization": true}
-
 func newLogger(format string, e env) (*slog.Logger, error) {
-	opts := &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
-		if secretKeys[strings.ToLower(a.Key)] {
-			return slog.String(a.Key, "REDACTED")
-		}
-		return a
-	}}
+	opts := &slog.HandlerOptions{ReplaceAttr: middleware.RedactAttr}
 	switch format {
 	case "json":
 		return slog.New(slog.NewJSONHandler(e.stderr, opts)), nil

@@ -2,6 +2,8 @@ package crmapi
 
 import (
 	"encoding/json"
+
+	"carebridge"
 	"net/http"
 	"strconv"
 	"time"
@@ -39,9 +41,6 @@ func writeEnvelope(w http.ResponseWriter, httpStatus int, env envelope) {
 	w.Write(body)
 }
 
-// TimeLayout is how the face writes dates: UTC, to the second, no zone.
-const TimeLayout = "2006-01-02T15:04:05"
-
 // Time is a date on the wire; the zero time is written as null.
 type Time time.Time
 
@@ -50,19 +49,14 @@ func (t Time) MarshalJSON() ([]byte, error) {
 	if tt.IsZero() {
 		return []byte("null"), nil
 	}
-	b := make([]byte, 0, len(TimeLayout)+2)
+	b := make([]byte, 0, len(carebridge.TimeLayout)+2)
 	b = append(b, '"')
-	b = tt.UTC().AppendFormat(b, TimeLayout)
+	b = tt.UTC().AppendFormat(b, carebridge.TimeLayout)
 	return append(b, '"'), nil
 }
 
-// parseTime reads a date as the face writes it (taken as UTC) or in RFC 3339.
-func parseTime(s string) (time.Time, bool) {
-	if t, err := time.Parse(TimeLayout, s); err == nil {
-		return t, true
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), true
-	}
-	return time.Time{}, false
+// jsonString encodes s as a JSON string.
+func jsonString(s string) []byte {
+	b, _ := json.Marshal(s)
+	return b
 }

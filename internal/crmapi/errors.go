@@ -50,7 +50,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	}
 	var throttled *auth.ThrottledError
 	if errors.As(err, &throttled) {
-		w.Header().Set("Retry-After", strconv.Itoa(int((throttled.RetryAfter+999_999_999)/1_000_000_000)))
+		w.Header().Set("Retry-After", strconv.Itoa(throttled.Seconds()))
 	}
 	writeEnvelope(w, f.status, envelope{
 		Data:   emptyObject{},

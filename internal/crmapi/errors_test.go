@@ -126,6 +126,8 @@ func TestMissingAndInvalidParameters(t *testing.T) {
 		{"show without customer", "show", nil, "MISSING_PARAMETER", []string{"billing_system_customer_identifier"}},
 		{"create without customer", "create", map[string]any{"channel": "WEB"}, "MISSING_PARAMETER", []string{"billing_system_customer_identifier"}},
 		{"empty customer", "suspend", map[string]any{"billing_system_customer_identifier": ""}, "MISSING_PARAMETER", []string{"billing_system_customer_identifier"}},
+		{"blank customer", "create", map[string]any{"billing_system_customer_identifier": "   "}, "MISSING_PARAMETER", []string{"billing_system_customer_identifier"}},
+		{"padded customer", "create", map[string]any{"billing_system_customer_identifier": "pci123 "}, "INVALID_PARAMETER", []string{"billing_system_customer_identifier", "spaces"}},
 		{"customer as number", "cancel", map[string]any{"billing_system_customer_identifier": 123}, "INVALID_PARAMETER", []string{"billing_system_customer_identifier", "string"}},
 		{"validity as string", "create", map[string]any{"billing_system_customer_identifier": "c", "validity_duration": "100"}, "INVALID_PARAMETER", []string{"validity_duration"}},
 		{"validity fraction", "create", map[string]any{"billing_system_customer_identifier": "c", "validity_duration": 1.5}, "INVALID_PARAMETER", []string{"validity_duration", "integer"}},
@@ -232,7 +234,6 @@ func TestPromotionNotInEffect(t *testing.T) {
 	e.post("netflix/subscriptions/create", map[string]any{"billing_system_customer_identifier": "c", "promotion_code": "later"}).
 		fails(t, http.StatusBadRequest, "INVALID_PARAMETER", "not in effect")
 	e.clock.Advance(31 * 24 * time.Hour)
-	e.login("demo", "demo", "demo")
 	e.token = e.login("demo", "demo", "demo")
 	e.post("netflix/subscriptions/create", map[string]any{"billing_system_customer_identifier": "c", "promotion_code": "later"}).ok(t)
 }

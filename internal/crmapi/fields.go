@@ -84,7 +84,11 @@ func (fs fieldsSet) apply(v any) (any, error) {
 			k, _ := json.Marshal(name)
 			out.Write(k)
 			out.WriteByte(':')
-			out.Write(all[name])
+			if v, ok := all[name]; ok {
+				out.Write(v)
+			} else {
+				out.WriteString("null") // an omitempty field that was empty
+			}
 		}
 		out.WriteByte('}')
 		return out.Bytes(), nil

@@ -92,12 +92,12 @@ func TestGoldenCreate(t *testing.T) {
 func TestGoldenShow(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	r := e.post("netflix/subscriptions/create", map[string]any{"billing_system_customer_identifier": "pci150"}).ok(t)
+	r := e.post("netflix/subscriptions/create", map[string]any{"billing_system_customer_identifier": "pci200"}).ok(t)
 	var created struct {
 		Number string `json:"subscription_number"`
 	}
 	json.Unmarshal(r.Data, &created)
-	r = e.get("netflix/subscriptions/show", url.Values{"billing_system_customer_identifier": {"pci150"}}).ok(t)
+	r = e.get("netflix/subscriptions/show", url.Values{"billing_system_customer_identifier": {"pci200"}}).ok(t)
 	want := bytes.Replace(golden(t, "subscriptions_show.response.json"), []byte(`"93"`), []byte(`"`+created.Number+`"`), 1)
 	sameBytes(t, r.Raw, want)
 }

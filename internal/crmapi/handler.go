@@ -44,6 +44,10 @@ func New(a *auth.Service, n *netflix.Service, h *host.Host, log *slog.Logger) *H
 	hd.route("POST", "netflix/subscriptions/suspend", netflix.Callsign, signedIn, hd.transition(netflix.ActionSuspend))
 	hd.route("POST", "netflix/subscriptions/unsuspend", netflix.Callsign, signedIn, hd.transition(netflix.ActionUnsuspend))
 	hd.route("POST", "netflix/subscriptions/cancel", netflix.Callsign, signedIn, hd.transition(netflix.ActionCancel))
+	hd.route("GET", "netflix/charges/list", netflix.Callsign, signedIn, hd.listCharges)
+	hd.route("POST", "netflix/charges/acknowledge", netflix.Callsign, signedIn, hd.acknowledgeCharges)
+	hd.route("POST", "netflix/operators/register_devices", netflix.Callsign, signedIn, hd.devices((*netflix.Service).RegisterDevices))
+	hd.route("POST", "netflix/operators/unregister_devices", netflix.Callsign, signedIn, hd.devices((*netflix.Service).UnregisterDevices))
 	hd.mux.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {
 		hd.writeError(w, r, carebridge.Errorf(carebridge.ENOTFOUND, "There is no method %s.", strings.TrimPrefix(r.URL.Path, Prefix)))
 	})

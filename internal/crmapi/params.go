@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"net/url"
 	"regexp"
@@ -108,6 +109,13 @@ func (p *params) string(name string) string {
 	return s
 }
 
+// mandatory records a missing parameter of another type than string.
+func (p *params) mandatory(name string, present bool) {
+	if !present && p.err() == nil {
+		p.fail(carebridge.Errorf(carebridge.EMISSING, "%s%s is mandatory.", p.path, name))
+	}
+}
+
 // required reads a mandatory string; absent, null or "" is missing.
 func (p *params) required(name string) string {
 	s := p.string(name)
@@ -187,7 +195,7 @@ func (p *params) time(name string) *time.Time {
 	if s == "" {
 		return nil
 	}
-	t, ok := parseTime(s)
+	t, ok := carebridge.ParseTime(s)
 	if !ok {
 		p.invalid(name, "must be a date written 2006-01-02T15:04:05 (UTC) or in RFC 3339; got %q.", s)
 		return nil
@@ -238,7 +246,7 @@ func (p *params) udfs(limits netflix.UDFLimits) netflix.UDF {
 			}
 		case "date":
 			if t := p.time(name); t != nil {
-				u[name] = t.Format(TimeLayout)
+				u[name] = t.Format(carebridge.TimeLayout)
 			}
 		}
 	}
@@ -269,4 +277,28 @@ func (p *params) close() {
 func (p *params) done() error {
 	p.close()
 	return p.err()
+}
+
+// objects reads an optional array of objects; each element is read with
+// the returned params, whose paths carry the index.
+func (p *params) objects(name string) []*params {
+	v, ok := p.take(name)
+	if !ok {
+		return nil
+	}
+	var items []json.RawMessage
+	if len(v) == 0 || v[0] != '[' || json.Unmarshal(v, &items) != nil {
+		p.invalid(name, "must be an array of objects.")
+		return nil
+	}
+	out := make([]*params, 0, len(items))
+	for i, item := range items {
+		var raw map[string]json.RawMessage
+		if len(item) == 0 || item[0] != '{' || json.Unmarshal(item, &raw) != nil {
+			p.invalid(fmt.Sprintf("%s[%d]", name, i), "must be an object.")
+			return nil
+		}
+		out = append(out, &params{errs: p.errs, path: fmt.Sprintf("%s%s[%d].", p.path, name, i), raw: raw})
+	}
+	return out
 }

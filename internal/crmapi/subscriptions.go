@@ -77,7 +77,7 @@ func (h *Handler) showSubscription(ctx context.Context, c *call) (any, error) {
 	}
 	prices := make([]priceJSON, len(v.Prices))
 	for i, p := range v.Prices {
-		prices[i] = priceJSON{FormattedPrice: p.Formatted}
+		prices[i] = priceJSON{FormattedPrice: p.Format()}
 	}
 	return fields.apply(subscriptionJSON{
 		NetflixState:       v.NetflixState,

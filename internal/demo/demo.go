@@ -8,6 +8,7 @@ import (
 
 	"carebridge"
 	"carebridge/internal/auth"
+	"carebridge/internal/money"
 	"carebridge/internal/netflix"
 )
 
@@ -25,51 +26,96 @@ var Promotions = []netflix.Promotion{
 	{Code: "15", Name: "Test_2", EffectiveFrom: time.Date(2017, 2, 1, 0, 0, 0, 0, time.UTC)},
 }
 
-// Load puts the demo data into a database that is empty, or that holds an
-// earlier demo load (then only what is missing is added, so a load that was
-// interrupted completes). It reports false when the database holds other
-// tenants and was left alone.
-func Load(ctx context.Context, tenancy carebridge.TenancyStore, nf *netflix.Service, now time.Time) (bool, error) {
-	org, err := tenancy.OrganisationByName(ctx, Organisation)
-	switch {
-	case carebridge.ErrorCode(err) == carebridge.ENOTFOUND:
-		if used, err := tenancy.HasOrganisations(ctx); err != nil || used {
-			return false, err
-		}
-		if org, err = tenancy.CreateOrganisation(ctx, Organisation, now); err != nil {
-			return false, err
-		}
-	case err != nil:
-		return false, err
-	}
+// Customers have EFFECTIVE subscriptions, so that the example charges
+// settle as APPROVED.
+var Customers = []string{"pci150", "1pci30", "1pci28", "1pci26"}
 
-	op, err := tenancy.OperatorByName(ctx, org.ID, Operator)
-	if carebridge.ErrorCode(err) == carebridge.ENOTFOUND {
-		op, err = tenancy.CreateOperator(ctx, carebridge.Operator{OrganisationID: org.ID, Name: Operator, CreatedAt: now})
-	}
-	if err != nil {
-		return false, err
-	}
+func date(s string) time.Time {
+	t, _ := time.Parse(carebridge.TimeLayout, s)
+	return t
+}
 
-	if _, err := tenancy.UserForLogin(ctx, Organisation, Username); carebridge.ErrorCode(err) == carebridge.ENOTFOUND {
-		hash, err := auth.HashPassword(ctx, Password)
-		if err != nil {
-			return false, err
-		}
-		if _, err := tenancy.CreateUser(ctx, carebridge.User{
-			OrganisationID: org.ID, OperatorID: op.ID, Username: Username, PasswordHash: hash, CreatedAt: now,
-		}); err != nil {
-			return false, err
-		}
-	} else if err != nil {
-		return false, err
-	}
+func usd(minor int64) money.Amount { return money.Amount{Minor: minor, Currency: "USD"} }
 
+// Charges are the charges/list example of the CRM.COM document, with its
+// numbers and exact amounts, entering as PENDING.
+var Charges = []netflix.NewCharge{
+	{ID: 2662, PartnerChargeID: "demo-2662", Customer: "pci150", Amount: usd(599), PaidThroughDate: date("2017-02-04T02:00:00"), ReceivedOn: date("2017-02-06T07:18:47")},
+	{ID: 2671, PartnerChargeID: "demo-2671", Customer: "pci150", Amount: usd(599), PaidThroughDate: date("2017-02-04T02:00:00"), ReceivedOn: date("2016-07-06T07:18:47")},
+	{ID: 2776, PartnerChargeID: "demo-2776", Customer: "1pci30", Amount: usd(599), PaidThroughDate: date("2017-02-19T02:00:00"), ReceivedOn: date("2017-02-21T10:07:23")},
+	{ID: 2778, PartnerChargeID: "demo-2778", Customer: "1pci28", Amount: usd(299), PaidThroughDate: date("2017-02-19T02:00:00"), ReceivedOn: date("2017-02-21T10:07:24")},
+	{ID: 2780, PartnerChargeID: "demo-2780", Customer: "1pci26", Amount: usd(199), PaidThroughDate: date("2017-02-19T02:00:00"), ReceivedOn: date("2017-02-21T10:07:24")},
+}
+
+// Load puts the demo data into an empty database, or completes an earlier
+// demo load (recognised by the demo user and password working), so a load
+// that was interrupted finishes. Any other database is left alone: it
+// reports false, and a real organisation that happens to be called "demo"
+// never gets a user with a well-known password. It returns the demo
+// operator.
+func Load(ctx context.Context, tenancy carebridge.TenancyStore, nf *netflix.Service, now time.Time) (carebridge.Operator, bool, error) {
+	op, ok, err := platform(ctx, tenancy, now)
+	if err != nil || !ok {
+		return op, false, err
+	}
+	caller := carebridge.Caller{OperatorID: op.ID, OrganisationID: op.OrganisationID, Username: "demo-loader"}
 	for _, p := range Promotions {
 		p.OperatorID = op.ID
 		if _, err := nf.CreatePromotion(ctx, p); err != nil && carebridge.ErrorCode(err) != carebridge.ECONFLICT {
-			return false, err
+			return op, false, err
 		}
 	}
-	return true, nil
+	for _, c := range Customers {
+		_, err := nf.Create(ctx, caller, netflix.CreateRequest{Customer: c, Channel: "OTHER"})
+		if err != nil && carebridge.ErrorCode(err) != carebridge.ECONFLICT {
+			return op, false, err
+		}
+	}
+	// Idempotent on the partner charge ids: a repeat stores nothing.
+	if _, err := nf.Ingest(ctx, op.ID, Charges, ""); err != nil {
+		return op, false, err
+	}
+	return op, true, nil
+}
+
+// platform creates the organisation, operator and user in an empty
+// database, or finds them from an earlier demo load.
+func platform(ctx context.Context, tenancy carebridge.TenancyStore, now time.Time) (carebridge.Operator, bool, error) {
+	used, err := tenancy.HasOrganisations(ctx)
+	if err != nil {
+		return carebridge.Operator{}, false, err
+	}
+	if used {
+		u, err := tenancy.UserForLogin(ctx, Organisation, Username)
+		if carebridge.ErrorCode(err) == carebridge.ENOTFOUND {
+			return carebridge.Operator{}, false, nil
+		}
+		if err != nil {
+			return carebridge.Operator{}, false, err
+		}
+		if ok, err := auth.VerifyPassword(ctx, u.PasswordHash, Password); err != nil || !ok {
+			return carebridge.Operator{}, false, err
+		}
+		op, err := tenancy.OperatorByName(ctx, u.OrganisationID, Operator)
+		if carebridge.ErrorCode(err) == carebridge.ENOTFOUND {
+			return op, false, nil
+		}
+		return op, err == nil, err
+	}
+	org, err := tenancy.CreateOrganisation(ctx, Organisation, now)
+	if err != nil {
+		return carebridge.Operator{}, false, err
+	}
+	op, err := tenancy.CreateOperator(ctx, carebridge.Operator{OrganisationID: org.ID, Name: Operator, CreatedAt: now})
+	if err != nil {
+		return op, false, err
+	}
+	hash, err := auth.HashPassword(ctx, Password)
+	if err != nil {
+		return op, false, err
+	}
+	_, err = tenancy.CreateUser(ctx, carebridge.User{
+		OrganisationID: org.ID, OperatorID: op.ID, Username: Username, PasswordHash: hash, CreatedAt: now,
+	})
+	return op, err == nil, err
 }

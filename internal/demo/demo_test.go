@@ -10,6 +10,7 @@ import (
 	"carebridge/internal/auth"
 	"carebridge/internal/demo"
 	"carebridge/internal/netflix"
+	"carebridge/internal/partner"
 	"carebridge/internal/server"
 )
 
@@ -37,16 +38,19 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(func() { raw.Close() })
 	return &fixture{
 		stores: stores,
-		nf:     &netflix.Service{Store: stores.Netflix, Now: time.Now},
+		nf:     &netflix.Service{Store: stores.Netflix, Partner: partner.Local{}, Groups: stores.Tenancy, Now: time.Now},
 		raw:    raw,
 	}
 }
 
 func (f *fixture) load(t *testing.T) bool {
 	t.Helper()
-	loaded, err := demo.Load(t.Context(), f.stores.Tenancy, f.nf, time.Now())
+	op, loaded, err := demo.Load(t.Context(), f.stores.Tenancy, f.nf, time.Now())
 	if err != nil {
 		t.Fatalf("Load: %v", err)
+	}
+	if loaded && op.Name != demo.Operator {
+		t.Fatalf("Load returned operator %+v", op)
 	}
 	return loaded
 }
@@ -60,17 +64,22 @@ func (f *fixture) count(t *testing.T, table string) int {
 	return n
 }
 
-type counts struct{ orgs, operators, users, promotions int }
+type counts struct{ orgs, operators, users, promotions, subscriptions, charges int }
 
 func (f *fixture) counts(t *testing.T) counts {
 	t.Helper()
 	return counts{
-		orgs:       f.count(t, "organisations"),
-		operators:  f.count(t, "operators"),
-		users:      f.count(t, "users"),
-		promotions: f.count(t, "netflix_promotions"),
+		orgs:          f.count(t, "organisations"),
+		operators:     f.count(t, "operators"),
+		users:         f.count(t, "users"),
+		promotions:    f.count(t, "netflix_promotions"),
+		subscriptions: f.count(t, "netflix_subscriptions"),
+		charges:       f.count(t, "netflix_charges"),
 	}
 }
+
+// complete is the row count of one full demo load.
+var complete = counts{1, 1, 1, 2, 4, 5}
 
 // checkLoaded verifies the complete demo data.
 func (f *fixture) checkLoaded(t *testing.T) {
@@ -125,8 +134,34 @@ func (f *fixture) checkLoaded(t *testing.T) {
 			t.Errorf("promotion %d: %+v, want code %s name %s from %s, no description, no expiry", i, p, w.code, w.name, w.from)
 		}
 	}
-	if c := f.counts(t); c != (counts{1, 1, 1, 2}) {
-		t.Errorf("rows %+v, want one organisation, operator and user and two promotions", c)
+	for _, customer := range []string{"pci150", "1pci30", "1pci28", "1pci26"} {
+		v, err := f.nf.Show(ctx, caller, customer)
+		if err != nil || v.LifeCycleState != netflix.Effective {
+			t.Errorf("subscription of %s: %+v, %v; want EFFECTIVE", customer, v.Subscription, err)
+		}
+	}
+	charges, err := f.nf.ListCharges(ctx, caller, "NOT_PROCESSED", 50, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, c := range charges {
+		got[c.Number()] = c.Customer + " " + c.Amount.Number() + " " + c.Amount.Currency
+	}
+	wantCharges := map[string]string{
+		"I00002662": "pci150 5.99 USD", "I00002671": "pci150 5.99 USD", "I00002776": "1pci30 5.99 USD",
+		"I00002778": "1pci28 2.99 USD", "I00002780": "1pci26 1.99 USD",
+	}
+	if len(got) != len(wantCharges) {
+		t.Errorf("PENDING charges %v, want %v", got, wantCharges)
+	}
+	for n, w := range wantCharges {
+		if got[n] != w {
+			t.Errorf("charge %s = %q, want %q", n, got[n], w)
+		}
+	}
+	if c := f.counts(t); c != complete {
+		t.Errorf("rows %+v, want %+v", c, complete)
 	}
 }
 
@@ -149,7 +184,7 @@ func TestLoadTwice(t *testing.T) {
 	if !f.load(t) {
 		t.Fatal("second Load reported false")
 	}
-	if after := f.counts(t); after != before || after.promotions != 2 {
+	if after := f.counts(t); after != before || after != complete {
 		t.Errorf("rows after a second Load %+v, before %+v; want nothing added", after, before)
 	}
 	f.checkLoaded(t)
@@ -157,57 +192,86 @@ func TestLoadTwice(t *testing.T) {
 
 func TestLoadCompletesPartialLoad(t *testing.T) {
 	t.Parallel()
-	t.Run("organisation only", func(t *testing.T) {
-		t.Parallel()
-		f := newFixture(t)
-		if _, err := f.stores.Tenancy.CreateOrganisation(t.Context(), "demo", time.Now()); err != nil {
-			t.Fatal(err)
-		}
-		if !f.load(t) {
-			t.Fatal("Load over an earlier partial load reported false")
-		}
-		f.checkLoaded(t)
-	})
-	t.Run("operator and one promotion", func(t *testing.T) {
-		t.Parallel()
-		f := newFixture(t)
-		ctx := t.Context()
-		org, err := f.stores.Tenancy.CreateOrganisation(ctx, "demo", time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		op, err := f.stores.Tenancy.CreateOperator(ctx, carebridge.Operator{OrganisationID: org.ID, Name: "demo", CreatedAt: time.Now()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := demo.Promotions[0]
-		p.OperatorID = op.ID
-		if _, err := f.nf.CreatePromotion(ctx, p); err != nil {
-			t.Fatal(err)
-		}
-		if !f.load(t) {
-			t.Fatal("Load over an earlier partial load reported false")
-		}
-		f.checkLoaded(t)
-	})
-	t.Run("demo organisation beside another tenant", func(t *testing.T) {
-		t.Parallel()
-		f := newFixture(t)
-		if !f.load(t) {
-			t.Fatal("first Load reported false")
-		}
-		if _, err := f.stores.Tenancy.CreateOrganisation(t.Context(), "other", time.Now()); err != nil {
-			t.Fatal(err)
-		}
-		// The demo organisation exists, so Load keeps it complete even
-		// though another tenant appeared, and adds nothing.
-		if !f.load(t) {
-			t.Fatal("Load with the demo organisation present reported false")
-		}
-		if c := f.counts(t); c != (counts{2, 1, 1, 2}) {
-			t.Errorf("rows %+v, want the other organisation and the demo data once", c)
-		}
-	})
+	// An earlier load that stopped after the platform part (the demo user
+	// with its password exists) is completed.
+	f := newFixture(t)
+	ctx := t.Context()
+	org, err := f.stores.Tenancy.CreateOrganisation(ctx, "demo", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := f.stores.Tenancy.CreateOperator(ctx, carebridge.Operator{OrganisationID: org.ID, Name: "demo", CreatedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash, err := auth.HashPassword(ctx, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.stores.Tenancy.CreateUser(ctx, carebridge.User{OrganisationID: org.ID, OperatorID: op.ID, Username: "demo", PasswordHash: hash, CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	p := demo.Promotions[0]
+	p.OperatorID = op.ID
+	if _, err := f.nf.CreatePromotion(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if !f.load(t) {
+		t.Fatal("Load over an earlier partial load reported false")
+	}
+	f.checkLoaded(t)
+
+	// Another tenant appearing later does not stop the demo data being
+	// kept complete, and nothing is added twice.
+	if _, err := f.stores.Tenancy.CreateOrganisation(ctx, "other", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if !f.load(t) {
+		t.Fatal("Load with the demo data present reported false")
+	}
+	want := complete
+	want.orgs++
+	if c := f.counts(t); c != want {
+		t.Errorf("rows %+v, want %+v", c, want)
+	}
+}
+
+// A real organisation that happens to be called demo never receives the
+// demo user and its well-known password.
+func TestLoadLeavesARealDemoOrganisationAlone(t *testing.T) {
+	t.Parallel()
+	for name, withUser := range map[string]bool{"no demo user": false, "demo user with its own password": true} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			ctx := t.Context()
+			org, err := f.stores.Tenancy.CreateOrganisation(ctx, "demo", time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			op, err := f.stores.Tenancy.CreateOperator(ctx, carebridge.Operator{OrganisationID: org.ID, Name: "billing", CreatedAt: time.Now()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			users := 0
+			if withUser {
+				hash, err := auth.HashPassword(ctx, "a-real-secret")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := f.stores.Tenancy.CreateUser(ctx, carebridge.User{OrganisationID: org.ID, OperatorID: op.ID, Username: "demo", PasswordHash: hash, CreatedAt: time.Now()}); err != nil {
+					t.Fatal(err)
+				}
+				users = 1
+			}
+			if f.load(t) {
+				t.Fatal("Load into a real organisation named demo reported true")
+			}
+			if c := f.counts(t); c != (counts{1, 1, users, 0, 0, 0}) {
+				t.Errorf("rows %+v: the demo data was planted into a real organisation", c)
+			}
+		})
+	}
 }
 
 func TestLoadLeavesOtherTenantsAlone(t *testing.T) {
@@ -222,7 +286,7 @@ func TestLoadLeavesOtherTenantsAlone(t *testing.T) {
 	if _, err := f.stores.Tenancy.OrganisationByName(t.Context(), "demo"); carebridge.ErrorCode(err) != carebridge.ENOTFOUND {
 		t.Errorf("organisation demo: %v, want not found", err)
 	}
-	if c := f.counts(t); c != (counts{1, 0, 0, 0}) {
+	if c := f.counts(t); c != (counts{1, 0, 0, 0, 0, 0}) {
 		t.Errorf("rows %+v, want only the other organisation", c)
 	}
 }

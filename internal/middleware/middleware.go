@@ -100,8 +100,21 @@ func AccessLog(log *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
-// secretParams are query parameters whose values never reach a log.
-var secretParams = map[string]bool{"token": true, "password": true, "access_token": true, "client_secret": true}
+// secretParams are query parameters, and log attributes, whose values never
+// reach a log.
+var secretParams = map[string]bool{
+	"token": true, "password": true, "access_token": true, "client_secret": true,
+	"secret": true, "authorization": true,
+}
+
+// RedactAttr is a slog ReplaceAttr function that writes REDACTED for the
+// value of any attribute named like a secret.
+func RedactAttr(_ []string, a slog.Attr) slog.Attr {
+	if secretParams[strings.ToLower(a.Key)] {
+		return slog.String(a.Key, "REDACTED")
+	}
+	return a
+}
 
 // RedactQuery returns a raw query with secret values replaced. It works on
 // the raw text, splitting on both & and ; (some clients use either), so

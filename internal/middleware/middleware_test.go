@@ -384,3 +384,20 @@ func TestRecoverRepanicsErrAbortHandler(t *testing.T) {
 		t.Errorf("log = %q; want nothing for an aborted handler", buf.String())
 	}
 }
+
+func TestRedactAttr(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{ReplaceAttr: middleware.RedactAttr}))
+	log.Info("x", "token", "T0KEN", "Password", "hunter2", "authorization", "Bearer abc", "client_secret", "cs",
+		"access_token", "at", "secret", "s3", "user", "alice")
+	out := buf.String()
+	for _, leaked := range []string{"T0KEN", "hunter2", "Bearer abc", `"cs"`, `"at"`, "s3"} {
+		if strings.Contains(out, leaked) {
+			t.Errorf("log line leaks %q: %s", leaked, out)
+		}
+	}
+	if !strings.Contains(out, `"user":"alice"`) || strings.Count(out, "REDACTED") != 6 {
+		t.Errorf("log line %s: want six REDACTED values and the user kept", out)
+	}
+}

@@ -14,8 +14,7 @@ const (
 
 // transitions is the life cycle of SPEC §3: for each action, the states it
 // may start from and the life-cycle and Netflix states it leads to. Create
-// starts from "no subscription" or CANCELLED and is checked by the store's
-// uniqueness rule rather than here.
+// may also start from no subscription at all.
 var transitions = map[Action]struct {
 	from            []State
 	life, onNetflix State
@@ -38,12 +37,15 @@ func Next(action Action, from State) (life, onNetflix State, err error) {
 			return t.life, t.onNetflix, nil
 		}
 	}
+	if action == ActionCreate {
+		return "", "", carebridge.Errorf(carebridge.ECONFLICT,
+			"The customer already has a subscription that is %s; it must be cancelled before another is created.", from)
+	}
 	return "", "", carebridge.Errorf(carebridge.ECONFLICT,
 		"The subscription is %s; it cannot be %s.", from, pastTense[action])
 }
 
 var pastTense = map[Action]string{
-	ActionCreate:    "created again",
 	ActionSuspend:   "suspended",
 	ActionUnsuspend: "unsuspended",
 	ActionCancel:    "cancelled",

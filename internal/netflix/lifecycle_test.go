@@ -35,7 +35,7 @@ func TestNextEveryPair(t *testing.T) {
 		netflix.ActionSuspend:   "suspended",
 		netflix.ActionUnsuspend: "unsuspended",
 		netflix.ActionCancel:    "cancelled",
-		netflix.ActionCreate:    "created again",
+		netflix.ActionCreate:    "cancelled before another is created",
 	}
 	actions := []netflix.Action{netflix.ActionSuspend, netflix.ActionUnsuspend, netflix.ActionCancel, netflix.ActionCreate}
 	states := []netflix.State{netflix.Effective, netflix.NotEffective, netflix.Cancelled}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"carebridge"
+	"carebridge/internal/money"
 )
 
 // State is a subscription's life-cycle state in CRM.COM, and (EFFECTIVE or
@@ -40,6 +41,14 @@ func (p Promotion) InEffect(t time.Time) bool {
 	return !t.Before(p.EffectiveFrom) && (p.ExpiresOn.IsZero() || t.Before(p.ExpiresOn))
 }
 
+// CheckInEffect is InEffect as the error a create answers.
+func (p Promotion) CheckInEffect(t time.Time) error {
+	if !p.InEffect(t) {
+		return carebridge.Errorf(carebridge.EINVALID, "Promotion %q is not in effect now.", p.Code)
+	}
+	return nil
+}
+
 // Subscription is one Netflix subscription of a billing-system customer.
 type Subscription struct {
 	ID             int64
@@ -51,7 +60,9 @@ type Subscription struct {
 	UpdatedAt      time.Time
 }
 
-// Number is the CRM.COM subscription number, derived from the id.
+// Number is the CRM.COM subscription number, derived from the id. Ids come
+// from one sequence across tenants, so numbers are unique everywhere (an
+// operator can infer how many subscriptions exist in total; nothing else).
 func (s Subscription) Number() string { return SubscriptionNumber(s.ID) }
 
 // SubscriptionNumber formats an id as CRM.COM prints it: S0000003566.
@@ -74,17 +85,12 @@ func ParseSubscriptionNumber(s string) (int64, bool) {
 // SubscriptionView is what subscriptions/show reports about a customer.
 type SubscriptionView struct {
 	Subscription
-	Promotions []Promotion // redeemed by the customer in the last 10 months
-	Prices     []Price     // distinct prices of approved charges
+	Promotions []Promotion    // redeemed by the customer in the last 10 months
+	Prices     []money.Amount // distinct amounts of the customer's approved charges
 }
 
-// Price is a distinct charge price applied to a subscriber.
-type Price struct {
-	Formatted string // e.g. "$5.99"
-}
-
-// PromotionLookback is how far back subscriptions/show reports redeemed
-// promotions ("in the last 10 months", per the CRM.COM document).
+// PromotionLookbackMonths is how far back subscriptions/show reports
+// redeemed promotions ("in the last 10 months", per the CRM.COM document).
 const PromotionLookbackMonths = 10
 
 // Store keeps the Netflix plugin's data. Each method is one transaction and
@@ -93,6 +99,8 @@ type Store interface {
 	CreatePromotion(ctx context.Context, p Promotion, at time.Time) (Promotion, error)
 	// Promotions lists an operator's promotions, oldest effective_from first.
 	Promotions(ctx context.Context, operatorID int64) ([]Promotion, error)
+	// Promotion finds one by code; ENOTFOUND when the operator has none.
+	Promotion(ctx context.Context, operatorID int64, code string) (Promotion, error)
 
 	// LatestSubscription returns the customer's most recent subscription
 	// with the promotions the customer redeemed at or after redeemedSince.
@@ -111,6 +119,52 @@ type Store interface {
 
 	// SubscriptionEvents returns a subscription's audit trail, oldest first.
 	SubscriptionEvents(ctx context.Context, operatorID, subscriptionID int64) ([]Event, error)
+
+	// IngestCharges stores reported charges as PENDING, idempotently on the
+	// partner's charge id: a charge reported before is answered with its
+	// number and stored again nowhere. A non-empty signature is recorded in
+	// the same transaction; one seen before is refused (EUNAUTHORIZED) and
+	// nothing is stored. The charges must be valid.
+	IngestCharges(ctx context.Context, operatorID int64, charges []NewCharge, signature string, at time.Time) ([]IngestResult, error)
+
+	// SettleCharges settles up to limit PENDING charges of any operator,
+	// oldest first, in one transaction: claim, decide with settle, write the
+	// status and its date, end the subscription when the status terminates
+	// it, and commit. It returns how many it settled; a failure before
+	// commit leaves every claimed charge PENDING.
+	SettleCharges(ctx context.Context, limit int, at time.Time, settle SettleFunc) (int, error)
+
+	// UnacknowledgedCharges lists an operator's charges whose current status
+	// has not been acknowledged, oldest received_on first (ties by number).
+	UnacknowledgedCharges(ctx context.Context, operatorID int64, r ListRequest) ([]Charge, error)
+
+	// AcknowledgeCharges acknowledges each charge's current status; items
+	// that cannot be acknowledged are returned, the others are stored
+	// together.
+	AcknowledgeCharges(ctx context.Context, operatorID int64, acks []Ack, actor carebridge.Caller, at time.Time) ([]AckFailure, error)
+
+	// ChargeEvents returns a charge's status history, oldest first.
+	ChargeEvents(ctx context.Context, operatorID, chargeID int64) ([]ChargeEvent, error)
+
+	// PurgePartnerSignatures forgets signatures seen before t.
+	PurgePartnerSignatures(ctx context.Context, t time.Time) (int64, error)
+
+	// RegisterDevices registers valid, distinct ESNs to an operator in one
+	// transaction and returns those registered to another operator.
+	RegisterDevices(ctx context.Context, operatorID int64, esns []string, actor carebridge.Caller, at time.Time) (failed []string, err error)
+
+	// UnregisterDevices removes valid, distinct ESNs from an operator in one
+	// transaction and returns those that were not registered to it.
+	UnregisterDevices(ctx context.Context, operatorID int64, esns []string) (failed []string, err error)
+}
+
+// ChargeEvent is one step of a charge's status history.
+type ChargeEvent struct {
+	ChargeID int64
+	From     ChargeStatus // empty when the charge was reported
+	To       ChargeStatus
+	Actor    string
+	At       time.Time
 }
 
 // NewSubscription is a validated create request ready to store.

@@ -4,7 +4,7 @@ package netflix
 const Callsign = "Netflix"
 
 // Plugin is the Netflix plugin as the host sees it.
-type Plugin struct{ Service *Service }
+type Plugin struct{}
 
 func (Plugin) Callsign() string  { return Callsign }
 func (Plugin) ClassName() string { return "Netflix" }

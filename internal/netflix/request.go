@@ -171,12 +171,18 @@ func (r *CreateRequest) Validate() error {
 	return nil
 }
 
-// ValidateCustomer checks a billing_system_customer_identifier.
+// ValidateCustomer checks a billing_system_customer_identifier: blank is
+// missing, and surrounding spaces are refused rather than trimmed, so that
+// "pci123 " never becomes a second customer beside "pci123".
 func ValidateCustomer(c string) error {
-	if c == "" {
-		return missing("billing_system_customer_identifier")
+	const name = "billing_system_customer_identifier"
+	if strings.TrimSpace(c) == "" {
+		return missing(name)
 	}
-	return checkText("billing_system_customer_identifier", c, maxCustomerLen)
+	if strings.TrimSpace(c) != c {
+		return invalid("%s must not begin or end with spaces.", name)
+	}
+	return checkText(name, c, maxCustomerLen)
 }
 
 func (a *Address) validate(path string) error {

@@ -35,8 +35,13 @@ type RegistrationToken struct {
 type Service struct {
 	Store   Store
 	Partner PartnerGateway
+	Groups  GroupResolver
 	Now     func() time.Time
+	Settled Kicker // woken when charges arrive; may be nil
 }
+
+// Kicker is woken to do work now rather than at its next tick.
+type Kicker interface{ Kick() }
 
 // Created is the answer to subscriptions/create.
 type Created struct {
@@ -60,15 +65,20 @@ func (s *Service) Show(ctx context.Context, caller carebridge.Caller, customer s
 	return s.Store.LatestSubscription(ctx, caller.OperatorID, customer, since)
 }
 
-// Create registers a new subscriber. The partner token is requested before
-// the subscription is stored, so that no subscription exists without one;
-// when the store then refuses (a live subscription, an unknown promotion),
-// the token is simply left to expire.
+// Create registers a new subscriber. The request is checked against the
+// store first (promotion, live subscription), so that the partner is not
+// asked for a token that cannot be used; then the token is requested, and
+// only then is the subscription stored (the store checks again inside its
+// transaction), so that no subscription exists without a token. If a
+// concurrent create wins in between, the token is left to expire unused.
 func (s *Service) Create(ctx context.Context, caller carebridge.Caller, r CreateRequest) (Created, error) {
 	if err := r.Validate(); err != nil {
 		return Created{}, err
 	}
 	now := s.now()
+	if err := s.precheck(ctx, caller.OperatorID, r, now); err != nil {
+		return Created{}, err
+	}
 	tok, err := s.Partner.RegistrationToken(ctx, RegistrationRequest{
 		OperatorID: caller.OperatorID, Customer: r.Customer, Validity: r.Validity(), At: now,
 	})
@@ -82,6 +92,28 @@ func (s *Service) Create(ctx context.Context, caller carebridge.Caller, r Create
 		return Created{}, err
 	}
 	return Created{Subscription: sub, Token: tok}, nil
+}
+
+// precheck reads what CreateSubscription will check, without locking.
+func (s *Service) precheck(ctx context.Context, operatorID int64, r CreateRequest, now time.Time) error {
+	if r.PromotionCode != "" {
+		p, err := s.Store.Promotion(ctx, operatorID, r.PromotionCode)
+		if err != nil {
+			return err
+		}
+		if err := p.CheckInEffect(now); err != nil {
+			return err
+		}
+	}
+	latest, err := s.Store.LatestSubscription(ctx, operatorID, r.Customer, now)
+	switch {
+	case carebridge.ErrorCode(err) == carebridge.ENOTFOUND:
+		return nil
+	case err != nil:
+		return err
+	}
+	_, _, err = Next(ActionCreate, latest.LifeCycleState)
+	return err
 }
 
 // Transition suspends, unsuspends or cancels the customer's subscription.

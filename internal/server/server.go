@@ -17,23 +17,27 @@ import (
 	"carebridge/internal/middleware"
 	"carebridge/internal/netflix"
 	"carebridge/internal/partner"
+	"carebridge/internal/partnerapi"
 )
 
 // Config is what serve is told.
 type Config struct {
 	TokenLifetime   time.Duration
-	ShutdownTimeout time.Duration
+	ShutdownDelay   time.Duration // readiness fails this long before the listener closes
+	ShutdownTimeout time.Duration // then requests in flight get this long to finish
+	SettleInterval  time.Duration // how often the charge processor looks for work when idle
 	Log             *slog.Logger
 	Now             func() time.Time // nil: time.Now
 }
 
 // Server is a running carebridge: its services and its HTTP handler.
 type Server struct {
-	Stores  *Stores
-	Host    *host.Host
-	Auth    *auth.Service
-	Netflix *netflix.Service
-	Handler http.Handler
+	Stores    *Stores
+	Host      *host.Host
+	Auth      *auth.Service
+	Netflix   *netflix.Service
+	Processor *netflix.Processor
+	Handler   http.Handler
 
 	cfg      Config
 	shutting atomic.Bool
@@ -53,19 +57,25 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	processor := netflix.NewProcessor(stores.Netflix, cfg.Now, cfg.SettleInterval, cfg.Log)
 	s := &Server{
-		Stores:  stores,
-		Host:    host.New(),
-		Auth:    auth.NewService(stores.Tenancy, cfg.Now, cfg.TokenLifetime),
-		Netflix: &netflix.Service{Store: stores.Netflix, Partner: partner.Local{}, Now: cfg.Now},
-		cfg:     cfg,
+		Stores: stores,
+		Host:   host.New(),
+		Auth:   auth.NewService(stores.Tenancy, cfg.Now, cfg.TokenLifetime),
+		Netflix: &netflix.Service{
+			Store: stores.Netflix, Partner: partner.Local{}, Groups: stores.Tenancy,
+			Now: cfg.Now, Settled: processor,
+		},
+		Processor: processor,
+		cfg:       cfg,
 	}
-	if err := s.Host.Register(netflix.Plugin{Service: s.Netflix}); err != nil {
+	if err := s.Host.Register(netflix.Plugin{}); err != nil {
 		return nil, err
 	}
 
 	mux := http.NewServeMux()
 	mux.Handle(crmapi.Prefix, crmapi.New(s.Auth, s.Netflix, s.Host, cfg.Log))
+	mux.Handle(partnerapi.Path, partnerapi.New(stores.Tenancy, s.Netflix, s.Host, cfg.Now, cfg.Log))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writePlain(w, http.StatusOK, "ok\n")
 	})
@@ -102,7 +112,9 @@ func writePlain(w http.ResponseWriter, status int, body string) {
 }
 
 // Serve answers on ln until ctx ends, then shuts down gracefully: readiness
-// fails at once, requests in flight get ShutdownTimeout to finish.
+// fails at once while requests are still served for ShutdownDelay (so a
+// load balancer notices and stops sending), then the listener closes and
+// requests in flight get ShutdownTimeout to finish.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s.Handler,
@@ -114,7 +126,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.cfg.Log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	go s.purgeSessions(ctx)
+	go s.housekeeping(ctx)
+	go s.Processor.Run(ctx)
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -124,7 +137,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	s.shutting.Store(true)
-	s.cfg.Log.Info("shutting down", "grace", s.cfg.ShutdownTimeout)
+	s.cfg.Log.Info("shutting down", "delay", s.cfg.ShutdownDelay, "grace", s.cfg.ShutdownTimeout)
+	time.Sleep(s.cfg.ShutdownDelay)
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	err := hs.Shutdown(sctx)
@@ -134,8 +148,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// purgeSessions deletes long-ended sessions every ten minutes.
-func (s *Server) purgeSessions(ctx context.Context) {
+// housekeeping deletes long-ended sessions and partner signatures past
+// their replay window, every ten minutes.
+func (s *Server) housekeeping(ctx context.Context) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
@@ -143,11 +158,14 @@ func (s *Server) purgeSessions(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if n, err := s.Auth.PurgeSessions(ctx); err != nil {
-				s.cfg.Log.Warn("purge sessions", "err", err)
-			} else if n > 0 {
-				s.cfg.Log.Info("purged ended sessions", "count", n)
-			}
+		}
+		if n, err := s.Auth.PurgeSessions(ctx); err != nil {
+			s.cfg.Log.Warn("purge sessions", "err", err)
+		} else if n > 0 {
+			s.cfg.Log.Info("purged ended sessions", "count", n)
+		}
+		if _, err := s.Stores.Netflix.PurgePartnerSignatures(ctx, s.cfg.Now().Add(-2*partnerapi.SignatureWindow)); err != nil {
+			s.cfg.Log.Warn("purge partner signatures", "err", err)
 		}
 	}
 }

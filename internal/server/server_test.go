@@ -302,3 +302,47 @@ func TestServeListenerError(t *testing.T) {
 		t.Fatal("Serve on a closed listener did not return")
 	}
 }
+
+// During the shutdown delay the server still answers, and /readyz says 503
+// so that a load balancer takes it out before the listener closes.
+func TestReadinessFailsBeforeTheListenerCloses(t *testing.T) {
+	t.Parallel()
+	srv, _ := newServer(t, server.Config{ShutdownDelay: 3 * time.Second, ShutdownTimeout: time.Second})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	get := func(path string) int {
+		res, err := http.Get(url + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if code := get("/readyz"); code != http.StatusOK {
+		t.Fatalf("/readyz before shutdown = %d", code)
+	}
+	cancel()
+	deadline := time.Now().Add(wait)
+	for get("/readyz") != http.StatusServiceUnavailable {
+		if time.Now().After(deadline) {
+			t.Fatal("/readyz never turned 503 while the listener was open")
+		}
+	}
+	if code := get("/healthz"); code != http.StatusOK {
+		t.Fatalf("/healthz during the shutdown delay = %d, want 200", code)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Serve: %v", err)
+		}
+	case <-time.After(wait):
+		t.Fatal("Serve did not return after the delay")
+	}
+}

@@ -70,10 +70,29 @@ func Open(ctx context.Context, path string) (*DB, error) {
 
 	db := &DB{Path: path, write: write, read: read}
 	// The writer connects first so that WAL mode is set before any reader
-	// opens the file.
-	if err := db.Ping(ctx); err != nil {
+	// opens the file. Switching a new file to WAL needs an exclusive lock
+	// that SQLite does not wait for, so processes starting together retry.
+	for attempt := 0; ; attempt++ {
+		err = db.Ping(ctx)
+		if err == nil {
+			break
+		}
+		if !isBusy(err) || attempt == 100 {
+			db.Close()
+			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		}
+		select {
+		case <-ctx.Done():
+			db.Close()
+			return nil, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	// The file holds password and token hashes: owner only. SQLite gives
+	// its -wal and -shm files the database file's mode.
+	if err := os.Chmod(path, 0o600); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return nil, fmt.Errorf("sqlite: restrict %s: %w", path, err)
 	}
 	return db, nil
 }
@@ -108,8 +127,13 @@ func (db *DB) Ping(ctx context.Context) error {
 }
 
 // writeTx runs fn in a write transaction and commits when it returns nil.
+// When another process holds the write lock past the busy timeout, it
+// answers EUNAVAILABLE: nothing was done, and the caller may try again.
 func (db *DB) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
+	if isBusy(err) {
+		return carebridge.Errorf(carebridge.EUNAVAILABLE, "The database is busy; try again.")
+	}
 	if err != nil {
 		return err
 	}
@@ -129,6 +153,16 @@ func (db *DB) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	defer tx.Rollback()
 	return fn(tx)
+}
+
+// isBusy reports SQLITE_BUSY or SQLITE_LOCKED.
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		c := se.Code() & 0xff
+		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
+	}
+	return false
 }
 
 // isUniqueViolation reports a UNIQUE or PRIMARY KEY constraint failure.

@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -136,5 +138,32 @@ func TestDSNEscapesPath(t *testing.T) {
 	}
 	if matches, _ := filepath.Glob(filepath.Join(dir, "a b?c#d.db")); len(matches) != 1 {
 		t.Fatalf("file %q not created; found %v", path, matches)
+	}
+}
+
+func TestFileIsOwnerOnly(t *testing.T) {
+	t.Parallel()
+	db := openTemp(t)
+	info, err := os.Stat(db.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mode := info.Mode().Perm(); mode != 0o600 {
+		t.Fatalf("database file mode %o, want 600: it holds password and token hashes", mode)
+	}
+}
+
+func TestMigrateRefusesANewerSchema(t *testing.T) {
+	t.Parallel()
+	db := openTemp(t)
+	ctx := context.Background()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.write.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, '0999_future.sql', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrate(ctx); err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("Migrate on a newer schema = %v; want a refusal", err)
 	}
 }

@@ -63,6 +63,13 @@ func (db *DB) Migrate(ctx context.Context) error {
 	)`); err != nil {
 		return fmt.Errorf("sqlite: create schema_migrations: %w", err)
 	}
+	// A database migrated by a newer carebridge has tables this binary
+	// does not know; running on it could corrupt them.
+	if v, err := db.SchemaVersion(ctx); err != nil {
+		return err
+	} else if v > len(ms) {
+		return fmt.Errorf("sqlite: the database is at schema version %d, newer than this carebridge knows (%d); run a newer carebridge", v, len(ms))
+	}
 	for _, m := range ms {
 		err := db.writeTx(ctx, func(tx *sql.Tx) error {
 			var applied int
@@ -88,10 +95,11 @@ func (db *DB) Migrate(ctx context.Context) error {
 
 // SchemaVersion returns the highest applied migration (0 for a new file).
 func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var exists bool
+	if err := db.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations')`).Scan(&exists); err != nil || !exists {
+		return 0, err
+	}
 	var v sql.NullInt64
 	err := db.read.QueryRowContext(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&v)
-	if err != nil && strings.Contains(err.Error(), "no such table") {
-		return 0, nil
-	}
 	return int(v.Int64), err
 }

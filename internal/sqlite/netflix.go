@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"carebridge"
+	"carebridge/internal/money"
 	"carebridge/internal/netflix"
 )
 
@@ -44,6 +45,16 @@ func (s *NetflixStore) CreatePromotion(ctx context.Context, p netflix.Promotion,
 	p.EffectiveFrom = fromUnix(unix(p.EffectiveFrom))
 	p.ExpiresOn = fromNullUnix(nullUnix(p.ExpiresOn))
 	return p, err
+}
+
+const (
+	promotionByCodeSQL = `SELECT ` + promotionColumns + ` FROM netflix_promotions WHERE operator_id = ? AND code = ?`
+	promotionNotFound  = "Promotion %q does not exist for this operator."
+)
+
+func (s *NetflixStore) Promotion(ctx context.Context, operatorID int64, code string) (netflix.Promotion, error) {
+	p, err := scanPromotion(s.db.read.QueryRowContext(ctx, promotionByCodeSQL, operatorID, code))
+	return p, notFound(err, promotionNotFound, code)
 }
 
 func (s *NetflixStore) Promotions(ctx context.Context, operatorID int64) ([]netflix.Promotion, error) {
@@ -104,9 +115,28 @@ func (s *NetflixStore) LatestSubscription(ctx context.Context, operatorID int64,
 			}
 			v.Promotions = append(v.Promotions, p)
 		}
-		return rows.Err()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		// Each distinct price of the customer's approved charges, in the
+		// order first charged.
+		prices, err := tx.QueryContext(ctx, `SELECT amount_minor, currency FROM netflix_charges
+			WHERE operator_id = ? AND customer_identifier = ? AND status = 'APPROVED'
+			GROUP BY amount_minor, currency ORDER BY min(id)`, operatorID, customer)
+		if err != nil {
+			return err
+		}
+		defer prices.Close()
+		v.Prices = []money.Amount{}
+		for prices.Next() {
+			var a money.Amount
+			if err := prices.Scan(&a.Minor, &a.Currency); err != nil {
+				return err
+			}
+			v.Prices = append(v.Prices, a)
+		}
+		return prices.Err()
 	})
-	v.Prices = []netflix.Price{}
 	return v, err
 }
 
@@ -124,26 +154,26 @@ func (s *NetflixStore) CreateSubscription(ctx context.Context, n netflix.NewSubs
 	err = s.db.writeTx(ctx, func(tx *sql.Tx) error {
 		var promotionID sql.NullInt64
 		if r.PromotionCode != "" {
-			p, err := scanPromotion(tx.QueryRowContext(ctx, `SELECT `+promotionColumns+` FROM netflix_promotions
-				WHERE operator_id = ? AND code = ?`, n.OperatorID, r.PromotionCode))
+			p, err := scanPromotion(tx.QueryRowContext(ctx, promotionByCodeSQL, n.OperatorID, r.PromotionCode))
 			if err != nil {
-				return notFound(err, "Promotion %q does not exist for this operator.", r.PromotionCode)
+				return notFound(err, promotionNotFound, r.PromotionCode)
 			}
-			if !p.InEffect(n.At) {
-				return carebridge.Errorf(carebridge.EINVALID, "Promotion %q is not in effect now.", r.PromotionCode)
+			if err := p.CheckInEffect(n.At); err != nil {
+				return err
 			}
 			promotionID = sql.NullInt64{Int64: p.ID, Valid: true}
 		}
-		var live int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM netflix_subscriptions
-			WHERE operator_id = ? AND customer_identifier = ? AND life_cycle_state <> 'CANCELLED'`,
-			n.OperatorID, r.Customer).Scan(&live); err != nil {
+		// A new subscription may follow none or a CANCELLED one.
+		latest, err := scanSubscription(tx.QueryRowContext(ctx, latestSubscriptionSQL, n.OperatorID, r.Customer))
+		switch {
+		case err == nil:
+			if _, _, err := netflix.Next(netflix.ActionCreate, latest.LifeCycleState); err != nil {
+				return err
+			}
+		case err != sql.ErrNoRows:
 			return err
 		}
-		if live > 0 {
-			return liveSubscriptionError(r.Customer)
-		}
-		err := tx.QueryRowContext(ctx, `INSERT INTO netflix_subscriptions
+		err = tx.QueryRowContext(ctx, `INSERT INTO netflix_subscriptions
 			(operator_id, customer_identifier, life_cycle_state, netflix_state, channel,
 			 customer_first_name, customer_last_name, customer_address, customer_email, customer_phone,
 			 promotion_id, netflix_token_expires_at, created_at, updated_at)
@@ -172,6 +202,8 @@ func (s *NetflixStore) CreateSubscription(ctx context.Context, n netflix.NewSubs
 	return sub, err
 }
 
+// liveSubscriptionError answers a create that lost a race to another: the
+// partial unique index refused the second live subscription.
 func liveSubscriptionError(customer string) error {
 	return carebridge.Errorf(carebridge.ECONFLICT,
 		"Customer %q already has a subscription that is not cancelled.", customer)

@@ -2,7 +2,10 @@ package sqlite
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
+	"strconv"
 	"time"
 
 	"carebridge"
@@ -37,12 +40,17 @@ func (s *TenancyStore) OrganisationByName(ctx context.Context, name string) (car
 	return o, notFound(err, "Organisation %q does not exist.", name)
 }
 
+// CreateOperator stores an operator with a fresh partner secret.
 func (s *TenancyStore) CreateOperator(ctx context.Context, op carebridge.Operator) (carebridge.Operator, error) {
 	op.CreatedAt = op.CreatedAt.UTC().Truncate(time.Second)
-	err := s.db.writeTx(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO operators (organisation_id, name, alternative_code, created_at)
-			VALUES (?, ?, ?, ?) RETURNING id`,
-			op.OrganisationID, op.Name, nullString(op.AlternativeCode), unix(op.CreatedAt)).Scan(&op.ID)
+	secret, err := newPartnerSecret()
+	if err != nil {
+		return op, err
+	}
+	err = s.db.writeTx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO operators (organisation_id, name, alternative_code, partner_secret, created_at)
+			VALUES (?, ?, ?, ?, ?) RETURNING id`,
+			op.OrganisationID, op.Name, nullString(op.AlternativeCode), secret, unix(op.CreatedAt)).Scan(&op.ID)
 	})
 	if isUniqueViolation(err) {
 		return op, carebridge.Errorf(carebridge.ECONFLICT, "An operator named %q or with alternative code %q already exists in this organisation.", op.Name, op.AlternativeCode)
@@ -50,15 +58,71 @@ func (s *TenancyStore) CreateOperator(ctx context.Context, op carebridge.Operato
 	return op, err
 }
 
-func (s *TenancyStore) OperatorByName(ctx context.Context, organisationID int64, name string) (carebridge.Operator, error) {
+const operatorColumns = `id, organisation_id, name, alternative_code, created_at`
+
+func scanOperator(row *sql.Row) (carebridge.Operator, error) {
 	var op carebridge.Operator
 	var alt sql.NullString
 	var created int64
-	err := s.db.read.QueryRowContext(ctx, `SELECT id, organisation_id, name, alternative_code, created_at
-		FROM operators WHERE organisation_id = ? AND name = ?`, organisationID, name).
-		Scan(&op.ID, &op.OrganisationID, &op.Name, &alt, &created)
+	err := row.Scan(&op.ID, &op.OrganisationID, &op.Name, &alt, &created)
 	op.AlternativeCode, op.CreatedAt = alt.String, fromUnix(created)
+	return op, err
+}
+
+func (s *TenancyStore) OperatorByName(ctx context.Context, organisationID int64, name string) (carebridge.Operator, error) {
+	op, err := scanOperator(s.db.read.QueryRowContext(ctx, `SELECT `+operatorColumns+`
+		FROM operators WHERE organisation_id = ? AND name = ?`, organisationID, name))
 	return op, notFound(err, "Operator %q does not exist in this organisation.", name)
+}
+
+func (s *TenancyStore) OperatorByGroup(ctx context.Context, organisationID int64, g carebridge.GroupIdentifier) (carebridge.Operator, error) {
+	if err := g.Validate(); err != nil {
+		return carebridge.Operator{}, err
+	}
+	var row *sql.Row
+	switch {
+	case g.ID != "":
+		id, err := strconv.ParseInt(g.ID, 10, 64)
+		if err != nil || id <= 0 || strconv.FormatInt(id, 10) != g.ID {
+			return carebridge.Operator{}, carebridge.Errorf(carebridge.ENOTFOUND, "No group with id %q in this organisation.", g.ID)
+		}
+		row = s.db.read.QueryRowContext(ctx, `SELECT `+operatorColumns+` FROM operators WHERE organisation_id = ? AND id = ?`, organisationID, id)
+	case g.Name != "":
+		row = s.db.read.QueryRowContext(ctx, `SELECT `+operatorColumns+` FROM operators WHERE organisation_id = ? AND name = ?`, organisationID, g.Name)
+	default:
+		row = s.db.read.QueryRowContext(ctx, `SELECT `+operatorColumns+` FROM operators WHERE organisation_id = ? AND alternative_code = ?`, organisationID, g.AlternativeCode)
+	}
+	op, err := scanOperator(row)
+	return op, notFound(err, "No such group in this organisation.")
+}
+
+func (s *TenancyStore) PartnerSecret(ctx context.Context, operatorID int64) (string, error) {
+	var secret string
+	err := s.db.read.QueryRowContext(ctx, `SELECT partner_secret FROM operators WHERE id = ?`, operatorID).Scan(&secret)
+	return secret, notFound(err, "Operator %d does not exist.", operatorID)
+}
+
+func (s *TenancyStore) SetPartnerSecret(ctx context.Context, operatorID int64, secret string) error {
+	return s.db.writeTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE operators SET partner_secret = ? WHERE id = ?`, secret, operatorID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return carebridge.Errorf(carebridge.ENOTFOUND, "Operator %d does not exist.", operatorID)
+		}
+		return nil
+	})
+}
+
+// newPartnerSecret returns 32 random bytes as hex: the key partners sign
+// charge reports with.
+func newPartnerSecret() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b[:]), nil
 }
 
 func (s *TenancyStore) CreateUser(ctx context.Context, u carebridge.User) (carebridge.User, error) {

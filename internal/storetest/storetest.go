@@ -26,6 +26,8 @@ func Run(t *testing.T, open Open) {
 	t.Run("Sessions", func(t *testing.T) { t.Parallel(); testSessions(t, open) })
 	t.Run("Promotions", func(t *testing.T) { t.Parallel(); testPromotions(t, open) })
 	t.Run("Subscriptions", func(t *testing.T) { t.Parallel(); testSubscriptions(t, open) })
+	t.Run("Charges", func(t *testing.T) { t.Parallel(); testCharges(t, open) })
+	t.Run("Devices", func(t *testing.T) { t.Parallel(); testDevices(t, open) })
 }
 
 // base is the clock of the contract: fixed, so expectations are exact.

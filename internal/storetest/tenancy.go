@@ -15,10 +15,8 @@ func testTenancy(t *testing.T, open Open) {
 	if has, err := s.HasOrganisations(ctx); err != nil || !has {
 		t.Fatalf("HasOrganisations = %v, %v; want true", has, err)
 	}
-	if empty := open(t); true {
-		if has, err := empty.Tenancy.HasOrganisations(ctx); err != nil || has {
-			t.Fatalf("fresh HasOrganisations = %v, %v; want false", has, err)
-		}
+	if has, err := open(t).Tenancy.HasOrganisations(ctx); err != nil || has {
+		t.Fatalf("fresh HasOrganisations = %v, %v; want false", has, err)
 	}
 
 	got := ok(s.OrganisationByName(ctx, "acme")).must(t)

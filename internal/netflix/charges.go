@@ -1,0 +1,219 @@
+package netflix
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"carebridge/internal/money"
+)
+
+// ChargeStatus is a charge's status on Netflix.
+type ChargeStatus string
+
+const (
+	Pending    ChargeStatus = "PENDING"     // reported, not yet settled: not to be billed
+	Approved   ChargeStatus = "APPROVED"    // bill the customer
+	Declined   ChargeStatus = "DECLINED"    // subscription suspended: not billed, subscription ends
+	BadRequest ChargeStatus = "BAD_REQUEST" // no subscription or bad data: not billed, subscription ends
+	Rejected   ChargeStatus = "REJECTED"    // subscription cancelled: not billed
+)
+
+// Terminates tells whether settling a charge with this status ends the
+// customer's subscription (as the CRM.COM document says of each).
+func (s ChargeStatus) Terminates() bool {
+	return s == Declined || s == BadRequest || s == Rejected
+}
+
+// ParseChargeClass reads charges/list's charge_status: NOT_PROCESSED stands
+// for PENDING, PROCESSED for APPROVED, DECLINED, BAD_REQUEST and REJECTED.
+func ParseChargeClass(class string) (processed bool, err error) {
+	switch class {
+	case "NOT_PROCESSED":
+		return false, nil
+	case "PROCESSED":
+		return true, nil
+	}
+	return false, invalid("charge_status must be NOT_PROCESSED or PROCESSED; got %q.", class)
+}
+
+// Charge is one charge the partner reported for a customer.
+type Charge struct {
+	ID              int64
+	OperatorID      int64
+	PartnerChargeID string
+	Customer        string
+	Amount          money.Amount
+	LocalAmount     money.Amount // Currency "" when the partner gave none
+	PaidThroughDate time.Time    // zero: not given
+	ReceivedOn      time.Time
+	Status          ChargeStatus
+	ApprovedOn      time.Time
+	DeclinedOn      time.Time
+	BadRequestOn    time.Time
+	RejectedOn      time.Time
+}
+
+// Number is the CRM.COM charge number, derived from the id.
+func (c Charge) Number() string { return ChargeNumber(c.ID) }
+
+// ChargeNumber formats an id as CRM.COM prints it: I00002662.
+func ChargeNumber(id int64) string { return fmt.Sprintf("I%08d", id) }
+
+// ParseChargeNumber is the exact inverse of ChargeNumber.
+func ParseChargeNumber(s string) (int64, bool) {
+	rest, ok := strings.CutPrefix(s, "I")
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(rest, 10, 64)
+	if err != nil || id <= 0 || ChargeNumber(id) != s {
+		return 0, false
+	}
+	return id, true
+}
+
+// Settlement returns the status a PENDING charge settles to, given the
+// customer's most recent subscription (nil: none). It is the SettleFunc the
+// processor uses.
+func Settlement(_ Charge, sub *Subscription) ChargeStatus {
+	if sub == nil {
+		return BadRequest
+	}
+	switch sub.LifeCycleState {
+	case Effective:
+		return Approved
+	case NotEffective:
+		return Declined
+	case Cancelled:
+		return Rejected
+	}
+	return BadRequest
+}
+
+// SettleFunc decides a charge's settlement. The processor passes
+// Settlement; tests pass their own to stop a settlement half-way.
+type SettleFunc func(c Charge, sub *Subscription) ChargeStatus
+
+// SettlementActor is the name the audit trail gives the charge processor.
+const SettlementActor = "settlement"
+
+// NewCharge is a charge as the partner reports it.
+type NewCharge struct {
+	ID              int64 // 0: the next number; set only to load fixed example data
+	PartnerChargeID string
+	Customer        string
+	Amount          money.Amount
+	LocalAmount     money.Amount // Currency "": none
+	PaidThroughDate time.Time
+	ReceivedOn      time.Time
+}
+
+// MaxChargesPerReport bounds one partner report.
+const MaxChargesPerReport = 1000
+
+// Validate checks a reported charge.
+func (c NewCharge) Validate() error {
+	if c.PartnerChargeID == "" {
+		return missing("partner_charge_id")
+	}
+	if err := checkText("partner_charge_id", c.PartnerChargeID, 128); err != nil {
+		return err
+	}
+	if err := ValidateCustomer(c.Customer); err != nil {
+		return err
+	}
+	if c.ReceivedOn.IsZero() {
+		return missing("received_on")
+	}
+	return nil
+}
+
+// IngestResult is what happened to one reported charge.
+type IngestResult struct {
+	PartnerChargeID string
+	ChargeID        int64 // 0 when the charge was refused
+	Duplicate       bool  // reported before: nothing new was stored
+	Err             error // why it was refused
+}
+
+// Ack is one item of charges/acknowledge.
+type Ack struct {
+	Number          string
+	Customer        string
+	ReferenceNumber string // optional
+}
+
+// Failure codes of charges/acknowledge.
+const (
+	AckWrongCustomer   = "1"
+	AckNotFound        = "2"
+	AckReferenceInUse  = "3"
+	MaxAcksPerCall     = 50
+	MaxChargesPerList  = 50
+	MaxDevicesPerCall  = 1000
+	maxReferenceLength = 128
+)
+
+// AckDescriptions are the failure descriptions; "1" is the CRM.COM
+// document's own wording.
+var AckDescriptions = map[string]string{
+	AckWrongCustomer:  "The specified charge was not issued for the specified customer",
+	AckNotFound:       "The specified charge was not found",
+	AckReferenceInUse: "The specified reference number is already used by this operator",
+}
+
+// AckFailure is an item that could not be acknowledged.
+type AckFailure struct {
+	Number          string
+	ReferenceNumber string
+	Code            string
+}
+
+// ValidateAcks checks a charges/acknowledge request before the store.
+func ValidateAcks(acks []Ack) error {
+	if len(acks) == 0 {
+		return missing("acknowledged_charges_set")
+	}
+	if len(acks) > MaxAcksPerCall {
+		return invalid("acknowledged_charges_set has %d items; at most %d are allowed.", len(acks), MaxAcksPerCall)
+	}
+	for i, a := range acks {
+		path := fmt.Sprintf("acknowledged_charges_set[%d]", i)
+		if a.Number == "" {
+			return missing(path + ".number")
+		}
+		if a.Customer == "" {
+			return missing(path + ".billing_system_customer_identifier")
+		}
+		if err := checkText(path+".number", a.Number, 32); err != nil {
+			return err
+		}
+		if err := checkText(path+".billing_system_customer_identifier", a.Customer, maxCustomerLen); err != nil {
+			return err
+		}
+		if err := checkText(path+".reference_number", a.ReferenceNumber, maxReferenceLength); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ListRequest is a charges/list query.
+type ListRequest struct {
+	Processed bool // PROCESSED rather than NOT_PROCESSED
+	Limit     int
+	Offset    int
+}
+
+// ValidateList checks number_of_results and offset.
+func ValidateList(limit, offset int64) error {
+	if limit < 1 || limit > MaxChargesPerList {
+		return invalid("number_of_results must be between 1 and %d.", MaxChargesPerList)
+	}
+	if offset < 0 {
+		return invalid("offset must be 0 or more.")
+	}
+	return nil
+}

@@ -1,0 +1,256 @@
+package partnerapi
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"carebridge"
+	"carebridge/internal/host"
+	"carebridge/internal/middleware"
+	"carebridge/internal/netflix"
+)
+
+// Path is where partners post charge reports.
+const Path = "/partner/netflix/v1/charges"
+
+// Headers of a signed report.
+const (
+	OperatorHeader  = "X-Partner-Operator"  // the operator's group id
+	SignatureHeader = "X-Partner-Signature" // t=<unix seconds>,v1=<hex HMAC-SHA256>
+)
+
+// SignatureWindow is how far a report's timestamp may be from now.
+const SignatureWindow = 5 * time.Minute
+
+// MaxBodyBytes bounds a report (1000 charges fit in well under 1 MiB).
+const MaxBodyBytes = 2 << 20
+
+// Secrets gives an operator's partner secret.
+type Secrets interface {
+	PartnerSecret(ctx context.Context, operatorID int64) (string, error)
+}
+
+// Handler serves the partner face.
+type Handler struct {
+	secrets Secrets
+	netflix *netflix.Service
+	host    *host.Host
+	now     func() time.Time
+	log     *slog.Logger
+}
+
+// New returns the partner face.
+func New(secrets Secrets, n *netflix.Service, h *host.Host, now func() time.Time, log *slog.Logger) *Handler {
+	return &Handler{secrets: secrets, netflix: n, host: h, now: now, log: log}
+}
+
+// Sign returns the signature header value for a body: what a partner
+// computes, and what tests and the README's example use.
+func Sign(secret string, t time.Time, body []byte) string {
+	ts := strconv.FormatInt(t.Unix(), 10)
+	return "t=" + ts + ",v1=" + hex.EncodeToString(mac(secret, ts, body))
+}
+
+// mac is HMAC-SHA256 keyed with the secret's text over "<ts>.<body>".
+func mac(secret, ts string, body []byte) []byte {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(ts + "."))
+	m.Write(body)
+	return m.Sum(nil)
+}
+
+var errBadSignature = carebridge.Errorf(carebridge.EUNAUTHORIZED,
+	"The report is not signed for this operator: send X-Partner-Operator and X-Partner-Signature (t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">).")
+
+type resultJSON struct {
+	PartnerChargeID string  `json:"partner_charge_id"`
+	Status          string  `json:"status"` // created, duplicate or rejected
+	Number          *string `json:"number"`
+	Error           *string `json:"error"`
+}
+
+type reportJSON struct {
+	Results []resultJSON `json:"results"`
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		h.writeError(w, r, carebridge.Errorf(errMethodNotAllowed, "Charge reports are sent with POST."))
+		return
+	}
+	results, err := h.serve(w, r)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, results)
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (reportJSON, error) {
+	if !h.host.Active(netflix.Callsign) {
+		return reportJSON{}, carebridge.Errorf(carebridge.EUNAVAILABLE, "The Netflix service is not active.")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return reportJSON{}, carebridge.Errorf(carebridge.ETOOLARGE, "The report is larger than %d bytes.", MaxBodyBytes)
+	}
+	if err != nil {
+		return reportJSON{}, carebridge.Errorf(carebridge.EINVALID, "The report could not be read.")
+	}
+	operatorID, signature, err := h.verify(r.Context(), r.Header, body)
+	if err != nil {
+		return reportJSON{}, err
+	}
+	charges, itemErrs, err := DecodeReport(body)
+	if err != nil {
+		return reportJSON{}, err
+	}
+	var valid []netflix.NewCharge
+	var index []int
+	for i, c := range charges {
+		if itemErrs[i] == nil {
+			valid = append(valid, c)
+			index = append(index, i)
+		}
+	}
+	stored, err := h.netflix.Ingest(r.Context(), operatorID, valid, signature)
+	if err != nil {
+		return reportJSON{}, err
+	}
+	out := reportJSON{Results: make([]resultJSON, len(charges))}
+	for i, c := range charges {
+		out.Results[i] = resultJSON{PartnerChargeID: c.PartnerChargeID}
+		if itemErrs[i] != nil {
+			out.Results[i].rejected(itemErrs[i])
+		}
+	}
+	for j, res := range stored {
+		out.Results[index[j]] = toResult(res)
+	}
+	return out, nil
+}
+
+func (r *resultJSON) rejected(err error) {
+	msg := carebridge.ErrorMessage(err)
+	r.Status, r.Error = "rejected", &msg
+}
+
+func toResult(res netflix.IngestResult) resultJSON {
+	out := resultJSON{PartnerChargeID: res.PartnerChargeID}
+	switch {
+	case res.Err != nil:
+		out.rejected(res.Err)
+		return out
+	case res.Duplicate:
+		out.Status = "duplicate"
+	default:
+		out.Status = "created"
+	}
+	n := netflix.ChargeNumber(res.ChargeID)
+	out.Number = &n
+	return out
+}
+
+// verify authenticates a report: the operator's secret, a timestamp within
+// the window, and an HMAC over "<t>.<body>". Every failure gives the same
+// answer, so nothing tells an operator id that exists from one that does
+// not.
+func (h *Handler) verify(ctx context.Context, hdr http.Header, body []byte) (operatorID int64, signature string, err error) {
+	operatorID, err = strconv.ParseInt(hdr.Get(OperatorHeader), 10, 64)
+	if err != nil || operatorID <= 0 {
+		return 0, "", errBadSignature
+	}
+	var ts, v1 string
+	for _, part := range strings.Split(hdr.Get(SignatureHeader), ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+		switch k {
+		case "t":
+			ts = v
+		case "v1":
+			v1 = v
+		}
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return 0, "", errBadSignature
+	}
+	if d := h.now().Sub(time.Unix(sec, 0)); d > SignatureWindow || d < -SignatureWindow {
+		return 0, "", carebridge.Errorf(carebridge.EUNAUTHORIZED, "The signature's timestamp is more than 5 minutes from the server's clock.")
+	}
+	got, err := hex.DecodeString(v1)
+	if err != nil {
+		return 0, "", errBadSignature
+	}
+	secret, err := h.secrets.PartnerSecret(ctx, operatorID)
+	switch {
+	case carebridge.ErrorCode(err) == carebridge.ENOTFOUND:
+		secret = "" // compare anyway, so timing does not tell
+	case err != nil:
+		return 0, "", err
+	}
+	if !hmac.Equal(got, mac(secret, ts, body)) || secret == "" {
+		return 0, "", errBadSignature
+	}
+	return operatorID, strings.ToLower(v1), nil
+}
+
+// errMethodNotAllowed is this face's code for a wrong HTTP method.
+const errMethodNotAllowed = "partnerapi.method_not_allowed"
+
+// failures maps error codes to HTTP statuses and this face's error codes.
+var failures = map[string]struct {
+	code   string
+	status int
+}{
+	carebridge.EUNAUTHORIZED: {"invalid_signature", http.StatusUnauthorized},
+	carebridge.EMISSING:      {"invalid_report", http.StatusBadRequest},
+	carebridge.EINVALID:      {"invalid_report", http.StatusBadRequest},
+	carebridge.ETOOLARGE:     {"report_too_large", http.StatusRequestEntityTooLarge},
+	carebridge.EUNAVAILABLE:  {"service_unavailable", http.StatusServiceUnavailable},
+	carebridge.EINTERNAL:     {"internal_error", http.StatusInternalServerError},
+	errMethodNotAllowed:      {"method_not_allowed", http.StatusMethodNotAllowed},
+}
+
+type errorJSON struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	f, ok := failures[carebridge.ErrorCode(err)]
+	if !ok {
+		f = failures[carebridge.EINTERNAL]
+	}
+	if f.status == http.StatusInternalServerError {
+		h.log.ErrorContext(r.Context(), "partnerapi: internal error",
+			"request_id", middleware.RequestIDFrom(r.Context()), "err", err)
+	}
+	var body errorJSON
+	body.Error.Code, body.Error.Message = f.code, carebridge.ErrorMessage(err)
+	writeJSON(w, f.status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":{"code":"internal_error","message":"An internal error occurred."}}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	w.Write(b)
+}
