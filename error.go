@@ -16,7 +16,8 @@ const (
 	EMISSING      = "missing"      // a mandatory parameter is absent
 	ENOTFOUND     = "not_found"    // the thing does not exist for this caller
 	ECONFLICT     = "conflict"     // the current state forbids the action
-	EUNAUTHORIZED = "unauthorized" // no valid token
+	EUNAUTHORIZED = "unauthorized" // no valid token, or not allowed to see this
+	EFORBIDDEN    = "forbidden"    // known caller, but the action is not permitted
 	ECREDENTIALS  = "credentials"  // a login failed
 	ETHROTTLED    = "throttled"    // too many attempts; try later
 	EUNAVAILABLE  = "unavailable"  // the plugin or partner cannot serve now

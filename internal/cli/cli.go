@@ -21,7 +21,8 @@ const usage = `carebridge — system of record between billing, partner and care
 
 Usage:
   carebridge serve [--addr ADDR] [--db URL] [--demo] [--token-lifetime D]
-                   [--settle-interval D] [--log-format json|text]
+                   [--settle-interval D] [--shutdown-delay D] [--log-format json|text]
+                   [--ocp-token-lifetime D] [--ocp-documentation-url URL]
   carebridge migrate [--db URL]
   carebridge org create --name ORG
   carebridge operator create --org ORG --name NAME [--alternative-code CODE]
@@ -33,7 +34,8 @@ Usage:
 
 Every command takes --db (default $CAREBRIDGE_DB, else ` + server.DefaultDatabase + `).
 Flags of serve default to CAREBRIDGE_ADDR, CAREBRIDGE_DB, CAREBRIDGE_DEMO,
-CAREBRIDGE_TOKEN_LIFETIME, CAREBRIDGE_SETTLE_INTERVAL and CAREBRIDGE_LOG_FORMAT.
+CAREBRIDGE_TOKEN_LIFETIME, CAREBRIDGE_SETTLE_INTERVAL, CAREBRIDGE_SHUTDOWN_DELAY,
+CAREBRIDGE_OCP_TOKEN_LIFETIME, CAREBRIDGE_OCP_DOCUMENTATION_URL and CAREBRIDGE_LOG_FORMAT.
 `
 
 // env is the process environment (a map in tests).
@@ -71,13 +73,14 @@ func run(args []string, e env) int {
 	name := args[0]
 	cmd, ok := commands[name]
 	rest := args[1:]
-	if !ok && len(args) > 1 {
-		name = args[0] + " " + args[1]
+	// Commands are one to three words: serve, org create, ocp app grant.
+	for words := 2; !ok && words <= 3 && len(args) >= words; words++ {
+		name = strings.Join(args[:words], " ")
 		cmd, ok = commands[name]
-		rest = args[2:]
+		rest = args[words:]
 	}
 	if !ok {
-		fmt.Fprintf(e.stderr, "carebridge: unknown command %q; run carebridge help\n", strings.Join(args[:min(2, len(args))], " "))
+		fmt.Fprintf(e.stderr, "carebridge: unknown command %q; run carebridge help\n", strings.Join(args[:min(3, len(args))], " "))
 		return 2
 	}
 	err := cmd(e, rest)

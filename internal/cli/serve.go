@@ -10,6 +10,7 @@ import (
 	"carebridge"
 	"carebridge/internal/demo"
 	"carebridge/internal/middleware"
+	"carebridge/internal/ocpapi"
 	"carebridge/internal/server"
 )
 
@@ -24,11 +25,14 @@ func serve(e env, args []string) error {
 	lifetime := fs.Duration("token-lifetime", 2*time.Hour, "lifetime of a CRM.COM login token")
 	settle := fs.Duration("settle-interval", 5*time.Second, "how often the charge processor looks for PENDING charges when idle")
 	shutdownDelay := fs.Duration("shutdown-delay", 0, "on SIGTERM, answer /readyz 503 this long before closing the listener")
+	ocpLifetime := fs.Duration("ocp-token-lifetime", time.Hour, "lifetime of an OCP access token")
+	ocpDocs := fs.String("ocp-documentation-url", e.envOr("CAREBRIDGE_OCP_DOCUMENTATION_URL", ocpapi.DefaultDocumentationURL), "documentationUrl of OCP error bodies")
 	logFormat := fs.String("log-format", e.envOr("CAREBRIDGE_LOG_FORMAT", "text"), "log format: text or json")
 	for env, d := range map[string]*time.Duration{
-		"CAREBRIDGE_TOKEN_LIFETIME":  lifetime,
-		"CAREBRIDGE_SETTLE_INTERVAL": settle,
-		"CAREBRIDGE_SHUTDOWN_DELAY":  shutdownDelay,
+		"CAREBRIDGE_TOKEN_LIFETIME":     lifetime,
+		"CAREBRIDGE_SETTLE_INTERVAL":    settle,
+		"CAREBRIDGE_SHUTDOWN_DELAY":     shutdownDelay,
+		"CAREBRIDGE_OCP_TOKEN_LIFETIME": ocpLifetime,
 	} {
 		if err := e.envDuration(env, d); err != nil {
 			return err
@@ -42,6 +46,9 @@ func serve(e env, args []string) error {
 	}
 	if *lifetime < time.Minute || *lifetime > 30*24*time.Hour {
 		return fmt.Errorf("--token-lifetime must be between 1m and 720h; got %s", *lifetime)
+	}
+	if *ocpLifetime < time.Minute || *ocpLifetime > 24*time.Hour {
+		return fmt.Errorf("--ocp-token-lifetime must be between 1m and 24h; got %s", *ocpLifetime)
 	}
 	log, err := newLogger(*logFormat, e)
 	if err != nil {
@@ -59,6 +66,7 @@ func serve(e env, args []string) error {
 	defer stores.Close()
 	srv, err := server.New(stores, server.Config{
 		TokenLifetime: *lifetime, SettleInterval: *settle, ShutdownDelay: *shutdownDelay, Log: log,
+		OCPTokenLifetime: *ocpLifetime, OCPDocumentationURL: *ocpDocs,
 	})
 	if err != nil {
 		return err
@@ -66,7 +74,8 @@ func serve(e env, args []string) error {
 	var demoOperator carebridge.Operator
 	demoLoaded := false
 	if *demoMode {
-		if demoOperator, demoLoaded, err = demo.Load(ctx, stores.Tenancy, srv.Netflix, time.Now()); err != nil {
+		demoOperator, demoLoaded, err = demo.Load(ctx, demo.Services{Tenancy: stores.Tenancy, Netflix: srv.Netflix, OCP: srv.OCP}, time.Now())
+		if err != nil {
 			return fmt.Errorf("load demo data: %w", err)
 		}
 		if !demoLoaded {

@@ -57,7 +57,7 @@ func setup(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := demo.Load(ctx, stores.Tenancy, app.Netflix, docTime); err != nil {
+	if _, _, err := demo.Load(ctx, demo.Services{Tenancy: stores.Tenancy, Netflix: app.Netflix, OCP: app.OCP}, docTime); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(app.Handler)

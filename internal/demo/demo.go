@@ -10,6 +10,7 @@ import (
 	"carebridge/internal/auth"
 	"carebridge/internal/money"
 	"carebridge/internal/netflix"
+	"carebridge/internal/ocp"
 )
 
 // The demo identities.
@@ -47,35 +48,77 @@ var Charges = []netflix.NewCharge{
 	{ID: 2780, PartnerChargeID: "demo-2780", Customer: "1pci26", Amount: usd(199), PaidThroughDate: date("2017-02-19T02:00:00"), ReceivedOn: date("2017-02-21T10:07:24")},
 }
 
+// OCP demo data: application 88 may read customer 1649 (the OCP
+// document's example, Premium); customer 1650 exists but is not granted.
+const (
+	OCPAppID    = 88
+	OCPSecret   = "demo-secret"
+	OCPCustomer = 1649
+)
+
+// OCPCustomers are the OCP customers of the demo.
+var OCPCustomers = []ocp.Profile{
+	{Customer: ocp.Customer{ID: 1649, NSID: 33333333, Name: "Acme ATM"}, Email: "doug.do@acmeatm.zzz",
+		EnrollmentLevel: ocp.Premium, OCPServices: []string{""}},
+	{Customer: ocp.Customer{ID: 1650, NSID: 33333334, Name: "Globex Kiosk"}, Email: "ops@globex.zzz",
+		EnrollmentLevel: ocp.Base, OCPServices: []string{}},
+}
+
+// Services are what the demo data is loaded through.
+type Services struct {
+	Tenancy carebridge.TenancyStore
+	Netflix *netflix.Service
+	OCP     *ocp.Service
+}
+
 // Load puts the demo data into an empty database, or completes an earlier
 // demo load (recognised by the demo user and password working), so a load
 // that was interrupted finishes. Any other database is left alone: it
 // reports false, and a real organisation that happens to be called "demo"
 // never gets a user with a well-known password. It returns the demo
 // operator.
-func Load(ctx context.Context, tenancy carebridge.TenancyStore, nf *netflix.Service, now time.Time) (carebridge.Operator, bool, error) {
-	op, ok, err := platform(ctx, tenancy, now)
+func Load(ctx context.Context, s Services, now time.Time) (carebridge.Operator, bool, error) {
+	op, ok, err := platform(ctx, s.Tenancy, now)
 	if err != nil || !ok {
 		return op, false, err
 	}
+	if err := loadNetflix(ctx, s.Netflix, op); err != nil {
+		return op, false, err
+	}
+	if err := loadOCP(ctx, s.OCP); err != nil {
+		return op, false, err
+	}
+	return op, true, nil
+}
+
+func loadOCP(ctx context.Context, svc *ocp.Service) error {
+	if err := svc.SaveCustomers(ctx, OCPCustomers); err != nil {
+		return err
+	}
+	_, _, err := svc.NewApplication(ctx, OCPAppID, "demo", OCPSecret, []int64{OCPCustomer})
+	if carebridge.ErrorCode(err) == carebridge.ECONFLICT {
+		return nil
+	}
+	return err
+}
+
+func loadNetflix(ctx context.Context, nf *netflix.Service, op carebridge.Operator) error {
 	caller := carebridge.Caller{OperatorID: op.ID, OrganisationID: op.OrganisationID, Username: "demo-loader"}
 	for _, p := range Promotions {
 		p.OperatorID = op.ID
 		if _, err := nf.CreatePromotion(ctx, p); err != nil && carebridge.ErrorCode(err) != carebridge.ECONFLICT {
-			return op, false, err
+			return err
 		}
 	}
 	for _, c := range Customers {
 		_, err := nf.Create(ctx, caller, netflix.CreateRequest{Customer: c, Channel: "OTHER"})
 		if err != nil && carebridge.ErrorCode(err) != carebridge.ECONFLICT {
-			return op, false, err
+			return err
 		}
 	}
 	// Idempotent on the partner charge ids: a repeat stores nothing.
-	if _, err := nf.Ingest(ctx, op.ID, Charges, ""); err != nil {
-		return op, false, err
-	}
-	return op, true, nil
+	_, err := nf.Ingest(ctx, op.ID, Charges, "")
+	return err
 }
 
 // platform creates the organisation, operator and user in an empty

@@ -10,6 +10,7 @@ import (
 	"carebridge/internal/auth"
 	"carebridge/internal/demo"
 	"carebridge/internal/netflix"
+	"carebridge/internal/ocp"
 	"carebridge/internal/partner"
 	"carebridge/internal/server"
 )
@@ -19,6 +20,7 @@ import (
 type fixture struct {
 	stores *server.Stores
 	nf     *netflix.Service
+	ocp    *ocp.Service
 	raw    *sql.DB
 }
 
@@ -39,13 +41,14 @@ func newFixture(t *testing.T) *fixture {
 	return &fixture{
 		stores: stores,
 		nf:     &netflix.Service{Store: stores.Netflix, Partner: partner.Local{}, Groups: stores.Tenancy, Now: time.Now},
+		ocp:    &ocp.Service{Store: stores.OCP, Now: time.Now, TokenLifetime: time.Hour},
 		raw:    raw,
 	}
 }
 
 func (f *fixture) load(t *testing.T) bool {
 	t.Helper()
-	op, loaded, err := demo.Load(t.Context(), f.stores.Tenancy, f.nf, time.Now())
+	op, loaded, err := demo.Load(t.Context(), demo.Services{Tenancy: f.stores.Tenancy, Netflix: f.nf, OCP: f.ocp}, time.Now())
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}

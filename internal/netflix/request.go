@@ -1,7 +1,6 @@
 package netflix
 
 import (
-	"net/mail"
 	"strings"
 	"time"
 	"unicode"
@@ -259,7 +258,7 @@ func (e *Email) validate(path string) error {
 	if e.Address == "" {
 		return missing(path + ".email_address")
 	}
-	if !ValidEmail(e.Address) {
+	if !carebridge.ValidEmail(e.Address) {
 		return invalid("%s.email_address %q is not a valid email address.", path, e.Address)
 	}
 	return checkText(path+".notes", e.Notes, maxTextLen)
@@ -308,21 +307,6 @@ func (c *Country) validate(path string) error {
 		return invalid("%s.three_character_code must be three letters (ISO 3166-1 alpha-3), such as CYP.", path)
 	}
 	return nil
-}
-
-// ValidEmail accepts a bare address (no display name) that net/mail parses,
-// with a dotted domain, at most 254 characters.
-func ValidEmail(s string) bool {
-	if len(s) > 254 || strings.ContainsAny(s, " <>\t") {
-		return false
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s {
-		return false
-	}
-	at := strings.LastIndexByte(s, '@')
-	domain := s[at+1:]
-	return strings.Contains(domain, ".") && !strings.HasPrefix(domain, ".") && !strings.HasSuffix(domain, ".")
 }
 
 func validPhone(s string, minDigits int) bool {

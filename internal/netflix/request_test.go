@@ -352,7 +352,7 @@ func TestCreateRequestEmailAddresses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.address, func(t *testing.T) {
 			t.Parallel()
-			if got := netflix.ValidEmail(tt.address); got != tt.valid {
+			if got := carebridge.ValidEmail(tt.address); got != tt.valid {
 				t.Errorf("ValidEmail(%q) = %v; want %v", tt.address, got, tt.valid)
 			}
 			r := exampleRequest()
@@ -381,10 +381,10 @@ func TestValidEmailLengthLimit(t *testing.T) {
 	if len(ok) != 254 {
 		t.Fatalf("test address is %d characters; want 254", len(ok))
 	}
-	if !netflix.ValidEmail(ok) {
+	if !carebridge.ValidEmail(ok) {
 		t.Errorf("ValidEmail(254 characters) = false; want true")
 	}
-	if netflix.ValidEmail("a" + ok) {
+	if carebridge.ValidEmail("a" + ok) {
 		t.Errorf("ValidEmail(255 characters) = true; want false")
 	}
 }

@@ -16,18 +16,22 @@ import (
 	"carebridge/internal/host"
 	"carebridge/internal/middleware"
 	"carebridge/internal/netflix"
+	"carebridge/internal/ocp"
+	"carebridge/internal/ocpapi"
 	"carebridge/internal/partner"
 	"carebridge/internal/partnerapi"
 )
 
 // Config is what serve is told.
 type Config struct {
-	TokenLifetime   time.Duration
-	ShutdownDelay   time.Duration // readiness fails this long before the listener closes
-	ShutdownTimeout time.Duration // then requests in flight get this long to finish
-	SettleInterval  time.Duration // how often the charge processor looks for work when idle
-	Log             *slog.Logger
-	Now             func() time.Time // nil: time.Now
+	TokenLifetime       time.Duration
+	ShutdownDelay       time.Duration // readiness fails this long before the listener closes
+	ShutdownTimeout     time.Duration // then requests in flight get this long to finish
+	SettleInterval      time.Duration // how often the charge processor looks for work when idle
+	OCPTokenLifetime    time.Duration // lifetime of an OCP access token
+	OCPDocumentationURL string        // documentationUrl of OCP error bodies
+	Log                 *slog.Logger
+	Now                 func() time.Time // nil: time.Now
 }
 
 // Server is a running carebridge: its services and its HTTP handler.
@@ -37,6 +41,7 @@ type Server struct {
 	Auth      *auth.Service
 	Netflix   *netflix.Service
 	Processor *netflix.Processor
+	OCP       *ocp.Service
 	Handler   http.Handler
 
 	cfg      Config
@@ -50,6 +55,9 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 	}
 	if cfg.TokenLifetime <= 0 {
 		cfg.TokenLifetime = 2 * time.Hour
+	}
+	if cfg.OCPTokenLifetime <= 0 {
+		cfg.OCPTokenLifetime = time.Hour
 	}
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 15 * time.Second
@@ -67,15 +75,19 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 			Now: cfg.Now, Settled: processor,
 		},
 		Processor: processor,
+		OCP:       &ocp.Service{Store: stores.OCP, Now: cfg.Now, TokenLifetime: cfg.OCPTokenLifetime},
 		cfg:       cfg,
 	}
-	if err := s.Host.Register(netflix.Plugin{}); err != nil {
-		return nil, err
+	for _, p := range []host.Plugin{netflix.Plugin{}, ocp.Plugin{}} {
+		if err := s.Host.Register(p); err != nil {
+			return nil, err
+		}
 	}
 
 	mux := http.NewServeMux()
 	mux.Handle(crmapi.Prefix, crmapi.New(s.Auth, s.Netflix, s.Host, cfg.Log))
 	mux.Handle(partnerapi.Path, partnerapi.New(stores.Tenancy, s.Netflix, s.Host, cfg.Now, cfg.Log))
+	mux.Handle(ocpapi.Prefix, ocpapi.New(s.OCP, s.Host, cfg.OCPDocumentationURL, cfg.Log))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writePlain(w, http.StatusOK, "ok\n")
 	})
@@ -148,8 +160,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// housekeeping deletes long-ended sessions and partner signatures past
-// their replay window, every ten minutes.
+// housekeeping deletes long-ended sessions, partner signatures past their
+// replay window and expired OCP tokens, every ten minutes.
 func (s *Server) housekeeping(ctx context.Context) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
@@ -166,6 +178,9 @@ func (s *Server) housekeeping(ctx context.Context) {
 		}
 		if _, err := s.Stores.Netflix.PurgePartnerSignatures(ctx, s.cfg.Now().Add(-2*partnerapi.SignatureWindow)); err != nil {
 			s.cfg.Log.Warn("purge partner signatures", "err", err)
+		}
+		if _, err := s.Stores.OCP.DeleteTokensExpiredBefore(ctx, s.cfg.Now()); err != nil {
+			s.cfg.Log.Warn("purge OCP tokens", "err", err)
 		}
 	}
 }

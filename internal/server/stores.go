@@ -7,6 +7,7 @@ import (
 
 	"carebridge"
 	"carebridge/internal/netflix"
+	"carebridge/internal/ocp"
 	"carebridge/internal/sqlite"
 )
 
@@ -14,6 +15,7 @@ import (
 type Stores struct {
 	Tenancy carebridge.TenancyStore
 	Netflix netflix.Store
+	OCP     ocp.Store
 	Ping    func(context.Context) error
 	Close   func() error
 }
@@ -45,6 +47,7 @@ func OpenStores(ctx context.Context, url string) (*Stores, error) {
 	return &Stores{
 		Tenancy: sqlite.NewTenancyStore(db),
 		Netflix: sqlite.NewNetflixStore(db),
+		OCP:     sqlite.NewOCPStore(db),
 		Ping:    db.Ping,
 		Close:   db.Close,
 	}, nil

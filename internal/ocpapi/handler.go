@@ -1,0 +1,198 @@
+// Package ocpapi is the OCP Customer Services face: the OAuth2 token
+// endpoint (client credentials, RFC 6749 §4.4) and the customer routes
+// under /v1/ocp/, with the error model of SPEC §4.
+package ocpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"carebridge"
+	"carebridge/internal/host"
+	"carebridge/internal/ocp"
+)
+
+// Prefix is where the face is mounted.
+const Prefix = "/v1/"
+
+// DefaultDocumentationURL is the OCP document's own documentation link.
+const DefaultDocumentationURL = "https://github.com/grantvictor/Partner-API-V1-Documentation/wiki"
+
+// Handler serves the face.
+type Handler struct {
+	ocp    *ocp.Service
+	host   *host.Host
+	log    *slog.Logger
+	docURL string
+	mux    *http.ServeMux
+	gets   *http.ServeMux // the GET routes alone, to tell 405 from 404
+}
+
+// New returns the face; docURL is the documentationUrl of error bodies.
+func New(svc *ocp.Service, h *host.Host, docURL string, log *slog.Logger) *Handler {
+	if docURL == "" {
+		docURL = DefaultDocumentationURL
+	}
+	hd := &Handler{ocp: svc, host: h, log: log, docURL: docURL, mux: http.NewServeMux(), gets: http.NewServeMux()}
+	hd.mux.HandleFunc("POST /v1/oauth/token", hd.active(hd.token))
+	hd.get("/v1/ocp/customers/enrollment_levels", hd.enrollmentLevels)
+	hd.get("/v1/ocp/customers/ids", hd.customerIDs)
+	hd.get("/v1/ocp/customers/{id}", hd.customer)
+	hd.get("/v1/ocp/customers/{id}/enrollment_level", hd.enrollmentLevel)
+	hd.get("/v1/ocp/customers/{id}/customer_profile", hd.customerProfile)
+	hd.mux.HandleFunc(Prefix, hd.unrouted)
+	return hd
+}
+
+// unrouted answers what no route took: 405 for a known path called with
+// another method, 404 otherwise.
+func (h *Handler) unrouted(w http.ResponseWriter, r *http.Request) {
+	asGet := r.Clone(r.Context())
+	asGet.Method = http.MethodGet
+	if _, pattern := h.gets.Handler(asGet); pattern != "" {
+		w.Header().Set("Allow", "GET, HEAD")
+		h.writeError(w, r, carebridge.Errorf(errMethodNotAllowed, "Method %s is not allowed here.", r.Method))
+		return
+	}
+	if r.URL.Path == "/v1/oauth/token" {
+		w.Header().Set("Allow", "POST")
+		h.writeError(w, r, carebridge.Errorf(errMethodNotAllowed, "The token endpoint takes POST."))
+		return
+	}
+	h.writeError(w, r, carebridge.Errorf(carebridge.ENOTFOUND, "Not Found."))
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// active answers 503 while the OCP plugin is deactivated.
+func (h *Handler) active(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !h.host.Active(ocp.Callsign) {
+			h.writeError(w, r, carebridge.Errorf(carebridge.EUNAVAILABLE, "The service is not active."))
+			return
+		}
+		next(w, r)
+	}
+}
+
+// route is a customer route: it runs for an authenticated application.
+type route func(ctx context.Context, appID int64, r *http.Request) (any, error)
+
+// get mounts a bearer-protected GET route.
+func (h *Handler) get(path string, fn route) {
+	h.gets.HandleFunc("GET "+path, func(http.ResponseWriter, *http.Request) {})
+	h.mux.HandleFunc("GET "+path, h.active(func(w http.ResponseWriter, r *http.Request) {
+		appID, err := h.ocp.Authenticate(r.Context(), bearer(r))
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="carebridge"`)
+			h.writeError(w, r, err)
+			return
+		}
+		body, err := fn(r.Context(), appID, r)
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, body)
+	}))
+}
+
+// bearer returns the token of "Authorization: Bearer <token>"; the scheme
+// is matched case-insensitively (the OCP document writes "bearer").
+func bearer(r *http.Request) string {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}
+
+// customerID reads the {id} path segment: a positive decimal integer,
+// written plainly.
+func customerID(r *http.Request) (int64, error) {
+	s := r.PathValue("id")
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != s {
+		return 0, carebridge.Errorf(carebridge.EINVALID, "Invalid customer id %q: it must be a positive integer.", s)
+	}
+	return id, nil
+}
+
+type levelsJSON struct {
+	Levels []ocp.Level `json:"levels"`
+}
+
+func (h *Handler) enrollmentLevels(ctx context.Context, appID int64, r *http.Request) (any, error) {
+	return levelsJSON{Levels: ocp.Levels}, nil
+}
+
+type idsJSON struct {
+	AppID          int64   `json:"appId"`
+	OCPCustomerIDs []int64 `json:"ocpCustomerIds"`
+}
+
+func (h *Handler) customerIDs(ctx context.Context, appID int64, r *http.Request) (any, error) {
+	ids, err := h.ocp.CustomerIDs(ctx, appID)
+	return idsJSON{AppID: appID, OCPCustomerIDs: ids}, err
+}
+
+type customerJSON struct {
+	ID   int64  `json:"id"`
+	NSID int64  `json:"nsid"`
+	Name string `json:"name"`
+}
+
+// profile reads the {id} customer's profile for the application.
+func (h *Handler) profile(ctx context.Context, appID int64, r *http.Request) (ocp.Profile, error) {
+	id, err := customerID(r)
+	if err != nil {
+		return ocp.Profile{}, err
+	}
+	return h.ocp.Profile(ctx, appID, id)
+}
+
+func (h *Handler) customer(ctx context.Context, appID int64, r *http.Request) (any, error) {
+	p, err := h.profile(ctx, appID, r)
+	return customerJSON{ID: p.ID, NSID: p.NSID, Name: p.Name}, err
+}
+
+type enrollmentLevelJSON struct {
+	ID              int64     `json:"id"`
+	EnrollmentLevel ocp.Level `json:"enrollment_level"`
+}
+
+func (h *Handler) enrollmentLevel(ctx context.Context, appID int64, r *http.Request) (any, error) {
+	p, err := h.profile(ctx, appID, r)
+	return enrollmentLevelJSON{ID: p.ID, EnrollmentLevel: p.EnrollmentLevel}, err
+}
+
+type profileJSON struct {
+	ID                    int64        `json:"id"`
+	Customer              customerJSON `json:"customer"`
+	CanViewIP             bool         `json:"canviewip"`
+	CanAccessIP           bool         `json:"canaccessip"`
+	IsRMS                 bool         `json:"isrms"`
+	Email                 *string      `json:"email"`
+	OCPEnrollmentLast     ocp.Level    `json:"ocpenrollmentlast"`
+	OCPServices           []string     `json:"ocpservices"`
+	DeviceSubsetStartTime int64        `json:"deviceSubsetStartTime"`
+}
+
+func (h *Handler) customerProfile(ctx context.Context, appID int64, r *http.Request) (any, error) {
+	p, err := h.profile(ctx, appID, r)
+	if err != nil {
+		return nil, err
+	}
+	out := profileJSON{
+		ID: p.ID, Customer: customerJSON{ID: p.ID, NSID: p.NSID, Name: p.Name},
+		CanViewIP: p.CanViewIP, CanAccessIP: p.CanAccessIP, IsRMS: p.IsRMS,
+		OCPEnrollmentLast: p.EnrollmentLevel, OCPServices: p.OCPServices, DeviceSubsetStartTime: p.DeviceSubsetStartTime,
+	}
+	if p.Email != "" {
+		out.Email = &p.Email
+	}
+	return out, nil
+}

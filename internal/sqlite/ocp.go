@@ -1,0 +1,182 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"time"
+
+	"carebridge"
+	"carebridge/internal/ocp"
+)
+
+// OCPStore implements ocp.Store.
+type OCPStore struct{ db *DB }
+
+// NewOCPStore returns the OCP plugin's store on db.
+func NewOCPStore(db *DB) *OCPStore { return &OCPStore{db: db} }
+
+var _ ocp.Store = (*OCPStore)(nil)
+
+func (s *OCPStore) SaveCustomers(ctx context.Context, ps []ocp.Profile, at time.Time) error {
+	return s.db.writeTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO ocp_customers
+			(id, nsid, name, email, enrollment_level, can_view_ip, can_access_ip, is_rms, ocp_services, device_subset_start_time, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET nsid = excluded.nsid, name = excluded.name, email = excluded.email,
+				enrollment_level = excluded.enrollment_level, can_view_ip = excluded.can_view_ip,
+				can_access_ip = excluded.can_access_ip, is_rms = excluded.is_rms, ocp_services = excluded.ocp_services,
+				device_subset_start_time = excluded.device_subset_start_time, updated_at = excluded.updated_at`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, p := range ps {
+			services, err := json.Marshal(p.OCPServices)
+			if err != nil {
+				return err
+			}
+			if _, err := stmt.ExecContext(ctx, p.ID, p.NSID, p.Name, nullString(p.Email), p.EnrollmentLevel,
+				p.CanViewIP, p.CanAccessIP, p.IsRMS, string(services), p.DeviceSubsetStartTime, unix(at)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (s *OCPStore) Profile(ctx context.Context, id int64) (ocp.Profile, error) {
+	var p ocp.Profile
+	var email sql.NullString
+	var services string
+	err := s.db.read.QueryRowContext(ctx, `SELECT id, nsid, name, email, enrollment_level, can_view_ip, can_access_ip, is_rms,
+			ocp_services, device_subset_start_time
+		FROM ocp_customers WHERE id = ?`, id).
+		Scan(&p.ID, &p.NSID, &p.Name, &email, &p.EnrollmentLevel, &p.CanViewIP, &p.CanAccessIP, &p.IsRMS, &services, &p.DeviceSubsetStartTime)
+	if err != nil {
+		return p, notFound(err, "Customer not found.")
+	}
+	p.Email = email.String
+	return p, json.Unmarshal([]byte(services), &p.OCPServices)
+}
+
+func (s *OCPStore) CreateApplication(ctx context.Context, a ocp.Application, customers []int64) (ocp.Application, error) {
+	err := s.db.writeTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ocp_applications (app_id, name, client_id, client_secret_hash, created_at)
+			VALUES (?, ?, ?, ?, ?)`, a.AppID, a.Name, a.ClientID, a.ClientSecretHash, unix(a.CreatedAt)); err != nil {
+			if isUniqueViolation(err) {
+				return carebridge.Errorf(carebridge.ECONFLICT, "Application %d (or client id %q) already exists.", a.AppID, a.ClientID)
+			}
+			return err
+		}
+		return grant(ctx, tx, a.AppID, customers)
+	})
+	return a, err
+}
+
+// grant adds customer ids to an application in one set-based statement.
+func grant(ctx context.Context, tx *sql.Tx, appID int64, customers []int64) error {
+	ids, err := json.Marshal(customers)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO ocp_application_customers (app_id, customer_id)
+		SELECT ?, value FROM json_each(?) WHERE true ON CONFLICT DO NOTHING`, appID, string(ids))
+	return err
+}
+
+func (s *OCPStore) ApplicationByClientID(ctx context.Context, clientID string) (ocp.Application, error) {
+	var a ocp.Application
+	var created int64
+	err := s.db.read.QueryRowContext(ctx, `SELECT app_id, name, client_id, client_secret_hash, created_at
+		FROM ocp_applications WHERE client_id = ?`, clientID).Scan(&a.AppID, &a.Name, &a.ClientID, &a.ClientSecretHash, &created)
+	a.CreatedAt = fromUnix(created)
+	return a, notFound(err, "No such application.")
+}
+
+// existingApp fails with ENOTFOUND when the application is unknown.
+func existingApp(ctx context.Context, tx *sql.Tx, appID int64) error {
+	var exists bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM ocp_applications WHERE app_id = ?)`, appID).Scan(&exists); err != nil {
+		return err
+	}
+	if !exists {
+		return carebridge.Errorf(carebridge.ENOTFOUND, "Application %d does not exist.", appID)
+	}
+	return nil
+}
+
+func (s *OCPStore) Grant(ctx context.Context, appID int64, customers []int64) error {
+	return s.db.writeTx(ctx, func(tx *sql.Tx) error {
+		if err := existingApp(ctx, tx, appID); err != nil {
+			return err
+		}
+		return grant(ctx, tx, appID, customers)
+	})
+}
+
+func (s *OCPStore) Revoke(ctx context.Context, appID int64, customers []int64) error {
+	ids, err := json.Marshal(customers)
+	if err != nil {
+		return err
+	}
+	return s.db.writeTx(ctx, func(tx *sql.Tx) error {
+		if err := existingApp(ctx, tx, appID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM ocp_application_customers
+			WHERE app_id = ? AND customer_id IN (SELECT value FROM json_each(?))`, appID, string(ids))
+		return err
+	})
+}
+
+func (s *OCPStore) PermittedCustomers(ctx context.Context, appID int64) ([]int64, error) {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT customer_id FROM ocp_application_customers WHERE app_id = ? ORDER BY customer_id`, appID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	ids := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+func (s *OCPStore) Permitted(ctx context.Context, appID, customerID int64) (bool, error) {
+	var ok bool
+	err := s.db.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM ocp_application_customers WHERE app_id = ? AND customer_id = ?)`,
+		appID, customerID).Scan(&ok)
+	return ok, err
+}
+
+func (s *OCPStore) CreateToken(ctx context.Context, hash []byte, appID int64, at, expires time.Time) error {
+	return s.db.writeTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO ocp_tokens (token_hash, app_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+			hash, appID, unix(at), unix(expires))
+		return err
+	})
+}
+
+func (s *OCPStore) TokenApplication(ctx context.Context, hash []byte, now time.Time) (int64, error) {
+	var appID int64
+	err := s.db.read.QueryRowContext(ctx, `SELECT app_id FROM ocp_tokens WHERE token_hash = ? AND expires_at > ?`, hash, unix(now)).Scan(&appID)
+	return appID, notFound(err, "No such token.")
+}
+
+func (s *OCPStore) DeleteTokensExpiredBefore(ctx context.Context, t time.Time) (int64, error) {
+	var n int64
+	err := s.db.writeTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM ocp_tokens WHERE expires_at < ?`, unix(t))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}
