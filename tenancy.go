@@ -84,8 +84,8 @@ type TenancyStore interface {
 	// PartnerSecret returns the secret the partner signs an operator's
 	// charge reports with; ENOTFOUND for an unknown operator.
 	PartnerSecret(ctx context.Context, operatorID int64) (string, error)
-	// SetPartnerSecret replaces it (rotation).
-	SetPartnerSecret(ctx context.Context, operatorID int64, secret string) error
+	// RotatePartnerSecret replaces it with a new random one and returns it.
+	RotatePartnerSecret(ctx context.Context, operatorID int64) (string, error)
 }
 
 // ValidateName checks an organisation, operator, alternative code or user

@@ -13,7 +13,7 @@ import (
 )
 
 func orgCreate(e env, args []string) error {
-	fs, db := e.flags("org create")
+	fs, db := e.helpFlags("org create", "--name ORG", "Creates an organisation (a tenant).", args)
 	name := fs.String("name", "", "organisation name")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -32,7 +32,7 @@ func orgCreate(e env, args []string) error {
 }
 
 func operatorCreate(e env, args []string) error {
-	fs, db := e.flags("operator create")
+	fs, db := e.helpFlags("operator create", "--org ORG --name NAME [--alternative-code CODE]", "Creates an operator (a CRM.COM group) with a fresh partner secret.", args)
 	org := fs.String("org", "", "organisation name")
 	name := fs.String("name", "", "operator (group) name")
 	alt := fs.String("alternative-code", "", "operator (group) alternative code")
@@ -67,7 +67,7 @@ func operatorCreate(e env, args []string) error {
 }
 
 func userCreate(e env, args []string) error {
-	fs, db := e.flags("user create")
+	fs, db := e.helpFlags("user create", "--org ORG --operator NAME --username USER", "Creates a CRM.COM user; the password is read from standard input (one line, at least 8 characters).", args)
 	org := fs.String("org", "", "organisation name")
 	operator := fs.String("operator", "", "operator (group) name")
 	username := fs.String("username", "", "user name")
@@ -88,11 +88,7 @@ func userCreate(e env, args []string) error {
 		return err
 	}
 	return withStores(e, *db, func(s *server.Stores) error {
-		o, err := s.Tenancy.OrganisationByName(e.ctx, *org)
-		if err != nil {
-			return err
-		}
-		op, err := s.Tenancy.OperatorByName(e.ctx, o.ID, *operator)
+		op, err := findOperator(e, s, *org, *operator)
 		if err != nil {
 			return err
 		}
@@ -101,12 +97,12 @@ func userCreate(e env, args []string) error {
 			return err
 		}
 		u, err := s.Tenancy.CreateUser(e.ctx, carebridge.User{
-			OrganisationID: o.ID, OperatorID: op.ID, Username: *username, PasswordHash: hash, CreatedAt: time.Now(),
+			OrganisationID: op.OrganisationID, OperatorID: op.ID, Username: *username, PasswordHash: hash, CreatedAt: time.Now(),
 		})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "user %q created for operator %q of %q\n", u.Username, op.Name, o.Name)
+		fmt.Fprintf(e.stdout, "user %q created for operator %q of %q\n", u.Username, op.Name, *org)
 		return nil
 	})
 }
@@ -121,7 +117,7 @@ func readPassword(e env) (string, error) {
 }
 
 func promotionCreate(e env, args []string) error {
-	fs, db := e.flags("promotion create")
+	fs, db := e.helpFlags("promotion create", "--org ORG --operator NAME --code C --name N [flags]", "Creates a Netflix promotion for an operator.", args)
 	org := fs.String("org", "", "organisation name")
 	operator := fs.String("operator", "", "operator (group) name")
 	code := fs.String("code", "", "promotion code")
@@ -148,11 +144,7 @@ func promotionCreate(e env, args []string) error {
 		}
 	}
 	return withStores(e, *db, func(s *server.Stores) error {
-		o, err := s.Tenancy.OrganisationByName(e.ctx, *org)
-		if err != nil {
-			return err
-		}
-		op, err := s.Tenancy.OperatorByName(e.ctx, o.ID, *operator)
+		op, err := findOperator(e, s, *org, *operator)
 		if err != nil {
 			return err
 		}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"carebridge"
-	"carebridge/internal/auth"
 	"carebridge/internal/netflix"
 	"carebridge/internal/partnerapi"
 	"carebridge/internal/server"
@@ -15,7 +14,7 @@ import (
 
 // operatorSecret prints an operator's partner secret, or replaces it.
 func operatorSecret(e env, args []string) error {
-	fs, db := e.flags("operator secret")
+	fs, db := e.helpFlags("operator secret", "--org ORG --operator NAME [--rotate]", "Prints the operator's partner secret, or replaces it with --rotate.", args)
 	org := fs.String("org", "", "organisation name")
 	operator := fs.String("operator", "", "operator (group) name")
 	rotate := fs.Bool("rotate", false, "replace the secret with a new one (the old one stops working at once)")
@@ -31,11 +30,7 @@ func operatorSecret(e env, args []string) error {
 			return err
 		}
 		if *rotate {
-			secret, err := auth.NewSecret(32)
-			if err != nil {
-				return err
-			}
-			if err := s.Tenancy.SetPartnerSecret(e.ctx, op.ID, secret); err != nil {
+			if _, err := s.Tenancy.RotatePartnerSecret(e.ctx, op.ID); err != nil {
 				return err
 			}
 		}
@@ -52,7 +47,7 @@ func operatorSecret(e env, args []string) error {
 // but without a signature (the database is the trust boundary here).
 func chargesIngest(e env, args []string) error {
 	file, args := positional(args)
-	fs, db := e.flags("charges ingest")
+	fs, db := e.helpFlags("charges ingest", "FILE --org ORG --operator NAME", "Stores a charge report from a JSON file by the partner endpoint's rules.", args)
 	org := fs.String("org", "", "organisation name")
 	operator := fs.String("operator", "", "operator (group) name")
 	if file == "" && len(args) > 0 {

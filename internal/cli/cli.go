@@ -31,6 +31,15 @@ Usage:
                               [--description D] [--effective-from T] [--expires-on T]
   carebridge operator secret --org ORG --operator NAME [--rotate]
   carebridge charges ingest FILE --org ORG --operator NAME
+  carebridge ocp customer create --id N --nsid N --name NAME [--email E]
+                                 [--enrollment-level None|Base|Premium] [--canviewip]
+                                 [--canaccessip] [--isrms] [--ocpservices a;b]
+                                 [--device-subset-start-time N]
+  carebridge ocp customer import FILE   (CSV with a header row, or a JSON array;
+                                         run it with -h for the columns)
+  carebridge ocp app create --id N --name NAME [--customers 1649,1650]
+  carebridge ocp app grant --id N --customers 1649,1650
+  carebridge ocp app revoke --id N --customers 1649,1650
 
 Every command takes --db (default $CAREBRIDGE_DB, else ` + server.DefaultDatabase + `).
 Flags of serve default to CAREBRIDGE_ADDR, CAREBRIDGE_DB, CAREBRIDGE_DEMO,
@@ -63,6 +72,12 @@ var commands = map[string]command{
 	"promotion create": promotionCreate,
 	"operator secret":  operatorSecret,
 	"charges ingest":   chargesIngest,
+
+	"ocp customer create": ocpCustomerCreate,
+	"ocp customer import": ocpCustomerImport,
+	"ocp app create":      ocpAppCreate,
+	"ocp app grant":       ocpAppGrant,
+	"ocp app revoke":      ocpAppRevoke,
 }
 
 func run(args []string, e env) int {
@@ -179,4 +194,33 @@ func need(flags ...[2]string) error {
 		}
 	}
 	return nil
+}
+
+// helpFlags is e.flags whose -h prints the command's synopsis, help (a
+// paragraph about it) and flags; a flag error still prints the one hint
+// line.
+func (e env) helpFlags(name, synopsis, help string, args []string) (*flag.FlagSet, *string) {
+	fs, db := e.flags(name)
+	hint := fs.Usage
+	fs.Usage = func() {
+		if !helpAsked(args) {
+			hint()
+			return
+		}
+		fmt.Fprintf(e.stderr, "Usage: carebridge %s %s\n\n%s\nFlags:\n", name, synopsis, help)
+		fs.PrintDefaults()
+	}
+	return fs, db
+}
+
+func helpAsked(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help":
+			return true
+		}
+	}
+	return false
 }

@@ -15,7 +15,7 @@ import (
 )
 
 func serve(e env, args []string) error {
-	fs, db := e.flags("serve")
+	fs, db := e.helpFlags("serve", "[flags]", "Runs the server until SIGTERM or SIGINT; migrations run first.", args)
 	addr := fs.String("addr", e.envOr("CAREBRIDGE_ADDR", "127.0.0.1:8080"), "listen address")
 	demoDefault, err := e.envBool("CAREBRIDGE_DEMO")
 	if err != nil {
@@ -131,7 +131,7 @@ func newLogger(format string, e env) (*slog.Logger, error) {
 }
 
 func migrate(e env, args []string) error {
-	fs, db := e.flags("migrate")
+	fs, db := e.helpFlags("migrate", "[--db URL]", "Brings the database schema up to date.", args)
 	if err := parse(fs, args); err != nil {
 		return err
 	}

@@ -110,9 +110,17 @@ func loadNetflix(ctx context.Context, nf *netflix.Service, op carebridge.Operato
 			return err
 		}
 	}
+	// A customer who has any subscription keeps it as it is: a restart must
+	// not bring back what the API or settlement cancelled.
 	for _, c := range Customers {
-		_, err := nf.Create(ctx, caller, netflix.CreateRequest{Customer: c, Channel: "OTHER"})
-		if err != nil && carebridge.ErrorCode(err) != carebridge.ECONFLICT {
+		_, err := nf.Show(ctx, caller, c)
+		if carebridge.ErrorCode(err) != carebridge.ENOTFOUND {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := nf.Create(ctx, caller, netflix.CreateRequest{Customer: c, Channel: "OTHER"}); err != nil {
 			return err
 		}
 	}

@@ -293,3 +293,26 @@ func TestLoadLeavesOtherTenantsAlone(t *testing.T) {
 		t.Errorf("rows %+v, want only the other organisation", c)
 	}
 }
+
+// A restart with --demo keeps what happened since: a cancelled demo
+// subscription stays cancelled.
+func TestLoadAgainKeepsCancelledSubscriptions(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	op, loaded, err := demo.Load(t.Context(), demo.Services{Tenancy: f.stores.Tenancy, Netflix: f.nf, OCP: f.ocp}, time.Now())
+	if err != nil || !loaded {
+		t.Fatalf("Load = %v, %v", loaded, err)
+	}
+	caller := carebridge.Caller{OperatorID: op.ID, OrganisationID: op.OrganisationID, Username: "test"}
+	if _, err := f.nf.Transition(t.Context(), caller, "pci150", netflix.ActionCancel); err != nil {
+		t.Fatal(err)
+	}
+	f.load(t)
+	v, err := f.nf.Show(t.Context(), caller, "pci150")
+	if err != nil || v.LifeCycleState != netflix.Cancelled {
+		t.Fatalf("pci150 after a second load: %+v, %v; want it still CANCELLED", v.Subscription, err)
+	}
+	if c := f.counts(t); c != complete {
+		t.Errorf("rows %+v, want %+v (nothing re-created)", c, complete)
+	}
+}

@@ -22,23 +22,11 @@ type Amount struct {
 }
 
 // Digits returns how many decimals a currency has (2 for USD, 0 for JPY,
-// 3 for BHD), from CLDR's data, and false for a code that is not a
+// 3 for BHD) by ISO-4217, and false for a code that is not an active
 // currency.
 func Digits(code string) (int, bool) {
-	u, ok := unit(code)
-	if !ok {
-		return 0, false
-	}
-	scale, _ := currency.Standard.Rounding(u)
-	return scale, true
-}
-
-func unit(code string) (currency.Unit, bool) {
-	if len(code) != 3 || strings.ToUpper(code) != code {
-		return currency.Unit{}, false
-	}
-	u, err := currency.ParseISO(code)
-	return u, err == nil
+	d, ok := minorUnits[code]
+	return d, ok
 }
 
 // Parse reads a decimal number (as JSON writes it: "5.99", "5", "1.5e1") in
@@ -97,24 +85,44 @@ func (a Amount) Number() string {
 
 var printer = message.NewPrinter(language.English)
 
-// Format writes the amount for display in English with the currency's CLDR
-// symbol: "$5.99", "€5.99", "¥500", "CA$5.99", "BHD 1.230".
-func (a Amount) Format() string {
-	u, ok := unit(a.Currency)
-	if !ok {
-		return a.Currency + " " + a.Number()
+// symbol is the currency's English CLDR symbol ($, €, CA$), or its code
+// when CLDR has none.
+func symbol(code string) string {
+	u, err := currency.ParseISO(code)
+	if err != nil {
+		return code
 	}
-	digits, _ := Digits(a.Currency)
-	value, _ := new(big.Rat).SetFrac(big.NewInt(a.Minor), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(digits)), nil)).Float64()
-	// x/text separates symbol and number by a space; English writes a
-	// sign-like symbol ($, €) against the number and an alphabetic one
-	// (BHD) apart from it.
-	s := printer.Sprint(currency.Symbol(u.Amount(value)))
-	if symbol, number, ok := strings.Cut(s, " "); ok {
-		last := []rune(symbol)[len([]rune(symbol))-1]
-		if !unicode.IsLetter(last) {
-			return symbol + number
-		}
-	}
+	// x/text formats "<symbol> <number>"; only the symbol is taken, the
+	// number is written exactly below.
+	s, _, _ := strings.Cut(printer.Sprint(currency.Symbol(u.Amount(0))), " ")
 	return s
+}
+
+// Format writes the amount for display in English with the currency's
+// symbol: "$5.99", "€5.99", "¥500", "CA$5.99", "BHD 1.230". It works on the
+// exact decimal text, never through floating point.
+func (a Amount) Format() string {
+	number := a.Number()
+	sign := ""
+	if strings.HasPrefix(number, "-") {
+		sign, number = "-", number[1:]
+	}
+	whole, fraction, hasFraction := strings.Cut(number, ".")
+	var b strings.Builder
+	for i, r := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if hasFraction {
+		b.WriteString("." + fraction)
+	}
+	sym := symbol(a.Currency)
+	// English writes a sign-like symbol ($, €) against the number and an
+	// alphabetic one (BHD) apart from it.
+	if last := []rune(sym)[len([]rune(sym))-1]; unicode.IsLetter(last) {
+		sym += " "
+	}
+	return sign + sym + b.String()
 }

@@ -14,7 +14,7 @@ func TestParse(t *testing.T) {
 		minor            int64
 	}{
 		{"5.99", "USD", 599}, {"5", "USD", 500}, {"5.990", "USD", 599}, {"0", "EUR", 0},
-		{"500", "JPY", 500}, {"1.234", "BHD", 1234}, {"1.5e1", "USD", 1500}, {"92233720368547758.07", "USD", 9223372036854775807},
+		{"500", "JPY", 500}, {"1.234", "BHD", 1234}, {"1.500", "IQD", 1500}, {"1.50", "COP", 150}, {"1.5", "MRU", 150}, {"1.2345", "CLF", 12345}, {"1.5e1", "USD", 1500}, {"92233720368547758.07", "USD", 9223372036854775807},
 	} {
 		a, err := money.Parse(c.number, c.currency)
 		if err != nil || a.Minor != c.minor || a.Currency != c.currency {
@@ -24,7 +24,7 @@ func TestParse(t *testing.T) {
 	for _, c := range [][2]string{
 		{"5.989999771118164", "USD"}, // the document's float artefact
 		{"5.5", "JPY"}, {"-1", "USD"}, {"abc", "USD"}, {"1/2", "USD"}, {"5.99", "usd"},
-		{"5.99", "XYZ"}, {"5.99", "US"}, {"92233720368547758.08", "USD"}, {"", "USD"},
+		{"5.99", "XYZ"}, {"5.99", "US"}, {"5.99", "XXX"}, {"5.99", "XTS"}, {"5.99", "DEM"}, {"5.99", "HRK"}, {"5.99", "MRO"}, {"92233720368547758.08", "USD"}, {"", "USD"},
 		{"1e999999", "USD"}, {"1e-999999", "USD"}, {"1e21", "USD"}, {"1" + strings.Repeat("0", 40), "USD"}, {"1e", "USD"},
 	} {
 		if a, err := money.Parse(c[0], c[1]); err == nil {
@@ -48,6 +48,12 @@ func TestNumberAndFormat(t *testing.T) {
 		{money.Amount{Minor: 500, Currency: "JPY"}, "500", "¥500"},
 		{money.Amount{Minor: 1230, Currency: "BHD"}, "1.230", "BHD 1.230"},
 		{money.Amount{Minor: 599, Currency: "CAD"}, "5.99", "CA$5.99"},
+		{money.Amount{Minor: 1500, Currency: "IQD"}, "1.500", "IQD 1.500"},
+		{money.Amount{Minor: 150, Currency: "MRU"}, "1.50", "MRU 1.50"},
+		// Above 2^53 minor units, where a float64 would round.
+		{money.Amount{Minor: 900719925474099312, Currency: "USD"}, "9007199254740993.12", "$9,007,199,254,740,993.12"},
+		{money.Amount{Minor: 100, Currency: "USD"}, "1.00", "$1.00"},
+		{money.Amount{Minor: 100000, Currency: "JPY"}, "100000", "¥100,000"},
 	} {
 		if got := c.a.Number(); got != c.number {
 			t.Errorf("%+v.Number() = %q, want %q", c.a, got, c.number)

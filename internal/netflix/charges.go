@@ -16,7 +16,7 @@ const (
 	Pending    ChargeStatus = "PENDING"     // reported, not yet settled: not to be billed
 	Approved   ChargeStatus = "APPROVED"    // bill the customer
 	Declined   ChargeStatus = "DECLINED"    // subscription suspended: not billed, subscription ends
-	BadRequest ChargeStatus = "BAD_REQUEST" // no subscription or bad data: not billed, subscription ends
+	BadRequest ChargeStatus = "BAD_REQUEST" // no subscription: not billed (bad data is refused at intake)
 	Rejected   ChargeStatus = "REJECTED"    // subscription cancelled: not billed
 )
 
@@ -101,7 +101,10 @@ const SettlementActor = "settlement"
 
 // NewCharge is a charge as the partner reports it.
 type NewCharge struct {
-	ID              int64 // 0: the next number; set only to load fixed example data
+	// ID is 0 for the next number; it is set only to load fixed example
+	// data. An engine whose ids come from a sequence must move the sequence
+	// past a fixed id, so that later numbers never collide with it.
+	ID              int64
 	PartnerChargeID string
 	Customer        string
 	Amount          money.Amount
@@ -134,8 +137,8 @@ func (c NewCharge) Validate() error {
 type IngestResult struct {
 	PartnerChargeID string
 	ChargeID        int64 // 0 when the charge was refused
-	Duplicate       bool  // reported before: nothing new was stored
-	Err             error // why it was refused
+	Duplicate       bool  // reported before, with the same data: nothing new was stored
+	Err             error // why it was refused (invalid, or its id reused for other data)
 }
 
 // Ack is one item of charges/acknowledge.

@@ -18,6 +18,7 @@ type Processor struct {
 	Interval  time.Duration // between runs when idle
 	BatchSize int
 	Log       *slog.Logger
+	Active    func() bool // settles only while this says the plugin is active; nil: always
 
 	kick chan struct{}
 }
@@ -43,8 +44,10 @@ func (p *Processor) Run(ctx context.Context) {
 	t := time.NewTicker(p.Interval)
 	defer t.Stop()
 	for {
-		if _, err := p.Drain(ctx); err != nil && ctx.Err() == nil {
-			p.Log.Error("settle charges", "err", err)
+		if p.Active == nil || p.Active() {
+			if _, err := p.Drain(ctx); err != nil && ctx.Err() == nil {
+				p.Log.Error("settle charges", "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -832,14 +832,19 @@ func TestIntakePluginDeactivated(t *testing.T) {
 func TestIntakeSameIDTwiceInOneReport(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
-	second := charge("p-1", "cust-1")
-	second["amount"] = json.Number("6.99")
-	rs := results(t, f.report(reportOf(t, charge("p-1", "cust-1"), charge("p-2", "cust-2"), second)))
-	if len(rs) != 3 || rs[0].Status != "created" || rs[1].Status != "created" || rs[2].Status != "duplicate" {
+	// The same charge twice is a duplicate; the same id with another
+	// amount is a partner error, refused rather than taken for a retry.
+	other := charge("p-1", "cust-1")
+	other["amount"] = json.Number("6.99")
+	rs := results(t, f.report(reportOf(t, charge("p-1", "cust-1"), charge("p-2", "cust-2"), charge("p-1", "cust-1"), other)))
+	if len(rs) != 4 || rs[0].Status != "created" || rs[1].Status != "created" || rs[2].Status != "duplicate" || rs[3].Status != "rejected" {
 		t.Fatalf("results %+v", rs)
 	}
-	if *rs[2].Number != *rs[0].Number || *rs[1].Number == *rs[0].Number {
-		t.Errorf("numbers %s %s %s, want the first and the third equal", *rs[0].Number, *rs[1].Number, *rs[2].Number)
+	if *rs[2].Number != *rs[0].Number || *rs[1].Number == *rs[0].Number || rs[3].Number != nil {
+		t.Errorf("numbers %+v, want the first and the third equal and none for the fourth", rs)
+	}
+	if !strings.Contains(*rs[3].Error, "reported before as "+*rs[0].Number) {
+		t.Errorf("rejection %q does not name the earlier charge", *rs[3].Error)
 	}
 	stored := byPartnerID(t, f.list(f.op.ID, false))
 	if len(stored) != 2 || stored["p-1"].Amount.Minor != 599 {

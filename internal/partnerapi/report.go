@@ -145,11 +145,6 @@ func decodeCharge(raw json.RawMessage) (netflix.NewCharge, error) {
 		sort.Strings(names)
 		it.fail("%s is not a field of a charge.", names[0])
 	}
-	if it.err != nil {
-		return c, it.err
-	}
-	if err := c.Validate(); err != nil {
-		return c, err
-	}
-	return c, nil
+	// The domain's rules (Service.Ingest) are checked once, there.
+	return c, it.err
 }

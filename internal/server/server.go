@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -66,9 +67,11 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	processor := netflix.NewProcessor(stores.Netflix, cfg.Now, cfg.SettleInterval, cfg.Log)
+	hst := host.New()
+	processor.Active = func() bool { return hst.Active(netflix.Callsign) }
 	s := &Server{
 		Stores: stores,
-		Host:   host.New(),
+		Host:   hst,
 		Auth:   auth.NewService(stores.Tenancy, cfg.Now, cfg.TokenLifetime),
 		Netflix: &netflix.Service{
 			Store: stores.Netflix, Partner: partner.Local{}, Groups: stores.Tenancy,
@@ -138,8 +141,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.cfg.Log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	go s.housekeeping(ctx)
-	go s.Processor.Run(ctx)
+	// Background work stops with ctx and is waited for, so that the stores
+	// are not closed under a transaction.
+	var background sync.WaitGroup
+	defer background.Wait()
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	defer stopBackground() // runs before Wait: Serve may end without ctx ending
+	background.Go(func() { s.housekeeping(bgCtx) })
+	background.Go(func() { s.Processor.Run(bgCtx) })
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -176,7 +185,10 @@ func (s *Server) housekeeping(ctx context.Context) {
 		} else if n > 0 {
 			s.cfg.Log.Info("purged ended sessions", "count", n)
 		}
-		if _, err := s.Stores.Netflix.PurgePartnerSignatures(ctx, s.cfg.Now().Add(-2*partnerapi.SignatureWindow)); err != nil {
+		// A signature can be accepted until its timestamp is SignatureWindow
+		// old, and its timestamp may be SignatureWindow ahead: keep it twice
+		// that, plus a minute for clocks that disagree between replicas.
+		if _, err := s.Stores.Netflix.PurgePartnerSignatures(ctx, s.cfg.Now().Add(-2*partnerapi.SignatureWindow-time.Minute)); err != nil {
 			s.cfg.Log.Warn("purge partner signatures", "err", err)
 		}
 		if _, err := s.Stores.OCP.DeleteTokensExpiredBefore(ctx, s.cfg.Now()); err != nil {

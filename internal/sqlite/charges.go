@@ -73,24 +73,62 @@ func (s *NetflixStore) IngestCharges(ctx context.Context, operatorID int64, char
 			SELECT value, NULL, 'PENDING', 'partner', ? FROM json_each(?)`, unix(at), jsonValues(inserted)); err != nil {
 			return err
 		}
-		all, err := queryIDs(ctx, tx, `SELECT partner_charge_id, id FROM netflix_charges
-			WHERE operator_id = ? AND partner_charge_id IN (SELECT j.value ->> 'p' FROM json_each(?) j)`, operatorID, string(batch))
+		stored, err := storedCharges(ctx, tx, operatorID, string(batch))
 		if err != nil {
 			return err
 		}
 		first := map[string]bool{}
 		for i, c := range charges {
 			_, isNew := inserted[c.PartnerChargeID]
+			s := stored[c.PartnerChargeID]
 			results[i] = netflix.IngestResult{
 				PartnerChargeID: c.PartnerChargeID,
-				ChargeID:        all[c.PartnerChargeID],
+				ChargeID:        s.id,
 				Duplicate:       !isNew || first[c.PartnerChargeID],
 			}
 			first[c.PartnerChargeID] = true
+			// A repeat must be the same charge: the same id reported with
+			// other content is a partner error, not a retry.
+			if results[i].Duplicate && (s.customer != c.Customer || s.amount != c.Amount || !s.received.Equal(c.ReceivedOn)) {
+				results[i] = netflix.IngestResult{PartnerChargeID: c.PartnerChargeID, Err: carebridge.Errorf(carebridge.ECONFLICT,
+					"partner_charge_id %q was reported before as %s with other data (customer, amount or received_on).",
+					c.PartnerChargeID, netflix.ChargeNumber(s.id))}
+			}
 		}
 		return nil
 	})
 	return results, err
+}
+
+// storedCharge is what a repeat is compared with.
+type storedCharge struct {
+	id       int64
+	customer string
+	amount   money.Amount
+	received time.Time
+}
+
+// storedCharges reads the stored charges of a batch's partner ids.
+func storedCharges(ctx context.Context, tx *sql.Tx, operatorID int64, batch string) (map[string]storedCharge, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT partner_charge_id, id, customer_identifier, amount_minor, currency, received_on
+		FROM netflix_charges
+		WHERE operator_id = ? AND partner_charge_id IN (SELECT j.value ->> 'p' FROM json_each(?) j)`, operatorID, batch)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]storedCharge{}
+	for rows.Next() {
+		var partnerID string
+		var s storedCharge
+		var received int64
+		if err := rows.Scan(&partnerID, &s.id, &s.customer, &s.amount.Minor, &s.amount.Currency, &received); err != nil {
+			return nil, err
+		}
+		s.received = fromUnix(received)
+		out[partnerID] = s
+	}
+	return out, rows.Err()
 }
 
 // queryIDs reads (partner charge id, id) pairs.
@@ -215,14 +253,21 @@ func settleOne(ctx context.Context, tx *sql.Tx, c netflix.Charge, at time.Time, 
 	if !status.Terminates() || sub == nil || sub.LifeCycleState == netflix.Cancelled {
 		return nil
 	}
-	// DECLINED and BAD_REQUEST end the subscription, as the document says.
+	// DECLINED ends the subscription, as the document says (BAD_REQUEST
+	// arises only when there is none, REJECTED when it is already ended).
 	life, onNetflix, err := netflix.Next(netflix.ActionCancel, sub.LifeCycleState)
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE netflix_subscriptions SET life_cycle_state = ?, netflix_state = ?, updated_at = ? WHERE id = ?`,
-		life, onNetflix, unix(at), sub.ID); err != nil {
+	// The state read above is checked again in the write, so that an engine
+	// without SQLite's single writer cannot overwrite a concurrent change.
+	res, err := tx.ExecContext(ctx, `UPDATE netflix_subscriptions SET life_cycle_state = ?, netflix_state = ?, updated_at = ?
+		WHERE id = ? AND life_cycle_state = ?`, life, onNetflix, unix(at), sub.ID, sub.LifeCycleState)
+	if err != nil {
 		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return carebridge.Errorf(carebridge.EUNAVAILABLE, "subscription %d changed during settlement; the batch is retried", sub.ID)
 	}
 	return insertEvent(ctx, tx, netflix.Event{
 		SubscriptionID: sub.ID, Action: netflix.ActionCancel, From: sub.LifeCycleState, To: life,
@@ -231,7 +276,7 @@ func settleOne(ctx context.Context, tx *sql.Tx, c netflix.Charge, at time.Time, 
 }
 
 func (s *NetflixStore) UnacknowledgedCharges(ctx context.Context, operatorID int64, r netflix.ListRequest) ([]netflix.Charge, error) {
-	rows, err := s.db.read.QueryContext(ctx, `SELECT `+chargeColumns+` FROM netflix_charges
+	rows, err := s.db.read.QueryContext(ctx, `SELECT `+chargeColumns+`, listed_pending FROM netflix_charges
 		WHERE operator_id = ? AND (status <> 'PENDING') = ? AND unacknowledged = 1
 		ORDER BY received_on, id LIMIT ? OFFSET ?`, operatorID, r.Processed, r.Limit, r.Offset)
 	if err != nil {
@@ -239,15 +284,39 @@ func (s *NetflixStore) UnacknowledgedCharges(ctx context.Context, operatorID int
 	}
 	defer rows.Close()
 	charges := []netflix.Charge{}
+	var unmarked []int64
 	for rows.Next() {
-		c, err := scanCharge(rows)
+		var listedPending bool
+		c, err := scanCharge(rowWith{rows, &listedPending})
 		if err != nil {
 			return nil, err
 		}
 		charges = append(charges, c)
+		if c.Status == netflix.Pending && !listedPending {
+			unmarked = append(unmarked, c.ID)
+		}
 	}
-	return charges, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(unmarked) == 0 {
+		return charges, nil // nothing new shown as PENDING: no write
+	}
+	ids, _ := json.Marshal(unmarked)
+	err = s.db.writeTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE netflix_charges SET listed_pending = 1 WHERE id IN (SELECT value FROM json_each(?))`, string(ids))
+		return err
+	})
+	return charges, err
 }
+
+// rowWith scans a charge followed by extra columns.
+type rowWith struct {
+	row   interface{ Scan(...any) error }
+	extra any
+}
+
+func (r rowWith) Scan(dest ...any) error { return r.row.Scan(append(dest, r.extra)...) }
 
 func (s *NetflixStore) AcknowledgeCharges(ctx context.Context, operatorID int64, acks []netflix.Ack, actor carebridge.Caller, at time.Time) ([]netflix.AckFailure, error) {
 	var failures []netflix.AckFailure
@@ -267,16 +336,21 @@ func (s *NetflixStore) AcknowledgeCharges(ctx context.Context, operatorID int64,
 	return failures, err
 }
 
-// acknowledgeOne acknowledges one charge's current status and returns a
-// failure code, or "" on success (including a repeat).
+// acknowledgeOne acknowledges one charge and returns a failure code, or ""
+// on success (including a repeat). It covers the current status, except
+// for a charge settled after charges/list showed it as PENDING and before
+// that PENDING was acknowledged: then it covers the PENDING status the
+// operator saw, and the settled status stays listed under PROCESSED.
 func acknowledgeOne(ctx context.Context, tx *sql.Tx, operatorID int64, a netflix.Ack, actor carebridge.Caller, at time.Time) (string, error) {
 	id, ok := netflix.ParseChargeNumber(a.Number)
 	if !ok {
 		return netflix.AckNotFound, nil
 	}
-	var customer, status string
-	err := tx.QueryRowContext(ctx, `SELECT customer_identifier, status FROM netflix_charges WHERE id = ? AND operator_id = ?`,
-		id, operatorID).Scan(&customer, &status)
+	var customer string
+	var current netflix.ChargeStatus
+	var listedPending bool
+	err := tx.QueryRowContext(ctx, `SELECT customer_identifier, status, listed_pending FROM netflix_charges WHERE id = ? AND operator_id = ?`,
+		id, operatorID).Scan(&customer, &current, &listedPending)
 	if err == sql.ErrNoRows {
 		return netflix.AckNotFound, nil
 	}
@@ -286,25 +360,45 @@ func acknowledgeOne(ctx context.Context, tx *sql.Tx, operatorID int64, a netflix
 	if customer != a.Customer {
 		return netflix.AckWrongCustomer, nil
 	}
-	// DO NOTHING covers both a repeat (same charge and status) and a
-	// reference number in use; the row count tells them apart.
-	res, err := tx.ExecContext(ctx, `INSERT INTO netflix_charge_acknowledgements
-		(charge_id, status, operator_id, reference_number, actor_user_id, acknowledged_at)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		id, status, operatorID, nullString(a.ReferenceNumber), actor.UserID, unix(at))
-	if err != nil {
-		return "", err
+	acked := func(s netflix.ChargeStatus) (bool, error) {
+		var yes bool
+		err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM netflix_charge_acknowledgements WHERE charge_id = ? AND status = ?)`, id, s).Scan(&yes)
+		return yes, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		var repeat bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM netflix_charge_acknowledgements WHERE charge_id = ? AND status = ?)`,
-			id, status).Scan(&repeat); err != nil {
+	status := current
+	if current != netflix.Pending && listedPending {
+		pendingAcked, err := acked(netflix.Pending)
+		if err != nil {
 			return "", err
 		}
-		if repeat {
-			return "", nil
+		if !pendingAcked {
+			status = netflix.Pending
 		}
-		return netflix.AckReferenceInUse, nil
+	}
+	if repeat, err := acked(status); err != nil || repeat {
+		return "", err // a repeat is a no-op success
+	}
+	if a.ReferenceNumber != "" {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO netflix_reference_numbers (operator_id, reference_number, charge_id)
+			VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, operatorID, a.ReferenceNumber, id); err != nil {
+			return "", err
+		}
+		var owner int64
+		if err := tx.QueryRowContext(ctx, `SELECT charge_id FROM netflix_reference_numbers WHERE operator_id = ? AND reference_number = ?`,
+			operatorID, a.ReferenceNumber).Scan(&owner); err != nil {
+			return "", err
+		}
+		if owner != id {
+			return netflix.AckReferenceInUse, nil
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO netflix_charge_acknowledgements
+		(charge_id, status, operator_id, reference_number, actor_user_id, acknowledged_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		id, status, operatorID, nullString(a.ReferenceNumber), actor.UserID, unix(at)); err != nil {
+		return "", err
+	}
+	if status != current {
+		return "", nil
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE netflix_charges SET unacknowledged = 0 WHERE id = ? AND status = ?`, id, status)
 	return "", err

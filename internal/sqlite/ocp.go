@@ -76,6 +76,9 @@ func (s *OCPStore) CreateApplication(ctx context.Context, a ocp.Application, cus
 
 // grant adds customer ids to an application in one set-based statement.
 func grant(ctx context.Context, tx *sql.Tx, appID int64, customers []int64) error {
+	if len(customers) == 0 {
+		return nil // json.Marshal(nil) is null, which json_each reads as one NULL row
+	}
 	ids, err := json.Marshal(customers)
 	if err != nil {
 		return err

@@ -102,8 +102,12 @@ func (s *TenancyStore) PartnerSecret(ctx context.Context, operatorID int64) (str
 	return secret, notFound(err, "Operator %d does not exist.", operatorID)
 }
 
-func (s *TenancyStore) SetPartnerSecret(ctx context.Context, operatorID int64, secret string) error {
-	return s.db.writeTx(ctx, func(tx *sql.Tx) error {
+func (s *TenancyStore) RotatePartnerSecret(ctx context.Context, operatorID int64) (string, error) {
+	secret, err := newPartnerSecret()
+	if err != nil {
+		return "", err
+	}
+	return secret, s.db.writeTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE operators SET partner_secret = ? WHERE id = ?`, secret, operatorID)
 		if err != nil {
 			return err

@@ -270,3 +270,78 @@ func testCharges(t *testing.T, open Open) {
 		}
 	})
 }
+
+func testChargeSafety(t *testing.T, open Open) {
+	t.Run("AcknowledgedUnseen", func(t *testing.T) {
+		t.Parallel()
+		tn := setup(t, open)
+		s, ctx := tn.stores.Netflix, tn.ctx
+		ok(s.CreateSubscription(ctx, newSub(tn, "c1", "", base))).must(t)
+		res := ok(s.IngestCharges(ctx, tn.op.ID, []netflix.NewCharge{charge("1", "c1", 599, base), charge("2", "c1", 599, base)}, "", base)).must(t)
+		n1, n2 := netflix.ChargeNumber(res[0].ChargeID), netflix.ChargeNumber(res[1].ChargeID)
+		// The operator lists both as PENDING; then both are approved before
+		// the operator acknowledges.
+		if got := numbers(list(t, tn, tn.op.ID, false)); fmt.Sprint(got) != fmt.Sprint([]string{n1, n2}) {
+			t.Fatalf("PENDING %v", got)
+		}
+		ok(s.SettleCharges(ctx, 10, base, netflix.Settlement)).must(t)
+		failures := ok(s.AcknowledgeCharges(ctx, tn.op.ID, []netflix.Ack{
+			{Number: n1, Customer: "c1", ReferenceNumber: "INV-1"}, {Number: n2, Customer: "c1"},
+		}, tn.caller, base)).must(t)
+		if len(failures) != 0 {
+			t.Fatalf("failures %+v", failures)
+		}
+		// That acknowledgement covered the PENDING they saw: the APPROVED
+		// status, never shown, is still listed, so it will be billed.
+		if got := numbers(list(t, tn, tn.op.ID, true)); fmt.Sprint(got) != fmt.Sprint([]string{n1, n2}) {
+			t.Fatalf("PROCESSED after acknowledging what was seen as PENDING: %v, want both", got)
+		}
+		// The same reference may follow the charge to its next status; it
+		// stays refused for any other charge.
+		failures = ok(s.AcknowledgeCharges(ctx, tn.op.ID, []netflix.Ack{
+			{Number: n1, Customer: "c1", ReferenceNumber: "INV-1"}, {Number: n2, Customer: "c1", ReferenceNumber: "INV-1"},
+		}, tn.caller, base)).must(t)
+		if len(failures) != 1 || failures[0].Number != n2 || failures[0].Code != netflix.AckReferenceInUse {
+			t.Fatalf("failures %+v, want only %s refused for INV-1", failures, n2)
+		}
+		if got := numbers(list(t, tn, tn.op.ID, true)); fmt.Sprint(got) != fmt.Sprint([]string{n2}) {
+			t.Fatalf("PROCESSED %v, want only %s", got, n2)
+		}
+		// A charge never listed as PENDING is acknowledged in its current
+		// status at once.
+		more := ok(s.IngestCharges(ctx, tn.op.ID, []netflix.NewCharge{charge("3", "c1", 599, base)}, "", base)).must(t)
+		ok(s.SettleCharges(ctx, 10, base, netflix.Settlement)).must(t)
+		n3 := netflix.ChargeNumber(more[0].ChargeID)
+		ok(s.AcknowledgeCharges(ctx, tn.op.ID, []netflix.Ack{{Number: n3, Customer: "c1"}}, tn.caller, base)).must(t)
+		for _, n := range numbers(list(t, tn, tn.op.ID, true)) {
+			if n == n3 {
+				t.Fatalf("%s still listed after acknowledging its settled status", n3)
+			}
+		}
+	})
+
+	t.Run("ConflictingRepeat", func(t *testing.T) {
+		t.Parallel()
+		tn := setup(t, open)
+		s, ctx := tn.stores.Netflix, tn.ctx
+		first := ok(s.IngestCharges(ctx, tn.op.ID, []netflix.NewCharge{charge("p", "c1", 599, base)}, "", base)).must(t)
+		for name, c := range map[string]netflix.NewCharge{
+			"amount":      charge("p", "c1", 699, base),
+			"currency":    {PartnerChargeID: "p", Customer: "c1", Amount: money.Amount{Minor: 599, Currency: "EUR"}, ReceivedOn: base},
+			"customer":    charge("p", "c2", 599, base),
+			"received_on": charge("p", "c1", 599, base.Add(time.Second)),
+		} {
+			r := ok(s.IngestCharges(ctx, tn.op.ID, []netflix.NewCharge{c}, "", base)).must(t)
+			if carebridge.ErrorCode(r[0].Err) != carebridge.ECONFLICT || r[0].ChargeID != 0 {
+				t.Errorf("repeat with another %s: %+v, want a conflict", name, r[0])
+			}
+		}
+		same := ok(s.IngestCharges(ctx, tn.op.ID, []netflix.NewCharge{charge("p", "c1", 599, base)}, "", base)).must(t)
+		if !same[0].Duplicate || same[0].ChargeID != first[0].ChargeID || same[0].Err != nil {
+			t.Fatalf("identical repeat %+v", same[0])
+		}
+		if n := len(list(t, tn, tn.op.ID, false)); n != 1 {
+			t.Fatalf("%d charges stored, want 1", n)
+		}
+	})
+}

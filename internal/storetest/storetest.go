@@ -9,12 +9,14 @@ import (
 
 	"carebridge"
 	"carebridge/internal/netflix"
+	"carebridge/internal/ocp"
 )
 
 // Stores is what an engine hands to the contract: fresh, migrated, empty.
 type Stores struct {
 	Tenancy carebridge.TenancyStore
 	Netflix netflix.Store
+	OCP     ocp.Store
 }
 
 // Open returns a fresh database for one test.
@@ -27,7 +29,9 @@ func Run(t *testing.T, open Open) {
 	t.Run("Promotions", func(t *testing.T) { t.Parallel(); testPromotions(t, open) })
 	t.Run("Subscriptions", func(t *testing.T) { t.Parallel(); testSubscriptions(t, open) })
 	t.Run("Charges", func(t *testing.T) { t.Parallel(); testCharges(t, open) })
+	t.Run("ChargeSafety", func(t *testing.T) { t.Parallel(); testChargeSafety(t, open) })
 	t.Run("Devices", func(t *testing.T) { t.Parallel(); testDevices(t, open) })
+	t.Run("OCP", func(t *testing.T) { t.Parallel(); testOCP(t, open) })
 }
 
 // base is the clock of the contract: fixed, so expectations are exact.

@@ -1,0 +1,264 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"carebridge"
+	"carebridge/internal/ocp"
+	"carebridge/internal/server"
+)
+
+// ocpService is the OCP domain service on a command's stores.
+func ocpService(s *server.Stores) *ocp.Service {
+	return &ocp.Service{Store: s.OCP, Now: time.Now, TokenLifetime: time.Hour}
+}
+
+const customerCreateHelp = `Inserts a customer profile, or replaces the one with the same --id.
+--ocpservices is a ';'-separated list of OCP service names.
+`
+
+// ocpCustomerCreate inserts or replaces one customer profile.
+func ocpCustomerCreate(e env, args []string) error {
+	fs, db := e.helpFlags("ocp customer create", "--id N --nsid N --name NAME [flags]", customerCreateHelp, args)
+	id := fs.String("id", "", "customer id (a positive integer)")
+	nsid := fs.String("nsid", "", "the billing system's id of the customer (an integer, 0 or more)")
+	name := fs.String("name", "", "customer name")
+	email := fs.String("email", "", "contact email address")
+	level := fs.String("enrollment-level", string(ocp.None), "enrollment level: None, Base or Premium")
+	canViewIP := fs.Bool("canviewip", false, "the customer may view IP addresses")
+	canAccessIP := fs.Bool("canaccessip", false, "the customer may access IP addresses")
+	isRMS := fs.Bool("isrms", false, "the customer is an RMS customer")
+	services := fs.String("ocpservices", "", "OCP services, separated by ';' (for example a;b)")
+	subset := fs.String("device-subset-start-time", "0", "device subset start time (an integer, 0 or more)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := need([2]string{"id", *id}, [2]string{"nsid", *nsid}, [2]string{"name", *name}); err != nil {
+		return err
+	}
+	p := ocp.Profile{
+		Email:           *email,
+		EnrollmentLevel: ocp.Level(*level),
+		CanViewIP:       *canViewIP,
+		CanAccessIP:     *canAccessIP,
+		IsRMS:           *isRMS,
+		OCPServices:     splitServices(*services),
+	}
+	p.Name = *name
+	var err error
+	if p.ID, err = parseInteger("--id", *id); err != nil {
+		return err
+	}
+	if p.NSID, err = parseInteger("--nsid", *nsid); err != nil {
+		return err
+	}
+	if p.DeviceSubsetStartTime, err = parseInteger("--device-subset-start-time", *subset); err != nil {
+		return err
+	}
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	return withStores(e, *db, func(s *server.Stores) error {
+		verb := "updated"
+		if _, err := s.OCP.Profile(e.ctx, p.ID); carebridge.ErrorCode(err) == carebridge.ENOTFOUND {
+			verb = "created"
+		} else if err != nil {
+			return err
+		}
+		if err := ocpService(s).SaveCustomers(e.ctx, []ocp.Profile{p}); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "customer %d %q %s (nsid %d, enrollment level %s)\n", p.ID, p.Name, verb, p.NSID, p.EnrollmentLevel)
+		return nil
+	})
+}
+
+// ocpAppCreate registers an application and prints its credentials once.
+func ocpAppCreate(e env, args []string) error {
+	fs, db := e.helpFlags("ocp app create", "--id N --name NAME [--customers LIST]",
+		"Registers an OCP application (API consumer) with client id app-N and a new\nclient secret, printed once.\n", args)
+	id := fs.String("id", "", "application id (a positive integer)")
+	name := fs.String("name", "", "application name")
+	customers := fs.String("customers", "", "customer ids the application may read, comma-separated (for example 1649,1650)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := need([2]string{"id", *id}, [2]string{"name", *name}); err != nil {
+		return err
+	}
+	appID, err := parsePositive("--id", *id)
+	if err != nil {
+		return err
+	}
+	if err := carebridge.ValidateName("--name", *name); err != nil {
+		return err
+	}
+	// Empty, not nil: a nil list once reached the store as JSON null.
+	ids := []int64{}
+	if flagSet(fs, "customers") {
+		if ids, err = parseIDList("--customers", *customers); err != nil {
+			return err
+		}
+	}
+	return withStores(e, *db, func(s *server.Stores) error {
+		app, secret, err := ocpService(s).NewApplication(e.ctx, appID, *name, "", ids)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "application %d %q created, permitted %d customers\n", app.AppID, app.Name, len(ids))
+		fmt.Fprintf(e.stdout, "client id:     %s\n", app.ClientID)
+		fmt.Fprintf(e.stdout, "client secret: %s\n", secret)
+		fmt.Fprintln(e.stdout, "The client secret is not shown again: store it now.")
+		return nil
+	})
+}
+
+// ocpAppGrant lets an application read more customers.
+func ocpAppGrant(e env, args []string) error {
+	return ocpAppPermissions(e, args, "grant")
+}
+
+// ocpAppRevoke takes customers away from an application.
+func ocpAppRevoke(e env, args []string) error {
+	return ocpAppPermissions(e, args, "revoke")
+}
+
+func ocpAppPermissions(e env, args []string, verb string) error {
+	name := "ocp app " + verb
+	help := "Lets the application read these customers (they need not exist yet).\n"
+	if verb == "revoke" {
+		help = "Takes these customers away from the application; ids it was not granted are ignored.\n"
+	}
+	fs, db := e.helpFlags(name, "--id N --customers LIST", help, args)
+	id := fs.String("id", "", "application id")
+	customers := fs.String("customers", "", "customer ids, comma-separated (for example 1649,1650)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := need([2]string{"id", *id}); err != nil {
+		return err
+	}
+	appID, err := parsePositive("--id", *id)
+	if err != nil {
+		return err
+	}
+	ids, err := parseIDList("--customers", *customers)
+	if err != nil {
+		return err
+	}
+	return withStores(e, *db, func(s *server.Stores) error {
+		svc := ocpService(s)
+		change, done := svc.Grant, "granted"
+		if verb == "revoke" {
+			change, done = svc.Revoke, "revoked"
+		}
+		if err := change(e.ctx, appID, ids); err != nil {
+			return err
+		}
+		permitted, err := s.OCP.PermittedCustomers(e.ctx, appID)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "application %d: %s customers %s; it may read %d customers\n", appID, done, joinIDs(ids), len(permitted))
+		return nil
+	})
+}
+
+// flagSet tells whether a flag was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == name {
+			set = true
+		}
+	})
+	return set
+}
+
+// parseInteger reads a whole number; spaces around it are allowed.
+func parseInteger(field, s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return 0, carebridge.Errorf(carebridge.EMISSING, "%s is mandatory.", field)
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil {
+		return 0, carebridge.Errorf(carebridge.EINVALID, "%s must be an integer; got %s.", field, quoteShort(s))
+	}
+	return n, nil
+}
+
+// parsePositive reads an id: a positive integer.
+func parsePositive(field, s string) (int64, error) {
+	n, err := parseInteger(field, s)
+	if err == nil && n <= 0 {
+		err = carebridge.Errorf(carebridge.EINVALID, "%s must be a positive integer; got %d.", field, n)
+	}
+	return n, err
+}
+
+// parseIDList reads comma-separated positive integers (spaces around the
+// commas allowed), without repeats.
+func parseIDList(field, s string) ([]int64, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, carebridge.Errorf(carebridge.EMISSING, "%s is required: customer ids separated by commas, such as 1649,1650.", field)
+	}
+	var ids []int64
+	for i, part := range strings.Split(s, ",") {
+		if strings.TrimSpace(part) == "" {
+			return nil, carebridge.Errorf(carebridge.EINVALID, "%s: element %d of %s is empty.", field, i+1, quoteShort(s))
+		}
+		id, err := parsePositive(field, part)
+		if err != nil {
+			return nil, carebridge.Errorf(carebridge.EINVALID, "%s: %s is not a positive integer.", field, quoteShort(strings.TrimSpace(part)))
+		}
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
+func joinIDs(ids []int64) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// splitServices reads a ';'-separated list of OCP services; blanks around
+// names and empty names are dropped.
+func splitServices(s string) []string {
+	services := []string{}
+	for _, svc := range strings.Split(s, ";") {
+		if svc = strings.TrimSpace(svc); svc != "" {
+			services = append(services, svc)
+		}
+	}
+	return services
+}
+
+// parseBool reads true/false/1/0 in any case; empty is false.
+func parseBool(field, s string) (bool, error) {
+	switch t := strings.TrimSpace(s); {
+	case t == "", t == "0", strings.EqualFold(t, "false"):
+		return false, nil
+	case t == "1", strings.EqualFold(t, "true"):
+		return true, nil
+	}
+	return false, carebridge.Errorf(carebridge.EINVALID, "%s must be true, false, 1 or 0; got %s.", field, quoteShort(s))
+}
+
+// quoteShort quotes a value for a message, cut to 40 characters.
+func quoteShort(s string) string {
+	if r := []rune(s); len(r) > 40 {
+		return strconv.Quote(string(r[:40])) + "…"
+	}
+	return strconv.Quote(s)
+}
