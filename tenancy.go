@@ -86,6 +86,22 @@ type TenancyStore interface {
 	PartnerSecret(ctx context.Context, operatorID int64) (string, error)
 	// RotatePartnerSecret replaces it with a new random one and returns it.
 	RotatePartnerSecret(ctx context.Context, operatorID int64) (string, error)
+
+	// CreateAdminToken stores an admin token's hash under a unique name.
+	CreateAdminToken(ctx context.Context, name string, hash []byte, at time.Time) error
+	// AdminTokenName returns the name of the admin token with this hash;
+	// ENOTFOUND when there is none.
+	AdminTokenName(ctx context.Context, hash []byte) (string, error)
+	// AuditLog returns the platform audit log, oldest first.
+	AuditLog(ctx context.Context) ([]AuditEntry, error)
+}
+
+// AuditEntry is one platform audit record.
+type AuditEntry struct {
+	At      time.Time
+	Actor   string
+	Action  string // e.g. "factory-reset"
+	Subject string // e.g. the plugin's callsign
 }
 
 // ValidateName checks an organisation, operator, alternative code or user

@@ -31,6 +31,7 @@ Usage:
                               [--description D] [--effective-from T] [--expires-on T]
   carebridge operator secret --org ORG --operator NAME [--rotate]
   carebridge charges ingest FILE --org ORG --operator NAME
+  carebridge admin-token create --name NAME
   carebridge ocp customer create --id N --nsid N --name NAME [--email E]
                                  [--enrollment-level None|Base|Premium] [--canviewip]
                                  [--canaccessip] [--isrms] [--ocpservices a;b]
@@ -64,14 +65,15 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 type command func(e env, args []string) error
 
 var commands = map[string]command{
-	"serve":            serve,
-	"migrate":          migrate,
-	"org create":       orgCreate,
-	"operator create":  operatorCreate,
-	"user create":      userCreate,
-	"promotion create": promotionCreate,
-	"operator secret":  operatorSecret,
-	"charges ingest":   chargesIngest,
+	"serve":              serve,
+	"migrate":            migrate,
+	"org create":         orgCreate,
+	"operator create":    operatorCreate,
+	"user create":        userCreate,
+	"promotion create":   promotionCreate,
+	"operator secret":    operatorSecret,
+	"charges ingest":     chargesIngest,
+	"admin-token create": adminTokenCreate,
 
 	"ocp customer create": ocpCustomerCreate,
 	"ocp customer import": ocpCustomerImport,

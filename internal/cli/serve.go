@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -27,6 +28,11 @@ func serve(e env, args []string) error {
 	shutdownDelay := fs.Duration("shutdown-delay", 0, "on SIGTERM, answer /readyz 503 this long before closing the listener")
 	ocpLifetime := fs.Duration("ocp-token-lifetime", time.Hour, "lifetime of an OCP access token")
 	ocpDocs := fs.String("ocp-documentation-url", e.envOr("CAREBRIDGE_OCP_DOCUMENTATION_URL", ocpapi.DefaultDocumentationURL), "documentationUrl of OCP error bodies")
+	noReset, err := e.envBool("CAREBRIDGE_DISABLE_FACTORY_RESET")
+	if err != nil {
+		return err
+	}
+	disableReset := fs.Bool("disable-factory-reset", noReset, "refuse factoryReset over JSON-RPC (-32604), for production")
 	logFormat := fs.String("log-format", e.envOr("CAREBRIDGE_LOG_FORMAT", "text"), "log format: text or json")
 	for env, d := range map[string]*time.Duration{
 		"CAREBRIDGE_TOKEN_LIFETIME":     lifetime,
@@ -66,7 +72,7 @@ func serve(e env, args []string) error {
 	defer stores.Close()
 	srv, err := server.New(stores, server.Config{
 		TokenLifetime: *lifetime, SettleInterval: *settle, ShutdownDelay: *shutdownDelay, Log: log,
-		OCPTokenLifetime: *ocpLifetime, OCPDocumentationURL: *ocpDocs,
+		OCPTokenLifetime: *ocpLifetime, OCPDocumentationURL: *ocpDocs, DisableFactoryReset: *disableReset,
 	})
 	if err != nil {
 		return err
@@ -74,7 +80,15 @@ func serve(e env, args []string) error {
 	var demoOperator carebridge.Operator
 	demoLoaded := false
 	if *demoMode {
-		demoOperator, demoLoaded, err = demo.Load(ctx, demo.Services{Tenancy: stores.Tenancy, Netflix: srv.Netflix, OCP: srv.OCP}, time.Now())
+		services := demo.Services{Tenancy: stores.Tenancy, Netflix: srv.Netflix, OCP: srv.OCP}
+		demoOperator, demoLoaded, err = demo.Load(ctx, services, time.Now())
+		if demoLoaded {
+			// A factory reset in the demo brings the demo data back.
+			srv.AfterReset = func(ctx context.Context, _ string) error {
+				_, _, err := demo.Load(ctx, services, time.Now())
+				return err
+			}
+		}
 		if err != nil {
 			return fmt.Errorf("load demo data: %w", err)
 		}

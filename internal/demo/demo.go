@@ -19,6 +19,7 @@ const (
 	Operator     = "demo"
 	Username     = "demo"
 	Password     = "demo"
+	AdminToken   = "demo-admin-token" // for the JSON-RPC plane, named "demo"
 )
 
 // Promotions are the promotions/list example of the CRM.COM document.
@@ -80,6 +81,10 @@ type Services struct {
 func Load(ctx context.Context, s Services, now time.Time) (carebridge.Operator, bool, error) {
 	op, ok, err := platform(ctx, s.Tenancy, now)
 	if err != nil || !ok {
+		return op, false, err
+	}
+	err = s.Tenancy.CreateAdminToken(ctx, "demo", auth.HashToken(AdminToken), now)
+	if err != nil && carebridge.ErrorCode(err) != carebridge.ECONFLICT {
 		return op, false, err
 	}
 	if err := loadNetflix(ctx, s.Netflix, op); err != nil {

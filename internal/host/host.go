@@ -4,6 +4,7 @@
 package host
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -14,6 +15,12 @@ type Plugin interface {
 	Callsign() string  // unique, case-sensitive, e.g. "Netflix"
 	ClassName() string // the implementation's name
 	Version() string   // semantic version of its interface
+}
+
+// CustomerCareOperations is what a plugin that owns data implements: a
+// factory reset that wipes all of its data at once.
+type CustomerCareOperations interface {
+	FactoryReset(ctx context.Context, actor string) error
 }
 
 // State is a plugin's state, spelled as Thunder spells it.

@@ -14,7 +14,15 @@ import (
 const Callsign = "OCP"
 
 // Plugin is the OCP plugin as the host sees it.
-type Plugin struct{}
+type Plugin struct {
+	Store Store
+	Now   func() time.Time
+}
+
+// FactoryReset wipes the plugin's data (CustomerCareOperations).
+func (p Plugin) FactoryReset(ctx context.Context, actor string) error {
+	return p.Store.FactoryReset(ctx, actor, p.Now())
+}
 
 func (Plugin) Callsign() string  { return Callsign }
 func (Plugin) ClassName() string { return "OCP" }
@@ -72,6 +80,10 @@ type Store interface {
 	CreateToken(ctx context.Context, hash []byte, appID int64, at, expires time.Time) error
 	TokenApplication(ctx context.Context, hash []byte, now time.Time) (int64, error)
 	DeleteTokensExpiredBefore(ctx context.Context, t time.Time) (int64, error)
+
+	// FactoryReset deletes all of the plugin's data and writes the audit
+	// record, in one transaction.
+	FactoryReset(ctx context.Context, actor string, at time.Time) error
 }
 
 var errNotAuthorized = carebridge.Errorf(carebridge.EUNAUTHORIZED, "Not Authorized")

@@ -21,6 +21,7 @@ import (
 	"carebridge/internal/ocpapi"
 	"carebridge/internal/partner"
 	"carebridge/internal/partnerapi"
+	"carebridge/internal/rpcapi"
 )
 
 // Config is what serve is told.
@@ -31,6 +32,7 @@ type Config struct {
 	SettleInterval      time.Duration // how often the charge processor looks for work when idle
 	OCPTokenLifetime    time.Duration // lifetime of an OCP access token
 	OCPDocumentationURL string        // documentationUrl of OCP error bodies
+	DisableFactoryReset bool          // factoryReset answers -32604 (production)
 	Log                 *slog.Logger
 	Now                 func() time.Time // nil: time.Now
 }
@@ -43,7 +45,12 @@ type Server struct {
 	Netflix   *netflix.Service
 	Processor *netflix.Processor
 	OCP       *ocp.Service
-	Handler   http.Handler
+	RPC       *rpcapi.Handler
+
+	// AfterReset, when set, runs after a plugin's factory reset (the demo
+	// sets it to restore its data set).
+	AfterReset func(ctx context.Context, callsign string) error
+	Handler    http.Handler
 
 	cfg      Config
 	shutting atomic.Bool
@@ -81,13 +88,32 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 		OCP:       &ocp.Service{Store: stores.OCP, Now: cfg.Now, TokenLifetime: cfg.OCPTokenLifetime},
 		cfg:       cfg,
 	}
-	for _, p := range []host.Plugin{netflix.Plugin{}, ocp.Plugin{}} {
+	for _, p := range []host.Plugin{
+		netflix.Plugin{Store: stores.Netflix, Now: cfg.Now},
+		ocp.Plugin{Store: stores.OCP, Now: cfg.Now},
+	} {
 		if err := s.Host.Register(p); err != nil {
 			return nil, err
 		}
 	}
 
+	rpc, err := rpcapi.New(rpcapi.Config{
+		Tenancy: stores.Tenancy, Host: s.Host, Log: cfg.Log, FactoryReset: !cfg.DisableFactoryReset,
+		AfterReset: func(ctx context.Context, callsign string) error {
+			if s.AfterReset == nil {
+				return nil
+			}
+			return s.AfterReset(ctx, callsign)
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.RPC = rpc
+
 	mux := http.NewServeMux()
+	mux.Handle(rpcapi.Prefix, rpc)
+	mux.Handle(rpcapi.Prefix+"/", rpc)
 	mux.Handle(crmapi.Prefix, crmapi.New(s.Auth, s.Netflix, s.Host, cfg.Log))
 	mux.Handle(partnerapi.Path, partnerapi.New(stores.Tenancy, s.Netflix, s.Host, cfg.Now, cfg.Log))
 	mux.Handle(ocpapi.Prefix, ocpapi.New(s.OCP, s.Host, cfg.OCPDocumentationURL, cfg.Log))

@@ -204,3 +204,54 @@ func (s *TenancyStore) HasOrganisations(ctx context.Context) (bool, error) {
 	err := s.db.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM organisations)`).Scan(&exists)
 	return exists, err
 }
+
+func (s *TenancyStore) CreateAdminToken(ctx context.Context, name string, hash []byte, at time.Time) error {
+	err := s.db.writeTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO admin_tokens (name, token_hash, created_at) VALUES (?, ?, ?)`, name, hash, unix(at))
+		return err
+	})
+	if isUniqueViolation(err) {
+		return carebridge.Errorf(carebridge.ECONFLICT, "An admin token named %q already exists.", name)
+	}
+	return err
+}
+
+func (s *TenancyStore) AdminTokenName(ctx context.Context, hash []byte) (string, error) {
+	var name string
+	err := s.db.read.QueryRowContext(ctx, `SELECT name FROM admin_tokens WHERE token_hash = ?`, hash).Scan(&name)
+	return name, notFound(err, "No such admin token.")
+}
+
+func (s *TenancyStore) AuditLog(ctx context.Context) ([]carebridge.AuditEntry, error) {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT at, actor, action, subject FROM audit_log ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []carebridge.AuditEntry
+	for rows.Next() {
+		var e carebridge.AuditEntry
+		var at int64
+		if err := rows.Scan(&at, &e.Actor, &e.Action, &e.Subject); err != nil {
+			return nil, err
+		}
+		e.At = fromUnix(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// resetTables deletes every row of a plugin's tables and writes the audit
+// record, all in one transaction: a reset happens whole or not at all.
+func (db *DB) resetTables(ctx context.Context, callsign, actor string, at time.Time, tables []string) error {
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		for _, t := range tables {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, subject) VALUES (?, ?, 'factory-reset', ?)`,
+			unix(at), actor, callsign)
+		return err
+	})
+}

@@ -1,0 +1,79 @@
+package jsonrpc
+
+import (
+	"bytes"
+	"sync"
+)
+
+// Events holds the event registrations of connections: a notification of
+// a plugin's event goes only to the connections that registered for it,
+// once per registered id, as "<id>.<event>".
+type Events struct {
+	mu   sync.Mutex
+	subs map[eventKey]map[Conn]map[string]bool // → connection → ids
+}
+
+type eventKey struct{ callsign, event string }
+
+// NewEvents returns an empty registry.
+func NewEvents() *Events { return &Events{subs: map[eventKey]map[Conn]map[string]bool{}} }
+
+// Register subscribes conn to a plugin's event under id.
+func (e *Events) Register(conn Conn, callsign, event, id string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	k := eventKey{callsign, event}
+	if e.subs[k] == nil {
+		e.subs[k] = map[Conn]map[string]bool{}
+	}
+	if e.subs[k][conn] == nil {
+		e.subs[k][conn] = map[string]bool{}
+	}
+	e.subs[k][conn][id] = true
+}
+
+// Unregister removes one registration.
+func (e *Events) Unregister(conn Conn, callsign, event, id string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	k := eventKey{callsign, event}
+	delete(e.subs[k][conn], id)
+	if len(e.subs[k][conn]) == 0 {
+		delete(e.subs[k], conn)
+	}
+}
+
+// Drop forgets every registration of a closed connection.
+func (e *Events) Drop(conn Conn) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for k, conns := range e.subs {
+		delete(conns, conn)
+		if len(conns) == 0 {
+			delete(e.subs, k)
+		}
+	}
+}
+
+// Publish sends a plugin's event to every registered connection. A
+// connection that cannot take it (closed, slow) is skipped; its own
+// transport deals with it.
+func (e *Events) Publish(callsign, event string, params any) {
+	type target struct {
+		conn Conn
+		id   string
+	}
+	e.mu.Lock()
+	var targets []target
+	for conn, ids := range e.subs[eventKey{callsign, event}] {
+		for id := range ids {
+			targets = append(targets, target{conn, id})
+		}
+	}
+	e.mu.Unlock()
+	for _, t := range targets {
+		t.conn.Notify(t.id+"."+event, params)
+	}
+}
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

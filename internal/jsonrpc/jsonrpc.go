@@ -1,0 +1,187 @@
+// Package jsonrpc is a JSON-RPC 2.0 codec and dispatcher with Thunder's
+// conventions: designators "<callsign>.<version>.<method>[@<index>]",
+// numeric ids, and Thunder's error codes. It knows no transport.
+package jsonrpc
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"strings"
+)
+
+// Error codes and messages (SPEC §5).
+const (
+	CodeParseError      = -32700
+	CodeInvalidRequest  = -32600
+	CodeUnknownMethod   = -32601
+	CodeInvalidParams   = -32602
+	CodeInternal        = -32603
+	CodeNotAllowed      = -32604
+	CodeNotActive       = -31002
+	CodeUnsupportedVer  = -31038
+	CodeUnknownCallsign = -31043
+)
+
+var messages = map[int]string{
+	CodeParseError:      "Parse error.",
+	CodeInvalidRequest:  "Invalid request.",
+	CodeUnknownMethod:   "Unknown method.",
+	CodeInvalidParams:   "Invalid parameters.",
+	CodeInternal:        "Internal error.",
+	CodeNotAllowed:      "Method invocation not allowed.",
+	CodeNotActive:       "The service is not active.",
+	CodeUnsupportedVer:  "Requested version is not supported.",
+	CodeUnknownCallsign: "The service is not available.",
+}
+
+// Error is a JSON-RPC error object.
+type Error struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *Error) Error() string { return "jsonrpc: " + strconv.Itoa(e.Code) + " " + e.Message }
+
+// Errorf returns the error with the standard message for code.
+func NewError(code int) *Error { return &Error{Code: code, Message: messages[code]} }
+
+// Request is a decoded request. ID is nil for a notification.
+type Request struct {
+	ID     *uint32
+	Method string
+	Params json.RawMessage // nil when absent
+}
+
+// Notification reports whether the request expects no answer.
+func (r *Request) Notification() bool { return r.ID == nil }
+
+// Decode reads one request. A body that is not JSON is a parse error; JSON
+// that is not a request object (an array, a wrong "jsonrpc", an id that is
+// not a non-negative integer, a method that is not a string) is an invalid
+// request. When the error is not a parse error, the id is returned if it
+// could be read, so the answer can carry it.
+func Decode(body []byte) (*Request, *Error) {
+	body = bytes.TrimSpace(body)
+	if !json.Valid(body) {
+		return nil, NewError(CodeParseError)
+	}
+	if len(body) == 0 || body[0] != '{' {
+		return nil, NewError(CodeInvalidRequest)
+	}
+	var raw struct {
+		JSONRPC *string         `json:"jsonrpc"`
+		ID      json.RawMessage `json:"id"`
+		Method  json.RawMessage `json:"method"`
+		Params  json.RawMessage `json:"params"`
+	}
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return nil, NewError(CodeInvalidRequest)
+	}
+	req := &Request{}
+	if len(raw.ID) > 0 && string(raw.ID) != "null" {
+		id, err := strconv.ParseUint(string(raw.ID), 10, 32)
+		if err != nil {
+			return nil, NewError(CodeInvalidRequest)
+		}
+		v := uint32(id)
+		req.ID = &v
+	}
+	if raw.JSONRPC == nil || *raw.JSONRPC != "2.0" {
+		return req, NewError(CodeInvalidRequest)
+	}
+	if len(raw.Method) == 0 || raw.Method[0] != '"' || json.Unmarshal(raw.Method, &req.Method) != nil || req.Method == "" {
+		return req, NewError(CodeInvalidRequest)
+	}
+	if len(raw.Params) > 0 && string(raw.Params) != "null" {
+		req.Params = raw.Params
+	}
+	return req, nil
+}
+
+// Response is what goes back for a request with an id.
+type Response struct {
+	JSONRPC string          `json:"jsonrpc"`
+	ID      *uint32         `json:"id"`
+	Result  json.RawMessage `json:"result,omitempty"`
+	Error   *Error          `json:"error,omitempty"`
+}
+
+// MarshalResponse encodes the answer to a request: result (nil encodes as
+// null) or err.
+func MarshalResponse(id *uint32, result any, err *Error) []byte {
+	r := Response{JSONRPC: "2.0", ID: id, Error: err}
+	if err == nil {
+		b, merr := json.Marshal(result)
+		if merr != nil {
+			r.Error = NewError(CodeInternal)
+		} else {
+			r.Result = b
+		}
+	}
+	out, _ := json.Marshal(r)
+	return out
+}
+
+// Notification is a server-pushed event: {"jsonrpc","method","params"}.
+func MarshalNotification(method string, params any) ([]byte, error) {
+	p, err := json.Marshal(params)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(struct {
+		JSONRPC string          `json:"jsonrpc"`
+		Method  string          `json:"method"`
+		Params  json.RawMessage `json:"params"`
+	}{"2.0", method, p})
+}
+
+// Designator is a parsed method name.
+type Designator struct {
+	Callsign string
+	Version  int // 0 when not given
+	Method   string
+	Index    string // after '@'; "" when not given
+}
+
+// ParseDesignator reads "<callsign>.<version>.<method>[@<index>]", the
+// version being optional. When pathCallsign is set (the request came to
+// /jsonrpc/<callsign>), the designator may omit the callsign.
+func ParseDesignator(s, pathCallsign string) (Designator, bool) {
+	var d Designator
+	name, index, hasIndex := strings.Cut(s, "@")
+	if hasIndex {
+		if index == "" {
+			return d, false
+		}
+		d.Index = index
+	}
+	parts := strings.Split(name, ".")
+	for _, p := range parts {
+		if p == "" {
+			return d, false
+		}
+	}
+	isVersion := func(p string) bool {
+		v, err := strconv.Atoi(p)
+		return err == nil && v > 0 && strconv.Itoa(v) == p
+	}
+	switch {
+	case len(parts) == 3 && isVersion(parts[1]):
+		d.Callsign, d.Method = parts[0], parts[2]
+		d.Version, _ = strconv.Atoi(parts[1])
+	case len(parts) == 2 && pathCallsign != "" && isVersion(parts[0]):
+		d.Callsign, d.Method = pathCallsign, parts[1]
+		d.Version, _ = strconv.Atoi(parts[0])
+	case len(parts) == 2 && !isVersion(parts[1]):
+		d.Callsign, d.Method = parts[0], parts[1]
+	case len(parts) == 1 && pathCallsign != "":
+		d.Callsign, d.Method = pathCallsign, parts[0]
+	default:
+		return d, false
+	}
+	if pathCallsign != "" && d.Callsign != pathCallsign {
+		return d, false
+	}
+	return d, true
+}

@@ -1,0 +1,160 @@
+// Package rpcapi is the Thunder JSON-RPC 2.0 plane at /jsonrpc: HTTP POST
+// and WebSocket transports, admin-token security, the Controller and
+// CustomerCareOperations plugins, and factoryReset on every plugin that
+// owns data (SPEC §5).
+package rpcapi
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"carebridge"
+	"carebridge/internal/auth"
+	"carebridge/internal/host"
+	"carebridge/internal/jsonrpc"
+)
+
+// Prefix is where the plane is mounted.
+const Prefix = "/jsonrpc"
+
+// MaxMessageBytes bounds a request, over HTTP or WebSocket.
+const MaxMessageBytes = 1 << 20
+
+// Config is what the plane needs from the server.
+type Config struct {
+	Tenancy      carebridge.TenancyStore // admin tokens
+	Host         *host.Host
+	Log          *slog.Logger
+	FactoryReset bool                                             // false: factoryReset answers -32604
+	AfterReset   func(ctx context.Context, callsign string) error // e.g. restore the demo data
+}
+
+// Handler serves the plane.
+type Handler struct {
+	cfg        Config
+	host       *host.Host
+	log        *slog.Logger
+	dispatcher *jsonrpc.Dispatcher
+}
+
+// New builds the plane: Controller and CustomerCareOperations join the
+// host, and every plugin gets its JSON-RPC interface.
+func New(cfg Config) (*Handler, error) {
+	h := &Handler{cfg: cfg, host: cfg.Host, log: cfg.Log, dispatcher: jsonrpc.NewDispatcher(cfg.Log)}
+	h.dispatcher.Active = cfg.Host.Active
+	for _, p := range []builtinPlugin{Controller, CustomerCareOperations} {
+		if err := cfg.Host.Register(p); err != nil {
+			return nil, err
+		}
+	}
+	h.dispatcher.Add(h.controller())
+	h.dispatcher.Add(h.customerCareOperations())
+	for _, info := range cfg.Host.Plugins() {
+		p, _ := cfg.Host.Plugin(info.Callsign)
+		if r, ok := p.(host.CustomerCareOperations); ok {
+			h.dispatcher.Add(h.resettable(info.Callsign, r))
+		}
+	}
+	return h, nil
+}
+
+// Events lets the server publish plugin events to registered connections.
+func (h *Handler) Events() *jsonrpc.Events { return h.dispatcher.Events }
+
+type ctxKey struct{}
+
+// adminName is the name of the admin token behind a request.
+func adminName(ctx context.Context) string {
+	name, _ := ctx.Value(ctxKey{}).(string)
+	return name
+}
+
+// authenticate checks an admin token and puts its name in the context.
+func (h *Handler) authenticate(r *http.Request, token string) (context.Context, bool) {
+	if token == "" || len(token) > 256 {
+		return nil, false
+	}
+	name, err := h.cfg.Tenancy.AdminTokenName(r.Context(), auth.HashToken(token))
+	if err != nil {
+		if carebridge.ErrorCode(err) != carebridge.ENOTFOUND {
+			h.log.ErrorContext(r.Context(), "rpcapi: admin token lookup", "err", err)
+		}
+		return nil, false
+	}
+	return context.WithValue(r.Context(), ctxKey{}, name), true
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	callsign, ok := strings.CutPrefix(r.URL.Path, Prefix)
+	if ok && callsign != "" {
+		callsign, ok = strings.CutPrefix(callsign, "/")
+	}
+	if !ok || strings.Contains(callsign, "/") {
+		http.NotFound(w, r)
+		return
+	}
+	if isWebSocket(r) {
+		h.serveWebSocket(w, r, callsign)
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST, GET")
+		http.Error(w, "JSON-RPC takes POST, or GET to open a WebSocket.", http.StatusMethodNotAllowed)
+		return
+	}
+	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		token = ""
+	}
+	ctx, ok := h.authenticate(r, strings.TrimSpace(token))
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="carebridge"`)
+		http.Error(w, "An admin token is required: Authorization: Bearer <token>.", http.StatusUnauthorized)
+		return
+	}
+	if callsign != "" && !h.dispatcher.Has(callsign) {
+		http.Error(w, "No plugin has the callsign "+strconv.Quote(callsign)+".", http.StatusNotFound)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxMessageBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			http.Error(w, "The request is larger than 1 MiB.", http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "The request could not be read.", http.StatusBadRequest)
+		return
+	}
+	answer := h.handle(ctx, body, callsign, nil)
+	if answer == nil {
+		w.WriteHeader(http.StatusNoContent) // a notification
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(answer)))
+	w.Write(answer)
+}
+
+// handle decodes, dispatches and encodes one message; nil means no answer
+// (a notification).
+func (h *Handler) handle(ctx context.Context, msg []byte, callsign string, conn jsonrpc.Conn) []byte {
+	req, derr := jsonrpc.Decode(msg)
+	if derr != nil {
+		var id *uint32
+		if req != nil {
+			id = req.ID
+		}
+		return jsonrpc.MarshalResponse(id, nil, derr)
+	}
+	result, err := h.dispatcher.Dispatch(ctx, req, callsign, conn)
+	if req.Notification() {
+		return nil
+	}
+	return jsonrpc.MarshalResponse(req.ID, result, err)
+}
