@@ -98,8 +98,7 @@ func ocpAppCreate(e env, args []string) error {
 	if err := carebridge.ValidateName("--name", *name); err != nil {
 		return err
 	}
-	// Empty, not nil: a nil list once reached the store as JSON null.
-	ids := []int64{}
+	var ids []int64
 	if flagSet(fs, "customers") {
 		if ids, err = parseIDList("--customers", *customers); err != nil {
 			return err

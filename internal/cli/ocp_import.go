@@ -96,6 +96,13 @@ func ocpCustomerImport(e env, args []string) error {
 	if err := need([2]string{"FILE", file}); err != nil {
 		return err
 	}
+	// The file is read more than once (format, check, import): a pipe is
+	// copied to a temporary file first.
+	file, cleanup, err := rereadable(file)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
 	format, err := detectFormat(file)
 	if err != nil {
 		return err
@@ -173,6 +180,38 @@ func ocpCustomerImport(e env, args []string) error {
 		}
 		return fmt.Errorf("%d of %d rows were rejected (listed on standard output); %d stored", len(rejected), read, stored)
 	})
+}
+
+// rereadable returns path when it is a regular file, or else the path of a
+// temporary copy of what it yields (a pipe, /dev/stdin) and how to remove it.
+func rereadable(path string) (string, func(), error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return "", nil, err
+	}
+	if info.Mode().IsRegular() {
+		return path, func() {}, nil
+	}
+	in, err := os.Open(path)
+	if err != nil {
+		return "", nil, err
+	}
+	defer in.Close()
+	tmp, err := os.CreateTemp("", "carebridge-import-*")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup := func() { os.Remove(tmp.Name()) }
+	if _, err := io.Copy(tmp, in); err != nil {
+		tmp.Close()
+		cleanup()
+		return "", nil, err
+	}
+	if err := tmp.Close(); err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	return tmp.Name(), cleanup, nil
 }
 
 // readFile opens a file, skips a UTF-8 byte order mark and hands the rest

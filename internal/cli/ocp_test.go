@@ -356,7 +356,7 @@ func TestOCPNewApplicationNilCustomers(t *testing.T) {
 	path := dbPath(t)
 	_, _, err := ocpTestService(t, path).NewApplication(t.Context(), 90, "Nil", "", nil)
 	if err != nil {
-		t.Skip("BUG: sqlite OCPStore.CreateApplication (grant) with nil customers fails: " + err.Error())
+		t.Fatal("CreateApplication with nil customers: " + err.Error())
 	}
 	if got := permitted(t, path, 90); len(got) != 0 {
 		t.Errorf("permitted %v, want none", got)

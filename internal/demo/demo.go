@@ -4,6 +4,7 @@ package demo
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"carebridge"
@@ -96,14 +97,17 @@ func Load(ctx context.Context, s Services, now time.Time) (carebridge.Operator, 
 	return op, true, nil
 }
 
+// loadOCP loads the OCP demo data unless application 88 exists already: a
+// restart must not overwrite what was changed since (customers, grants).
 func loadOCP(ctx context.Context, svc *ocp.Service) error {
+	_, err := svc.Store.ApplicationByClientID(ctx, fmt.Sprintf("app-%d", OCPAppID))
+	if carebridge.ErrorCode(err) != carebridge.ENOTFOUND {
+		return err
+	}
 	if err := svc.SaveCustomers(ctx, OCPCustomers); err != nil {
 		return err
 	}
-	_, _, err := svc.NewApplication(ctx, OCPAppID, "demo", OCPSecret, []int64{OCPCustomer})
-	if carebridge.ErrorCode(err) == carebridge.ECONFLICT {
-		return nil
-	}
+	_, _, err = svc.NewApplication(ctx, OCPAppID, "demo", OCPSecret, []int64{OCPCustomer})
 	return err
 }
 

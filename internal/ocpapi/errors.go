@@ -15,6 +15,7 @@ const errMethodNotAllowed = "ocpapi.method_not_allowed"
 // statuses is the one table from error code to HTTP status (SPEC §4).
 var statuses = map[string]int{
 	carebridge.EUNAUTHORIZED: http.StatusUnauthorized,
+	carebridge.EFORBIDDEN:    http.StatusForbidden,
 	carebridge.EINVALID:      http.StatusBadRequest,
 	carebridge.ENOTFOUND:     http.StatusNotFound,
 	carebridge.EUNAVAILABLE:  http.StatusServiceUnavailable,
@@ -33,6 +34,11 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	status, ok := statuses[carebridge.ErrorCode(err)]
 	if !ok {
 		status = http.StatusInternalServerError
+	}
+	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
+		// Every 401 carries its challenge (RFC 9110 §15.5.2); the same one
+		// whether or not a customer exists, so nothing leaks.
+		w.Header().Set("WWW-Authenticate", `Bearer realm="carebridge"`)
 	}
 	if status == http.StatusInternalServerError {
 		h.log.ErrorContext(r.Context(), "ocpapi: internal error",

@@ -46,7 +46,7 @@ func TestGolden(t *testing.T) {
 }
 
 // Other customers render their own values: flags, services, level, and an
-// email left empty answers "email": null.
+// email left empty answers "email": "" (the document's shape is a string).
 func TestProfileOfOtherCustomers(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
@@ -70,7 +70,7 @@ func TestProfileOfOtherCustomers(t *testing.T) {
 	wantJSON(t, "1651 profile", e.get("/v1/ocp/customers/1651/customer_profile", tok), []byte(`{
 		"id": 1651, "customer": {"id": 1651, "nsid": 0, "name": "Initech"},
 		"canviewip": true, "canaccessip": false, "isrms": true,
-		"email": null, "ocpenrollmentlast": "None", "ocpservices": ["wireless", "vpn"], "deviceSubsetStartTime": 1486000000}`))
+		"email": "", "ocpenrollmentlast": "None", "ocpservices": ["wireless", "vpn"], "deviceSubsetStartTime": 1486000000}`))
 	wantJSON(t, "1651", e.get("/v1/ocp/customers/1651", tok), []byte(`{"id": 1651, "nsid": 0, "name": "Initech"}`))
 	wantJSON(t, "ids", e.get("/v1/ocp/customers/ids", tok), []byte(`{"appId": 90, "ocpCustomerIds": [1650, 1651]}`))
 }

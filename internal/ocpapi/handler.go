@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"carebridge"
+	"carebridge/internal/auth"
 	"carebridge/internal/host"
 	"carebridge/internal/ocp"
 )
@@ -29,6 +30,8 @@ type Handler struct {
 	docURL string
 	mux    *http.ServeMux
 	gets   *http.ServeMux // the GET routes alone, to tell 405 from 404
+
+	clients, addresses *auth.Throttle // failed token requests
 }
 
 // New returns the face; docURL is the documentationUrl of error bodies.
@@ -36,7 +39,10 @@ func New(svc *ocp.Service, h *host.Host, docURL string, log *slog.Logger) *Handl
 	if docURL == "" {
 		docURL = DefaultDocumentationURL
 	}
-	hd := &Handler{ocp: svc, host: h, log: log, docURL: docURL, mux: http.NewServeMux(), gets: http.NewServeMux()}
+	hd := &Handler{ocp: svc, host: h, log: log, docURL: docURL, mux: http.NewServeMux(), gets: http.NewServeMux(),
+		clients:   auth.NewThrottle(clientFailureLimit, throttleWindow, throttleKeys),
+		addresses: auth.NewThrottle(addressFailureLimit, throttleWindow, throttleKeys),
+	}
 	hd.mux.HandleFunc("POST /v1/oauth/token", hd.active(hd.token))
 	hd.get("/v1/ocp/customers/enrollment_levels", hd.enrollmentLevels)
 	hd.get("/v1/ocp/customers/ids", hd.customerIDs)
@@ -85,9 +91,13 @@ type route func(ctx context.Context, appID int64, r *http.Request) (any, error)
 func (h *Handler) get(path string, fn route) {
 	h.gets.HandleFunc("GET "+path, func(http.ResponseWriter, *http.Request) {})
 	h.mux.HandleFunc("GET "+path, h.active(func(w http.ResponseWriter, r *http.Request) {
-		appID, err := h.ocp.Authenticate(r.Context(), bearer(r))
+		token := bearer(r)
+		appID, err := h.ocp.Authenticate(r.Context(), token)
 		if err != nil {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="carebridge"`)
+			if token != "" {
+				// RFC 6750 §3.1: a token was presented and is not valid.
+				w.Header().Set("WWW-Authenticate", `Bearer realm="carebridge", error="invalid_token"`)
+			}
 			h.writeError(w, r, err)
 			return
 		}
@@ -175,7 +185,7 @@ type profileJSON struct {
 	CanViewIP             bool         `json:"canviewip"`
 	CanAccessIP           bool         `json:"canaccessip"`
 	IsRMS                 bool         `json:"isrms"`
-	Email                 *string      `json:"email"`
+	Email                 string       `json:"email"`
 	OCPEnrollmentLast     ocp.Level    `json:"ocpenrollmentlast"`
 	OCPServices           []string     `json:"ocpservices"`
 	DeviceSubsetStartTime int64        `json:"deviceSubsetStartTime"`
@@ -191,8 +201,6 @@ func (h *Handler) customerProfile(ctx context.Context, appID int64, r *http.Requ
 		CanViewIP: p.CanViewIP, CanAccessIP: p.CanAccessIP, IsRMS: p.IsRMS,
 		OCPEnrollmentLast: p.EnrollmentLevel, OCPServices: p.OCPServices, DeviceSubsetStartTime: p.DeviceSubsetStartTime,
 	}
-	if p.Email != "" {
-		out.Email = &p.Email
-	}
+	out.Email = p.Email // "" when none: the document's shape has a string
 	return out, nil
 }

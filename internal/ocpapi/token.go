@@ -2,11 +2,24 @@ package ocpapi
 
 import (
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"carebridge"
+	"carebridge/internal/auth"
+)
+
+// Token requests are throttled as CRM.COM logins are: a client id may fail
+// 10 times and an address 50 times in 15 minutes.
+const (
+	clientFailureLimit  = 10
+	addressFailureLimit = 50
+	throttleWindow      = 15 * time.Minute
+	throttleKeys        = 100_000
 )
 
 // maxTokenRequestBytes bounds the token request's form body.
@@ -35,24 +48,56 @@ type tokenJSON struct {
 // fields (one method, not both).
 func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Pragma", "no-cache")
-	clientID, secret, usedBasic, oe := clientCredentials(w, r)
+	clientID, secret, _, oe := clientCredentials(w, r)
 	if oe == nil {
-		tok, err := h.ocp.IssueToken(r.Context(), clientID, secret)
-		switch {
-		case carebridge.ErrorCode(err) == carebridge.ECREDENTIALS:
-			oe = &oauthError{http.StatusUnauthorized, "invalid_client", "Client authentication failed."}
-		case err != nil:
-			h.writeError(w, r, err)
-			return
-		default:
-			writeJSON(w, http.StatusOK, tokenJSON{AccessToken: tok.Value, TokenType: "bearer", ExpiresIn: int64(tok.ExpiresIn.Seconds())})
-			return
-		}
+		oe = h.issue(w, r, clientID, secret)
 	}
-	if oe.status == http.StatusUnauthorized && usedBasic {
+	if oe == nil {
+		return
+	}
+	if oe.status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="carebridge"`)
 	}
 	writeJSON(w, oe.status, oauthErrorJSON{Error: oe.code, ErrorDescription: oe.description})
+}
+
+// issue checks the client, throttled like CRM.COM logins (each check costs
+// an argon2id hash), and answers the token.
+func (h *Handler) issue(w http.ResponseWriter, r *http.Request, clientID, secret string) *oauthError {
+	addr := clientAddress(r)
+	now := time.Now()
+	for i, t := range []*auth.Throttle{h.clients, h.addresses} {
+		key := []string{clientID, addr}[i]
+		if ok, wait := t.Attempt(key, now); !ok {
+			if i == 1 {
+				h.clients.Forgive(clientID)
+			}
+			w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+			return &oauthError{http.StatusTooManyRequests, "invalid_request", "Too many failed attempts; try again later."}
+		}
+	}
+	tok, err := h.ocp.IssueToken(r.Context(), clientID, secret)
+	switch {
+	case carebridge.ErrorCode(err) == carebridge.ECREDENTIALS:
+		return &oauthError{http.StatusUnauthorized, "invalid_client", "Client authentication failed."}
+	case err != nil:
+		h.clients.Forgive(clientID)
+		h.addresses.Forgive(addr)
+		h.writeError(w, r, err)
+		return nil
+	}
+	h.clients.Reset(clientID)
+	h.addresses.Forgive(addr)
+	writeJSON(w, http.StatusOK, tokenJSON{AccessToken: tok.Value, TokenType: "bearer", ExpiresIn: int64(tok.ExpiresIn.Seconds())})
+	return nil
+}
+
+func clientAddress(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // clientCredentials reads and checks the token request.
@@ -85,7 +130,12 @@ func clientCredentials(w http.ResponseWriter, r *http.Request) (id, secret strin
 	}
 	basicID, basicSecret, hasBasic := r.BasicAuth()
 	formID, formSecret := form.Get("client_id"), form.Get("client_secret")
+	authz := r.Header.Get("Authorization")
 	switch {
+	case authz != "" && !hasBasic:
+		// RFC 6749 §5.2: a client that tried the Authorization header and
+		// failed gets 401, whatever the form says.
+		return "", "", true, &oauthError{http.StatusUnauthorized, "invalid_client", "The Authorization header is not valid HTTP Basic."}
 	case hasBasic && formSecret != "":
 		return "", "", true, invalid("Use one client authentication method, not both.")
 	case hasBasic:
