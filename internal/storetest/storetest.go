@@ -32,6 +32,8 @@ func Run(t *testing.T, open Open) {
 	t.Run("ChargeSafety", func(t *testing.T) { t.Parallel(); testChargeSafety(t, open) })
 	t.Run("Devices", func(t *testing.T) { t.Parallel(); testDevices(t, open) })
 	t.Run("OCP", func(t *testing.T) { t.Parallel(); testOCP(t, open) })
+	t.Run("AdminTokens", func(t *testing.T) { t.Parallel(); testAdminTokens(t, open) })
+	t.Run("FactoryReset", func(t *testing.T) { t.Parallel(); testFactoryReset(t, open) })
 }
 
 // base is the clock of the contract: fixed, so expectations are exact.

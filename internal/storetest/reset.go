@@ -1,0 +1,93 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"carebridge"
+	"carebridge/internal/netflix"
+	"carebridge/internal/ocp"
+)
+
+func testAdminTokens(t *testing.T, open Open) {
+	s, ctx := open(t).Tenancy, t.Context()
+	hash := make([]byte, 32)
+	hash[0] = 7
+	if err := s.CreateAdminToken(ctx, "care-desk", hash, base); err != nil {
+		t.Fatal(err)
+	}
+	if name := ok(s.AdminTokenName(ctx, hash)).must(t); name != "care-desk" {
+		t.Fatalf("AdminTokenName = %q", name)
+	}
+	_, err := s.AdminTokenName(ctx, make([]byte, 32))
+	wantCode(t, err, carebridge.ENOTFOUND)
+	wantCode(t, s.CreateAdminToken(ctx, "care-desk", make([]byte, 32), base), carebridge.ECONFLICT) // same name
+	wantCode(t, s.CreateAdminToken(ctx, "other", hash, base), carebridge.ECONFLICT)                 // same token
+}
+
+func testFactoryReset(t *testing.T, open Open) {
+	tn := setup(t, open)
+	s, o, ctx := tn.stores.Netflix, tn.stores.OCP, tn.ctx
+	// Some of everything.
+	ok(s.CreatePromotion(ctx, netflix.Promotion{OperatorID: tn.op.ID, Code: "14", Name: "Test", EffectiveFrom: base.AddDate(-1, 0, 0)}, base)).must(t)
+	ok(s.CreateSubscription(ctx, newSub(tn, "c1", "14", base))).must(t)
+	res := ok(s.IngestCharges(ctx, tn.op.ID, []netflix.NewCharge{charge("p1", "c1", 599, base)}, "sig", base)).must(t)
+	ok(s.SettleCharges(ctx, 10, base, netflix.Settlement)).must(t)
+	ok(s.AcknowledgeCharges(ctx, tn.op.ID, []netflix.Ack{{Number: netflix.ChargeNumber(res[0].ChargeID), Customer: "c1", ReferenceNumber: "R"}}, tn.caller, base)).must(t)
+	ok(s.RegisterDevices(ctx, tn.op.ID, []string{"ESN-1"}, tn.caller, base)).must(t)
+	if err := o.SaveCustomers(ctx, []ocp.Profile{{Customer: ocp.Customer{ID: 1649, NSID: 1, Name: "Acme"}, EnrollmentLevel: ocp.Premium, OCPServices: []string{}}}, base); err != nil {
+		t.Fatal(err)
+	}
+	ok(o.CreateApplication(ctx, ocp.Application{AppID: 88, Name: "a", ClientID: "app-88", ClientSecretHash: "x", CreatedAt: base}, []int64{1649})).must(t)
+
+	at := base.Add(time.Hour)
+	if err := s.FactoryReset(ctx, "admin:ops", at); err != nil {
+		t.Fatal(err)
+	}
+	// Netflix data is gone…
+	if ps := ok(s.Promotions(ctx, tn.op.ID)).must(t); len(ps) != 0 {
+		t.Fatalf("promotions after reset: %+v", ps)
+	}
+	_, err := s.LatestSubscription(ctx, tn.op.ID, "c1", base)
+	wantCode(t, err, carebridge.ENOTFOUND)
+	if cs := list(t, tn, tn.op.ID, true); len(cs) != 0 {
+		t.Fatalf("charges after reset: %v", numbers(cs))
+	}
+	if failed := ok(s.UnregisterDevices(ctx, tn.op.ID, []string{"ESN-1"})).must(t); len(failed) != 1 {
+		t.Fatal("a device survived the reset")
+	}
+	// …and may be created again: the signature is forgotten, the
+	// reference is free, numbers are not reused.
+	again := ok(s.IngestCharges(ctx, tn.op.ID, []netflix.NewCharge{charge("p1", "c1", 599, base)}, "sig", base)).must(t)
+	if again[0].Duplicate || again[0].ChargeID <= res[0].ChargeID {
+		t.Fatalf("after reset: %+v (was %d)", again[0], res[0].ChargeID)
+	}
+	// OCP and platform data stay.
+	if p := ok(o.Profile(ctx, 1649)).must(t); p.Name != "Acme" {
+		t.Fatalf("OCP customer after a Netflix reset: %+v", p)
+	}
+	ok(tn.stores.Tenancy.UserForLogin(ctx, "acme", "alice")).must(t)
+	ok(tn.stores.Tenancy.OperatorByName(ctx, tn.org.ID, "op1")).must(t)
+
+	if err := o.FactoryReset(ctx, "admin:ops", at); err != nil {
+		t.Fatal(err)
+	}
+	_, err = o.Profile(ctx, 1649)
+	wantCode(t, err, carebridge.ENOTFOUND)
+	_, err = o.ApplicationByClientID(ctx, "app-88")
+	wantCode(t, err, carebridge.ENOTFOUND)
+
+	log := ok(tn.stores.Tenancy.AuditLog(ctx)).must(t)
+	want := []carebridge.AuditEntry{
+		{At: at, Actor: "admin:ops", Action: "factory-reset", Subject: netflix.Callsign},
+		{At: at, Actor: "admin:ops", Action: "factory-reset", Subject: ocp.Callsign},
+	}
+	if len(log) != len(want) {
+		t.Fatalf("audit log %+v, want %+v", log, want)
+	}
+	for i := range want {
+		if log[i] != want[i] {
+			t.Fatalf("audit %d = %+v, want %+v", i, log[i], want[i])
+		}
+	}
+}
