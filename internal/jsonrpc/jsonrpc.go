@@ -62,39 +62,39 @@ func (r *Request) Notification() bool { return r.ID == nil }
 // request. When the error is not a parse error, the id is returned if it
 // could be read, so the answer can carry it.
 func Decode(body []byte) (*Request, *Error) {
-	body = bytes.TrimSpace(body)
 	if !json.Valid(body) {
 		return nil, NewError(CodeParseError)
 	}
-	if len(body) == 0 || body[0] != '{' {
+	// Only JSON's own whitespace may surround the value (json.Valid has
+	// checked that); members are read from a map so that their names match
+	// exactly, as JSON-RPC requires ("ID" is not "id").
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, NewError(CodeInvalidRequest)
 	}
-	var raw struct {
-		JSONRPC *string         `json:"jsonrpc"`
-		ID      json.RawMessage `json:"id"`
-		Method  json.RawMessage `json:"method"`
-		Params  json.RawMessage `json:"params"`
-	}
-	if err := json.Unmarshal(body, &raw); err != nil {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(body, &members); err != nil {
 		return nil, NewError(CodeInvalidRequest)
 	}
 	req := &Request{}
-	if len(raw.ID) > 0 && string(raw.ID) != "null" {
-		id, err := strconv.ParseUint(string(raw.ID), 10, 32)
+	if raw, ok := members["id"]; ok && string(raw) != "null" {
+		id, err := strconv.ParseUint(string(raw), 10, 32)
 		if err != nil {
 			return nil, NewError(CodeInvalidRequest)
 		}
 		v := uint32(id)
 		req.ID = &v
 	}
-	if raw.JSONRPC == nil || *raw.JSONRPC != "2.0" {
+	var version string
+	if v := members["jsonrpc"]; len(v) == 0 || v[0] != '"' || json.Unmarshal(v, &version) != nil || version != "2.0" {
 		return req, NewError(CodeInvalidRequest)
 	}
-	if len(raw.Method) == 0 || raw.Method[0] != '"' || json.Unmarshal(raw.Method, &req.Method) != nil || req.Method == "" {
+	method := members["method"]
+	if len(method) == 0 || method[0] != '"' || json.Unmarshal(method, &req.Method) != nil || req.Method == "" {
 		return req, NewError(CodeInvalidRequest)
 	}
-	if len(raw.Params) > 0 && string(raw.Params) != "null" {
-		req.Params = raw.Params
+	if params, ok := members["params"]; ok && string(params) != "null" {
+		req.Params = params
 	}
 	return req, nil
 }
