@@ -94,6 +94,13 @@ type TenancyStore interface {
 	AdminTokenName(ctx context.Context, hash []byte) (string, error)
 	// AuditLog returns the platform audit log, oldest first.
 	AuditLog(ctx context.Context) ([]AuditEntry, error)
+
+	// PluginStates returns the saved state of each plugin ever switched
+	// (true: activated); a plugin not listed is activated. Every replica
+	// of a server reads the same states.
+	PluginStates(ctx context.Context) (map[string]bool, error)
+	// SetPluginState saves a plugin's state.
+	SetPluginState(ctx context.Context, callsign string, active bool) error
 }
 
 // AuditEntry is one platform audit record.

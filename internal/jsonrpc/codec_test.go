@@ -91,12 +91,25 @@ func TestDecodeDocumentExamples(t *testing.T) {
 	}
 }
 
+// A null id is not a notification (JSON-RPC 2.0 §4: only an absent id
+// is); Thunder's ids are numbers, so it is an invalid request, answered
+// with "id": null.
+func TestDecodeNullIDIsInvalid(t *testing.T) {
+	t.Parallel()
+	req, err := Decode([]byte(`{"jsonrpc":"2.0","id":null,"method":"Netflix.1.factoryReset"}`))
+	if err == nil || err.Code != CodeInvalidRequest {
+		t.Fatalf("Decode = %+v, %v; want -32600", req, err)
+	}
+	if got := string(MarshalResponse(nil, nil, err)); got != `{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid request."}}` {
+		t.Fatalf("answer %s", got)
+	}
+}
+
 func TestDecodeNotification(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ name, body string }{
 		{"no id", `{"jsonrpc":"2.0","method":"Netflix.1.factoryReset"}`},
-		{"id null", `{"jsonrpc":"2.0","id":null,"method":"Netflix.1.factoryReset"}`},
-		{"id null with spaces", `{ "jsonrpc" : "2.0" , "id" : null , "method" : "Netflix.1.factoryReset" }`},
+		{"no id, spaces", `{ "jsonrpc" : "2.0" , "method" : "Netflix.1.factoryReset" }`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

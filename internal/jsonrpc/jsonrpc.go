@@ -58,8 +58,8 @@ func (r *Request) Notification() bool { return r.ID == nil }
 
 // Decode reads one request. A body that is not JSON is a parse error; JSON
 // that is not a request object (an array, a wrong "jsonrpc", an id that is
-// not a non-negative integer, a method that is not a string) is an invalid
-// request. When the error is not a parse error, the id is returned if it
+// not a non-negative integer — null included —, a method that is not a
+// string) is an invalid request. When the error is not a parse error, the id is returned if it
 // could be read, so the answer can carry it.
 func Decode(body []byte) (*Request, *Error) {
 	if !json.Valid(body) {
@@ -77,7 +77,9 @@ func Decode(body []byte) (*Request, *Error) {
 		return nil, NewError(CodeInvalidRequest)
 	}
 	req := &Request{}
-	if raw, ok := members["id"]; ok && string(raw) != "null" {
+	// Only a request without an id is a notification (JSON-RPC 2.0 §4); a
+	// null id is a request, and Thunder's ids are numbers.
+	if raw, ok := members["id"]; ok {
 		id, err := strconv.ParseUint(string(raw), 10, 32)
 		if err != nil {
 			return nil, NewError(CodeInvalidRequest)

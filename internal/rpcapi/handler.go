@@ -15,6 +15,7 @@ import (
 
 	"carebridge"
 	"carebridge/internal/auth"
+	"carebridge/internal/events"
 	"carebridge/internal/host"
 	"carebridge/internal/jsonrpc"
 )
@@ -32,6 +33,9 @@ type Config struct {
 	Log          *slog.Logger
 	FactoryReset bool                                             // false: factoryReset answers -32604
 	AfterReset   func(ctx context.Context, callsign string) error // e.g. restore the demo data
+	// Publish tells every replica (this one included) about an event or a
+	// state change; the server delivers what arrives through Deliver.
+	Publish func(ctx context.Context, m events.Message) error
 }
 
 // Handler serves the plane.
@@ -63,8 +67,20 @@ func New(cfg Config) (*Handler, error) {
 	return h, nil
 }
 
-// Events lets the server publish plugin events to registered connections.
-func (h *Handler) Events() *jsonrpc.Events { return h.dispatcher.Events }
+// Deliver applies a message published by any replica: a plugin event goes
+// to this replica's registered connections, a state change to its host.
+func (h *Handler) Deliver(m events.Message) {
+	switch m.Kind {
+	case events.PluginEvent:
+		h.dispatcher.Events.Publish(m.Callsign, m.Event, m.Params)
+	case events.PluginState:
+		state := host.Deactivated
+		if m.Active {
+			state = host.Activated
+		}
+		h.host.SetState(m.Callsign, state)
+	}
+}
 
 type ctxKey struct{}
 

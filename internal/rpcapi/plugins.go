@@ -2,7 +2,9 @@ package rpcapi
 
 import (
 	"context"
+	"encoding/json"
 
+	"carebridge/internal/events"
 	"carebridge/internal/host"
 	"carebridge/internal/jsonrpc"
 )
@@ -70,13 +72,26 @@ func (h *Handler) setState(state host.State) jsonrpc.Handler {
 		if p.Callsign == Controller {
 			return nil, jsonrpc.NewError(jsonrpc.CodeNotAllowed)
 		}
-		changed, err := h.host.SetState(p.Callsign, state)
-		if err != nil {
+		if _, ok := h.host.Plugin(p.Callsign); !ok {
 			return nil, jsonrpc.NewError(jsonrpc.CodeUnknownCallsign)
+		}
+		// Saved first, so a replica that starts later reads it; then every
+		// replica (this one too) switches, and subscribers everywhere hear
+		// statechange once.
+		active := state == host.Activated
+		if err := h.cfg.Tenancy.SetPluginState(ctx, p.Callsign, active); err != nil {
+			return nil, err
+		}
+		changed, _ := h.host.SetState(p.Callsign, state)
+		if err := h.cfg.Publish(ctx, events.Message{Kind: events.PluginState, Callsign: p.Callsign, Active: active}); err != nil {
+			return nil, err
 		}
 		if changed {
 			h.log.InfoContext(ctx, "plugin state changed", "callsign", p.Callsign, "state", state)
-			h.dispatcher.Events.Publish(Controller, "statechange", StateChange{Callsign: p.Callsign, State: state, Reason: "Requested"})
+			params, _ := json.Marshal(StateChange{Callsign: p.Callsign, State: state, Reason: "Requested"})
+			if err := h.cfg.Publish(ctx, events.Message{Kind: events.PluginEvent, Callsign: Controller, Event: "statechange", Params: params}); err != nil {
+				return nil, err
+			}
 		}
 		return nil, nil
 	}

@@ -14,6 +14,7 @@ import (
 
 	"carebridge/internal/auth"
 	"carebridge/internal/crmapi"
+	"carebridge/internal/events"
 	"carebridge/internal/host"
 	"carebridge/internal/middleware"
 	"carebridge/internal/netflix"
@@ -99,6 +100,7 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 
 	rpc, err := rpcapi.New(rpcapi.Config{
 		Tenancy: stores.Tenancy, Host: s.Host, Log: cfg.Log, FactoryReset: !cfg.DisableFactoryReset,
+		Publish: s.publish,
 		AfterReset: func(ctx context.Context, callsign string) error {
 			if s.AfterReset == nil {
 				return nil
@@ -110,6 +112,14 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.RPC = rpc
+	// Plugin states saved by any replica (or before a restart) apply here.
+	states, err := stores.Tenancy.PluginStates(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	for callsign, active := range states {
+		rpc.Deliver(events.Message{Kind: events.PluginState, Callsign: callsign, Active: active})
+	}
 
 	mux := http.NewServeMux()
 	mux.Handle(rpcapi.Prefix, rpc)
@@ -127,6 +137,30 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 	h = middleware.RequestID(h)
 	s.Handler = h
 	return s, nil
+}
+
+// publish reaches every replica: through the engine's bus when it has
+// one, directly otherwise.
+func (s *Server) publish(ctx context.Context, m events.Message) error {
+	if s.Stores.Bus == nil {
+		s.RPC.Deliver(m)
+		return nil
+	}
+	return s.Stores.Bus.Publish(ctx, m)
+}
+
+// Start runs the background work until ctx ends: the charge processor,
+// housekeeping, and listening to the other replicas. Serve calls it; a
+// test that serves Handler itself calls it too. The returned wait blocks
+// until it has all stopped.
+func (s *Server) Start(ctx context.Context) (wait func()) {
+	var background sync.WaitGroup
+	background.Go(func() { s.housekeeping(ctx) })
+	background.Go(func() { s.Processor.Run(ctx) })
+	if s.Stores.Bus != nil {
+		background.Go(func() { s.Stores.Bus.Listen(ctx, s.RPC.Deliver) })
+	}
+	return background.Wait
 }
 
 // ready answers 200 while the database answers and the server is not
@@ -169,12 +203,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	// Background work stops with ctx and is waited for, so that the stores
 	// are not closed under a transaction.
-	var background sync.WaitGroup
-	defer background.Wait()
 	bgCtx, stopBackground := context.WithCancel(ctx)
-	defer stopBackground() // runs before Wait: Serve may end without ctx ending
-	background.Go(func() { s.housekeeping(bgCtx) })
-	background.Go(func() { s.Processor.Run(bgCtx) })
+	wait := s.Start(bgCtx)
+	defer wait()
+	defer stopBackground() // runs before wait: Serve may end without ctx ending
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

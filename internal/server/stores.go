@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"carebridge"
+	"carebridge/internal/events"
 	"carebridge/internal/netflix"
 	"carebridge/internal/ocp"
 	"carebridge/internal/sqlite"
@@ -16,6 +17,7 @@ type Stores struct {
 	Tenancy carebridge.TenancyStore
 	Netflix netflix.Store
 	OCP     ocp.Store
+	Bus     events.Bus // nil for a single-process engine (SQLite)
 	Ping    func(context.Context) error
 	Close   func() error
 }

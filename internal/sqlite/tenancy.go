@@ -255,3 +255,29 @@ func (db *DB) resetTables(ctx context.Context, callsign, actor string, at time.T
 		return err
 	})
 }
+
+func (s *TenancyStore) PluginStates(ctx context.Context) (map[string]bool, error) {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT callsign, active FROM plugin_states`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var callsign string
+		var active bool
+		if err := rows.Scan(&callsign, &active); err != nil {
+			return nil, err
+		}
+		out[callsign] = active
+	}
+	return out, rows.Err()
+}
+
+func (s *TenancyStore) SetPluginState(ctx context.Context, callsign string, active bool) error {
+	return s.db.writeTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO plugin_states (callsign, active) VALUES (?, ?)
+			ON CONFLICT (callsign) DO UPDATE SET active = excluded.active`, callsign, active)
+		return err
+	})
+}

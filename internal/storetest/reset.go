@@ -91,3 +91,26 @@ func testFactoryReset(t *testing.T, open Open) {
 		}
 	}
 }
+
+func testPluginStates(t *testing.T, open Open) {
+	s, ctx := open(t).Tenancy, t.Context()
+	if states := ok(s.PluginStates(ctx)).must(t); len(states) != 0 {
+		t.Fatalf("fresh states %v", states)
+	}
+	if err := s.SetPluginState(ctx, "Netflix", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetPluginState(ctx, "OCP", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetPluginState(ctx, "Netflix", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetPluginState(ctx, "OCP", false); err != nil {
+		t.Fatal(err)
+	}
+	states := ok(s.PluginStates(ctx)).must(t)
+	if len(states) != 2 || !states["Netflix"] || states["OCP"] {
+		t.Fatalf("states %v, want Netflix on and OCP off", states)
+	}
+}

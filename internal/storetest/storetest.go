@@ -34,6 +34,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("OCP", func(t *testing.T) { t.Parallel(); testOCP(t, open) })
 	t.Run("AdminTokens", func(t *testing.T) { t.Parallel(); testAdminTokens(t, open) })
 	t.Run("FactoryReset", func(t *testing.T) { t.Parallel(); testFactoryReset(t, open) })
+	t.Run("PluginStates", func(t *testing.T) { t.Parallel(); testPluginStates(t, open) })
 }
 
 // base is the clock of the contract: fixed, so expectations are exact.
