@@ -3,12 +3,14 @@ package server
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"carebridge"
 	"carebridge/internal/events"
 	"carebridge/internal/netflix"
 	"carebridge/internal/ocp"
+	"carebridge/internal/postgres"
 	"carebridge/internal/sqlite"
 )
 
@@ -26,14 +28,15 @@ type Stores struct {
 const DefaultDatabase = "data/carebridge.db"
 
 // OpenStores opens the database a URL names and brings its schema up to
-// date: "sqlite:PATH", "file:PATH" or a plain file path for SQLite.
+// date: postgres://… for PostgreSQL; "sqlite:PATH", "file:PATH" or a plain
+// file path for SQLite.
 func OpenStores(ctx context.Context, url string) (*Stores, error) {
 	if url == "" {
 		url = DefaultDatabase
 	}
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
-		return nil, fmt.Errorf("database %q: PostgreSQL is not supported by this build yet; use a SQLite file", redactURL(url))
+		return openPostgres(ctx, url)
 	case strings.Contains(url, "://"):
 		return nil, fmt.Errorf("database %q: unknown scheme; use a file path, sqlite:PATH or postgres://", redactURL(url))
 	}
@@ -50,6 +53,30 @@ func OpenStores(ctx context.Context, url string) (*Stores, error) {
 		Tenancy: sqlite.NewTenancyStore(db),
 		Netflix: sqlite.NewNetflixStore(db),
 		OCP:     sqlite.NewOCPStore(db),
+		Ping:    db.Ping,
+		Close:   db.Close,
+	}, nil
+}
+
+func openPostgres(ctx context.Context, url string) (*Stores, error) {
+	db, err := postgres.Open(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("database %s: cannot reach PostgreSQL: %w", redactURL(url), err)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	bus, err := postgres.NewBus(ctx, db, slog.Default())
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &Stores{
+		Tenancy: postgres.NewTenancyStore(db),
+		Netflix: postgres.NewNetflixStore(db),
+		OCP:     postgres.NewOCPStore(db),
+		Bus:     bus,
 		Ping:    db.Ping,
 		Close:   db.Close,
 	}, nil

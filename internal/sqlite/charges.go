@@ -212,16 +212,18 @@ func (s *NetflixStore) SettleCharges(ctx context.Context, limit int, at time.Tim
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		settled = 0
 		for _, c := range pending {
 			if err := settleOne(ctx, tx, c, at, settle); err != nil {
 				return err
 			}
-			settled++
 		}
+		settled = len(pending)
 		return nil
 	})
-	return settled, err
+	if err != nil {
+		return 0, err // rolled back: nothing was settled
+	}
+	return settled, nil
 }
 
 func settleOne(ctx context.Context, tx *sql.Tx, c netflix.Charge, at time.Time, settle netflix.SettleFunc) error {

@@ -1,0 +1,171 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// emptySchema creates a fresh, unmigrated schema in the test database,
+// dropped when the test ends, and returns a URL whose connections work in
+// it.
+func emptySchema(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv(TestURLEnv)
+	if base == "" {
+		t.Skip("PostgreSQL tests skipped: set " + TestURLEnv)
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "t_" + hex.EncodeToString(b[:])
+	admin, err := Open(t.Context(), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.pool.Exec(t.Context(), `CREATE SCHEMA `+schema); err != nil {
+		admin.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		admin.pool.Exec(context.Background(), `DROP SCHEMA `+schema+` CASCADE`)
+		admin.Close()
+	})
+	return WithSearchPath(base, schema)
+}
+
+func openURL(t *testing.T, url string) *DB {
+	t.Helper()
+	db, err := Open(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func migrationCount(t *testing.T) int {
+	t.Helper()
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) == 0 {
+		t.Fatal("no migrations embedded")
+	}
+	return len(ms)
+}
+
+// appliedVersions returns how many times each version is recorded.
+func appliedVersions(t *testing.T, db *DB) map[int]int {
+	t.Helper()
+	rows, err := db.pool.Query(t.Context(), `SELECT version, count(*) FROM schema_migrations GROUP BY version`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[int]int{}
+	for rows.Next() {
+		var v, n int
+		if err := rows.Scan(&v, &n); err != nil {
+			t.Fatal(err)
+		}
+		out[v] = n
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func wantAppliedOnce(t *testing.T, db *DB, n int) {
+	t.Helper()
+	got := appliedVersions(t, db)
+	if len(got) != n {
+		t.Fatalf("schema_migrations records versions %v, want 1…%d", got, n)
+	}
+	for v := 1; v <= n; v++ {
+		if got[v] != 1 {
+			t.Fatalf("version %d recorded %d times, want once (all: %v)", v, got[v], got)
+		}
+	}
+	if v, err := db.SchemaVersion(t.Context()); err != nil || v != n {
+		t.Fatalf("SchemaVersion = %d, %v; want %d", v, err, n)
+	}
+}
+
+func TestSchemaVersionOfEmptySchema(t *testing.T) {
+	t.Parallel()
+	db := openURL(t, emptySchema(t))
+	if v, err := db.SchemaVersion(t.Context()); err != nil || v != 0 {
+		t.Fatalf("SchemaVersion of an empty schema = %d, %v; want 0", v, err)
+	}
+}
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	t.Parallel()
+	n := migrationCount(t)
+	db := openURL(t, emptySchema(t))
+	for i := range 3 {
+		if err := db.Migrate(t.Context()); err != nil {
+			t.Fatalf("Migrate #%d: %v", i+1, err)
+		}
+		wantAppliedOnce(t, db, n)
+	}
+}
+
+// TestConcurrentMigrate starts four replicas on one new schema at once: the
+// advisory lock lets one migrate while the others wait and then find
+// nothing to do. Without it the migrations would run twice and fail.
+func TestConcurrentMigrate(t *testing.T) {
+	t.Parallel()
+	n := migrationCount(t)
+	url := emptySchema(t)
+	const replicas = 4
+	dbs := make([]*DB, replicas)
+	for i := range dbs {
+		dbs[i] = openURL(t, url)
+	}
+	start := make(chan struct{})
+	errs := make([]error, replicas)
+	var wg sync.WaitGroup
+	for i, db := range dbs {
+		wg.Go(func() {
+			<-start
+			errs[i] = db.Migrate(t.Context())
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("replica %d: Migrate: %v", i, err)
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	wantAppliedOnce(t, dbs[0], n)
+}
+
+func TestMigrateRefusesANewerSchema(t *testing.T) {
+	t.Parallel()
+	n := migrationCount(t)
+	db := openURL(t, emptySchema(t))
+	if err := db.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.pool.Exec(t.Context(), `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, 'future.sql', 0)`, n+1); err != nil {
+		t.Fatal(err)
+	}
+	err := db.Migrate(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("Migrate on a schema at version %d = %v; want a refusal", n+1, err)
+	}
+	if v, err := db.SchemaVersion(t.Context()); err != nil || v != n+1 {
+		t.Fatalf("SchemaVersion = %d, %v; want %d", v, err, n+1)
+	}
+}

@@ -1,0 +1,351 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"carebridge"
+	"carebridge/internal/money"
+	"carebridge/internal/netflix"
+)
+
+// NetflixStore implements netflix.Store.
+type NetflixStore struct{ db *DB }
+
+// NewNetflixStore returns the Netflix plugin's store on db.
+func NewNetflixStore(db *DB) *NetflixStore { return &NetflixStore{db: db} }
+
+var _ netflix.Store = (*NetflixStore)(nil)
+
+// scanner is what pgx.Row and pgx.Rows have in common.
+type scanner interface{ Scan(dest ...any) error }
+
+// snapshot runs fn in a read-only REPEATABLE READ transaction, so that
+// several queries see one snapshot (each statement of a READ COMMITTED
+// transaction would see its own). A read-only transaction never fails to
+// serialize.
+func (s *NetflixStore) snapshot(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return pgx.BeginTxFunc(ctx, s.db.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
+}
+
+const promotionColumns = `id, operator_id, code, name, description, effective_from, expires_on`
+
+func scanPromotion(row scanner) (netflix.Promotion, error) {
+	var p netflix.Promotion
+	var desc *string
+	var from int64
+	var expires *int64
+	err := row.Scan(&p.ID, &p.OperatorID, &p.Code, &p.Name, &desc, &from, &expires)
+	p.Description, p.EffectiveFrom, p.ExpiresOn = deref(desc), fromUnix(from), fromNullUnix(expires)
+	return p, err
+}
+
+func (s *NetflixStore) CreatePromotion(ctx context.Context, p netflix.Promotion, at time.Time) (netflix.Promotion, error) {
+	err := s.db.pool.QueryRow(ctx, `INSERT INTO netflix_promotions
+		(operator_id, code, name, description, effective_from, expires_on, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		p.OperatorID, p.Code, p.Name, nullString(p.Description), unix(p.EffectiveFrom), nullUnix(p.ExpiresOn), unix(at)).
+		Scan(&p.ID)
+	if isUniqueViolation(err) {
+		return p, carebridge.Errorf(carebridge.ECONFLICT, "Promotion %q already exists for this operator.", p.Code)
+	}
+	p.EffectiveFrom = fromUnix(unix(p.EffectiveFrom))
+	p.ExpiresOn = fromNullUnix(nullUnix(p.ExpiresOn))
+	return p, err
+}
+
+const (
+	promotionByCodeSQL = `SELECT ` + promotionColumns + ` FROM netflix_promotions WHERE operator_id = $1 AND code = $2`
+	promotionNotFound  = "Promotion %q does not exist for this operator."
+)
+
+func (s *NetflixStore) Promotion(ctx context.Context, operatorID int64, code string) (netflix.Promotion, error) {
+	p, err := scanPromotion(s.db.pool.QueryRow(ctx, promotionByCodeSQL, operatorID, code))
+	return p, notFound(err, promotionNotFound, code)
+}
+
+func (s *NetflixStore) Promotions(ctx context.Context, operatorID int64) ([]netflix.Promotion, error) {
+	rows, err := s.db.pool.Query(ctx, `SELECT `+promotionColumns+` FROM netflix_promotions
+		WHERE operator_id = $1 ORDER BY effective_from, id`, operatorID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	ps := []netflix.Promotion{}
+	for rows.Next() {
+		p, err := scanPromotion(rows)
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, p)
+	}
+	return ps, rows.Err()
+}
+
+const subscriptionColumns = `id, operator_id, customer_identifier, life_cycle_state, netflix_state, created_at, updated_at`
+
+func scanSubscription(row scanner) (netflix.Subscription, error) {
+	var sub netflix.Subscription
+	var created, updated int64
+	err := row.Scan(&sub.ID, &sub.OperatorID, &sub.Customer, &sub.LifeCycleState, &sub.NetflixState, &created, &updated)
+	sub.CreatedAt, sub.UpdatedAt = fromUnix(created), fromUnix(updated)
+	return sub, err
+}
+
+const latestSubscriptionSQL = `SELECT ` + subscriptionColumns + ` FROM netflix_subscriptions
+	WHERE operator_id = $1 AND customer_identifier = $2 ORDER BY id DESC LIMIT 1`
+
+func (s *NetflixStore) LatestSubscription(ctx context.Context, operatorID int64, customer string, redeemedSince time.Time) (netflix.SubscriptionView, error) {
+	var v netflix.SubscriptionView
+	err := s.snapshot(ctx, func(tx pgx.Tx) error {
+		var err error
+		v.Subscription, err = scanSubscription(tx.QueryRow(ctx, latestSubscriptionSQL, operatorID, customer))
+		if err != nil {
+			return notFound(err, "Customer %q has no Netflix subscription.", customer)
+		}
+		// Each promotion once, in the order the customer first redeemed it.
+		rows, err := tx.Query(ctx, `SELECT p.id, p.operator_id, p.code, p.name, p.description, p.effective_from, p.expires_on
+			FROM netflix_promotions p
+			JOIN (SELECT promotion_id, min(id) AS first FROM netflix_redemptions
+			      WHERE operator_id = $1 AND customer_identifier = $2 AND redeemed_at >= $3
+			      GROUP BY promotion_id) r ON r.promotion_id = p.id
+			ORDER BY r.first`, operatorID, customer, unix(redeemedSince))
+		if err != nil {
+			return err
+		}
+		v.Promotions = []netflix.Promotion{}
+		for rows.Next() {
+			p, err := scanPromotion(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			v.Promotions = append(v.Promotions, p)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		// Each distinct price of the customer's approved charges, in the
+		// order first charged.
+		prices, err := tx.Query(ctx, `SELECT amount_minor, currency FROM netflix_charges
+			WHERE operator_id = $1 AND customer_identifier = $2 AND status = 'APPROVED'
+			GROUP BY amount_minor, currency ORDER BY min(id)`, operatorID, customer)
+		if err != nil {
+			return err
+		}
+		defer prices.Close()
+		v.Prices = []money.Amount{}
+		for prices.Next() {
+			var a money.Amount
+			if err := prices.Scan(&a.Minor, &a.Currency); err != nil {
+				return err
+			}
+			v.Prices = append(v.Prices, a)
+		}
+		return prices.Err()
+	})
+	return v, err
+}
+
+// CreateSubscription checks the promotion and the customer's latest
+// subscription as SQLite does. Two replicas creating for one customer at
+// once may both pass those checks; the partial unique index
+// netflix_subscriptions_one_live then makes the second insert wait for the
+// first and fail, and the loser answers the same ECONFLICT.
+func (s *NetflixStore) CreateSubscription(ctx context.Context, n netflix.NewSubscription) (netflix.Subscription, error) {
+	r := n.Request
+	address, email, phone, err := jsonColumns(r.Address, r.Email, r.Phone)
+	if err != nil {
+		return netflix.Subscription{}, err
+	}
+	sub := netflix.Subscription{
+		OperatorID: n.OperatorID, Customer: r.Customer,
+		LifeCycleState: netflix.Effective, NetflixState: netflix.Effective,
+		CreatedAt: fromUnix(unix(n.At)), UpdatedAt: fromUnix(unix(n.At)),
+	}
+	err = s.db.tx(ctx, func(tx pgx.Tx) error {
+		var promotionID *int64
+		if r.PromotionCode != "" {
+			p, err := scanPromotion(tx.QueryRow(ctx, promotionByCodeSQL, n.OperatorID, r.PromotionCode))
+			if err != nil {
+				return notFound(err, promotionNotFound, r.PromotionCode)
+			}
+			if err := p.CheckInEffect(n.At); err != nil {
+				return err
+			}
+			promotionID = &p.ID
+		}
+		// A new subscription may follow none or a CANCELLED one.
+		latest, err := scanSubscription(tx.QueryRow(ctx, latestSubscriptionSQL, n.OperatorID, r.Customer))
+		switch {
+		case err == nil:
+			if _, _, err := netflix.Next(netflix.ActionCreate, latest.LifeCycleState); err != nil {
+				return err
+			}
+		case !errors.Is(err, pgx.ErrNoRows):
+			return err
+		}
+		err = tx.QueryRow(ctx, `INSERT INTO netflix_subscriptions
+			(operator_id, customer_identifier, life_cycle_state, netflix_state, channel,
+			 customer_first_name, customer_last_name, customer_address, customer_email, customer_phone,
+			 promotion_id, netflix_token_expires_at, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+			n.OperatorID, r.Customer, sub.LifeCycleState, sub.NetflixState, nullString(r.Channel),
+			nullString(r.FirstName), nullString(r.LastName), address, email, phone,
+			promotionID, nullUnix(n.TokenExpiresAt), unix(n.At), unix(n.At)).Scan(&sub.ID)
+		if isLiveSubscriptionViolation(err) {
+			return liveSubscriptionError(r.Customer)
+		}
+		if err != nil {
+			return err
+		}
+		if promotionID != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO netflix_redemptions
+				(operator_id, customer_identifier, promotion_id, subscription_id, redeemed_at) VALUES ($1, $2, $3, $4, $5)`,
+				n.OperatorID, r.Customer, *promotionID, sub.ID, unix(n.At)); err != nil {
+				return err
+			}
+		}
+		return insertEvent(ctx, tx, netflix.Event{
+			SubscriptionID: sub.ID, Action: netflix.ActionCreate, To: sub.LifeCycleState,
+			ActorUserID: n.Actor.UserID, ActorUsername: n.Actor.Username, At: n.At,
+		})
+	})
+	return sub, err
+}
+
+// isLiveSubscriptionViolation reports the partial unique index refusing a
+// second subscription that is not CANCELLED.
+func isLiveSubscriptionViolation(err error) bool {
+	var pe *pgconn.PgError
+	return isUniqueViolation(err) && errors.As(err, &pe) && pe.ConstraintName == "netflix_subscriptions_one_live"
+}
+
+// liveSubscriptionError answers a create that lost a race to another: the
+// partial unique index refused the second live subscription.
+func liveSubscriptionError(customer string) error {
+	return carebridge.Errorf(carebridge.ECONFLICT,
+		"Customer %q already has a subscription that is not cancelled.", customer)
+}
+
+// jsonColumns encodes the optional customer objects for their JSONB
+// columns; a nil object is stored as NULL (a nil []byte).
+func jsonColumns(objects ...any) (a, e, p []byte, err error) {
+	out := make([][]byte, len(objects))
+	for i, o := range objects {
+		switch v := o.(type) {
+		case *netflix.Address:
+			if v == nil {
+				continue
+			}
+		case *netflix.Email:
+			if v == nil {
+				continue
+			}
+		case *netflix.Phone:
+			if v == nil {
+				continue
+			}
+		}
+		b, err := json.Marshal(o)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		out[i] = b
+	}
+	return out[0], out[1], out[2], nil
+}
+
+func insertEvent(ctx context.Context, tx pgx.Tx, ev netflix.Event) error {
+	_, err := tx.Exec(ctx, `INSERT INTO netflix_subscription_events
+		(subscription_id, action, from_state, to_state, actor_user_id, actor_username, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		ev.SubscriptionID, ev.Action, nullString(string(ev.From)), ev.To, ev.ActorUserID, ev.ActorUsername, unix(ev.At))
+	return err
+}
+
+// TransitionSubscription locks the customer's latest subscription FOR
+// UPDATE before it decides, so that two replicas moving one subscription at
+// once take turns and the second decides on the state the first left.
+func (s *NetflixStore) TransitionSubscription(ctx context.Context, operatorID int64, customer string, action netflix.Action, actor carebridge.Caller, at time.Time) (netflix.Subscription, error) {
+	var sub netflix.Subscription
+	err := s.db.tx(ctx, func(tx pgx.Tx) error {
+		for {
+			var err error
+			sub, err = scanSubscription(tx.QueryRow(ctx, latestSubscriptionSQL+` FOR UPDATE`, operatorID, customer))
+			if err != nil {
+				return notFound(err, "Customer %q has no Netflix subscription.", customer)
+			}
+			// A locking read that waited sees the row as its holder left it,
+			// but not a newer subscription committed meanwhile (its ORDER BY
+			// … LIMIT was evaluated before the wait). A new statement does.
+			var newer bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM netflix_subscriptions
+				WHERE operator_id = $1 AND customer_identifier = $2 AND id > $3)`, operatorID, customer, sub.ID).Scan(&newer); err != nil {
+				return err
+			}
+			if !newer {
+				break
+			}
+		}
+		life, onNetflix, err := netflix.Next(action, sub.LifeCycleState)
+		if err != nil {
+			return err
+		}
+		from := sub.LifeCycleState
+		sub.LifeCycleState, sub.NetflixState, sub.UpdatedAt = life, onNetflix, fromUnix(unix(at))
+		if _, err := tx.Exec(ctx, `UPDATE netflix_subscriptions
+			SET life_cycle_state = $1, netflix_state = $2, updated_at = $3 WHERE id = $4`,
+			life, onNetflix, unix(at), sub.ID); err != nil {
+			return err
+		}
+		return insertEvent(ctx, tx, netflix.Event{
+			SubscriptionID: sub.ID, Action: action, From: from, To: life,
+			ActorUserID: actor.UserID, ActorUsername: actor.Username, At: at,
+		})
+	})
+	return sub, retryable(err)
+}
+
+func (s *NetflixStore) SubscriptionEvents(ctx context.Context, operatorID, subscriptionID int64) ([]netflix.Event, error) {
+	rows, err := s.db.pool.Query(ctx, `SELECT e.subscription_id, e.action, e.from_state, e.to_state,
+			e.actor_user_id, e.actor_username, e.at
+		FROM netflix_subscription_events e JOIN netflix_subscriptions s ON s.id = e.subscription_id
+		WHERE s.operator_id = $1 AND e.subscription_id = $2 ORDER BY e.id`, operatorID, subscriptionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var evs []netflix.Event
+	for rows.Next() {
+		var ev netflix.Event
+		var from *string
+		var at int64
+		if err := rows.Scan(&ev.SubscriptionID, &ev.Action, &from, &ev.To, &ev.ActorUserID, &ev.ActorUsername, &at); err != nil {
+			return nil, err
+		}
+		ev.From, ev.At = netflix.State(deref(from)), fromUnix(at)
+		evs = append(evs, ev)
+	}
+	return evs, rows.Err()
+}
+
+// netflixTables are the plugin's tables, children before parents.
+var netflixTables = []string{
+	"netflix_reference_numbers", "netflix_charge_acknowledgements", "netflix_charge_events",
+	"netflix_partner_signatures", "netflix_charges", "netflix_devices", "netflix_redemptions",
+	"netflix_subscription_events", "netflix_subscriptions", "netflix_promotions",
+}
+
+// FactoryReset deletes all Netflix data (children before parents) and
+// records who did it. Operators and their partner secrets are platform
+// data and stay; so do the sequences, so numbers are never reused.
+func (s *NetflixStore) FactoryReset(ctx context.Context, actor string, at time.Time) error {
+	return retryable(s.db.resetTables(ctx, netflix.Callsign, actor, at, netflixTables))
+}
