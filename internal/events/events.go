@@ -30,6 +30,9 @@ type Message struct {
 type Bus interface {
 	// Publish sends a message to every replica.
 	Publish(ctx context.Context, m Message) error
-	// Listen delivers every published message until ctx ends.
-	Listen(ctx context.Context, deliver func(Message)) error
+	// Listen delivers every published message until ctx ends. It calls
+	// listening each time it starts to listen (again, after a lost
+	// connection): what was published before may have been missed, so the
+	// caller re-reads the state it keeps in the database then.
+	Listen(ctx context.Context, listening func(), deliver func(Message)) error
 }

@@ -45,9 +45,9 @@ func (b *Bus) Publish(ctx context.Context, m events.Message) error {
 
 // Listen holds one connection in LISTEN and delivers each notification,
 // reconnecting after a failure until ctx ends.
-func (b *Bus) Listen(ctx context.Context, deliver func(events.Message)) error {
+func (b *Bus) Listen(ctx context.Context, listening func(), deliver func(events.Message)) error {
 	for ctx.Err() == nil {
-		err := b.listen(ctx, deliver)
+		err := b.listen(ctx, listening, deliver)
 		if ctx.Err() != nil {
 			break
 		}
@@ -60,7 +60,7 @@ func (b *Bus) Listen(ctx context.Context, deliver func(events.Message)) error {
 	return ctx.Err()
 }
 
-func (b *Bus) listen(ctx context.Context, deliver func(events.Message)) error {
+func (b *Bus) listen(ctx context.Context, listening func(), deliver func(events.Message)) error {
 	conn, err := b.db.pool.Acquire(ctx)
 	if err != nil {
 		return err
@@ -70,6 +70,7 @@ func (b *Bus) listen(ctx context.Context, deliver func(events.Message)) error {
 		return err
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), `UNLISTEN *`)
+	listening()
 	for {
 		n, err := conn.Conn().WaitForNotification(ctx)
 		if err != nil {

@@ -112,13 +112,8 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.RPC = rpc
-	// Plugin states saved by any replica (or before a restart) apply here.
-	states, err := stores.Tenancy.PluginStates(context.Background())
-	if err != nil {
+	if err := s.loadPluginStates(context.Background()); err != nil {
 		return nil, err
-	}
-	for callsign, active := range states {
-		rpc.Deliver(events.Message{Kind: events.PluginState, Callsign: callsign, Active: active})
 	}
 
 	mux := http.NewServeMux()
@@ -137,6 +132,19 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 	h = middleware.RequestID(h)
 	s.Handler = h
 	return s, nil
+}
+
+// loadPluginStates applies the plugin states saved by any replica (or
+// before a restart).
+func (s *Server) loadPluginStates(ctx context.Context) error {
+	states, err := s.Stores.Tenancy.PluginStates(ctx)
+	if err != nil {
+		return err
+	}
+	for callsign, active := range states {
+		s.RPC.Deliver(events.Message{Kind: events.PluginState, Callsign: callsign, Active: active})
+	}
+	return nil
 }
 
 // publish reaches every replica: through the engine's bus when it has
@@ -158,7 +166,14 @@ func (s *Server) Start(ctx context.Context) (wait func()) {
 	background.Go(func() { s.housekeeping(ctx) })
 	background.Go(func() { s.Processor.Run(ctx) })
 	if s.Stores.Bus != nil {
-		background.Go(func() { s.Stores.Bus.Listen(ctx, s.RPC.Deliver) })
+		// Each time the bus starts listening, states saved meanwhile (a
+		// change published before it listened) are read again.
+		listening := func() {
+			if err := s.loadPluginStates(ctx); err != nil && ctx.Err() == nil {
+				s.cfg.Log.Warn("reload plugin states", "err", err)
+			}
+		}
+		background.Go(func() { s.Stores.Bus.Listen(ctx, listening, s.RPC.Deliver) })
 	}
 	return background.Wait
 }
