@@ -15,6 +15,7 @@ import (
 // Limits of one WebSocket connection.
 const (
 	maxInFlight  = 64               // requests being served at once; reading waits beyond it
+	maxQueued    = 256              // answers and events waiting to be written; a peer this far behind is dropped
 	writeTimeout = 10 * time.Second // a peer that does not read for this long is dropped
 	pingInterval = 30 * time.Second // keeps idle connections alive and finds dead peers
 )
@@ -23,19 +24,50 @@ func isWebSocket(r *http.Request) bool {
 	return r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
-// wsConn is one WebSocket: the Conn that events are pushed to.
+// wsConn is one WebSocket: the Conn that events are pushed to. Everything
+// it sends goes through a queue that one writer drains, so that neither a
+// publisher of events nor the other connections ever wait on a slow peer:
+// a peer whose queue fills up is disconnected.
 type wsConn struct {
-	c   *websocket.Conn
-	ctx context.Context
+	c      *websocket.Conn
+	ctx    context.Context
+	cancel context.CancelFunc
+	out    chan []byte
 }
 
+// send queues a message without blocking.
 func (w *wsConn) send(b []byte) error {
-	ctx, cancel := context.WithTimeout(w.ctx, writeTimeout)
-	defer cancel()
-	return w.c.Write(ctx, websocket.MessageText, b)
+	select {
+	case w.out <- b:
+		return nil
+	case <-w.ctx.Done():
+		return w.ctx.Err()
+	default:
+		w.c.Close(websocket.StatusPolicyViolation, "too slow: messages not read")
+		w.cancel()
+		return context.Canceled
+	}
 }
 
-// Notify pushes an event; websocket.Conn serialises concurrent writes.
+// writer writes queued messages until the connection ends.
+func (w *wsConn) writer() {
+	for {
+		select {
+		case <-w.ctx.Done():
+			return
+		case b := <-w.out:
+			ctx, cancel := context.WithTimeout(w.ctx, writeTimeout)
+			err := w.c.Write(ctx, websocket.MessageText, b)
+			cancel()
+			if err != nil {
+				w.cancel()
+				return
+			}
+		}
+	}
+}
+
+// Notify queues an event.
 func (w *wsConn) Notify(method string, params any) error {
 	b, err := jsonrpc.MarshalNotification(method, params)
 	if err != nil {
@@ -75,8 +107,9 @@ func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request, callsig
 	c.SetReadLimit(MaxMessageBytes)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	conn := &wsConn{c: c, ctx: ctx}
+	conn := &wsConn{c: c, ctx: ctx, cancel: cancel, out: make(chan []byte, maxQueued)}
 	defer h.dispatcher.Events.Drop(conn)
+	go conn.writer()
 
 	go func() {
 		t := time.NewTicker(pingInterval)
