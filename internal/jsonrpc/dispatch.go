@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"sort"
 	"sync"
 
 	"carebridge"
@@ -127,7 +126,9 @@ func (d *Dispatcher) toError(ctx context.Context, err error) *Error {
 	case carebridge.EFORBIDDEN:
 		return NewError(CodeNotAllowed)
 	case carebridge.EUNAVAILABLE:
-		return NewError(CodeNotActive)
+		// Busy (a replica holds what this needs), not deactivated: the
+		// caller may try again.
+		return &Error{Code: CodeInternal, Message: carebridge.ErrorMessage(err)}
 	}
 	if d.Log != nil {
 		d.Log.ErrorContext(ctx, "jsonrpc: internal error", "err", err)
@@ -177,24 +178,13 @@ func (d *Dispatcher) builtin(p *Plugin, c *Call) (any, error) {
 		return nil, NewError(CodeNotAllowed)
 	}
 	if c.Method == "register" {
-		d.Events.Register(c.Conn, p.Callsign, ps.Event, ps.ID)
+		if !d.Events.Register(c.Conn, p.Callsign, ps.Event, ps.ID) {
+			return nil, NewError(CodeNotAllowed)
+		}
 	} else {
 		d.Events.Unregister(c.Conn, p.Callsign, ps.Event, ps.ID)
 	}
 	return 0, nil
-}
-
-// Methods lists a plugin's method names with the built-ins, sorted.
-func (p *Plugin) MethodNames() []string {
-	names := make([]string, 0, len(p.Methods)+len(builtins))
-	for m := range p.Methods {
-		names = append(names, m)
-	}
-	for m := range builtins {
-		names = append(names, m)
-	}
-	sort.Strings(names)
-	return names
 }
 
 func contains(vs []int, v int) bool {

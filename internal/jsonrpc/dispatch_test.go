@@ -368,7 +368,7 @@ func TestDispatchCarebridgeErrors(t *testing.T) {
 		{"invalid", CodeInvalidParams, "channel must be one of WEB, STORE."},
 		{"missing", CodeInvalidParams, "callsign is required."},
 		{"wrapped", CodeInvalidParams, "name is too long."},
-		{"unavailable", CodeNotActive, "The service is not active."},
+		{"unavailable", CodeInternal, "Partner is down."}, // busy, not deactivated
 		{"notfound", CodeInternal, "Internal error."},
 		{"rpcerr", -32001, "Custom."},
 	}
@@ -680,15 +680,6 @@ func TestDispatcherHas(t *testing.T) {
 	}
 	if d.Has("netflix") || d.Has("") || d.Has("OCP") {
 		t.Error("Has = true for a callsign never added")
-	}
-}
-
-func TestMethodNames(t *testing.T) {
-	t.Parallel()
-	p := &Plugin{Callsign: "P", Methods: map[string]Handler{"b": nil, "a": nil}}
-	want := []string{"a", "b", "exists", "register", "unregister", "versions"}
-	if got := p.MethodNames(); !slices.Equal(got, want) {
-		t.Errorf("MethodNames = %v; want %v", got, want)
 	}
 }
 

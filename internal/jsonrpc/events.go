@@ -18,11 +18,19 @@ type eventKey struct{ callsign, event string }
 // NewEvents returns an empty registry.
 func NewEvents() *Events { return &Events{subs: map[eventKey]map[Conn]map[string]bool{}} }
 
-// Register subscribes conn to a plugin's event under id.
-func (e *Events) Register(conn Conn, callsign, event, id string) {
+// MaxRegistrations bounds what one connection may register, so that its
+// memory stays bounded.
+const MaxRegistrations = 256
+
+// Register subscribes conn to a plugin's event under id; it refuses
+// (false) a connection that holds MaxRegistrations already.
+func (e *Events) Register(conn Conn, callsign, event, id string) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	k := eventKey{callsign, event}
+	if !e.subs[k][conn][id] && e.count(conn) >= MaxRegistrations {
+		return false
+	}
 	if e.subs[k] == nil {
 		e.subs[k] = map[Conn]map[string]bool{}
 	}
@@ -30,6 +38,16 @@ func (e *Events) Register(conn Conn, callsign, event, id string) {
 		e.subs[k][conn] = map[string]bool{}
 	}
 	e.subs[k][conn][id] = true
+	return true
+}
+
+// count is how many registrations conn holds; the caller holds the lock.
+func (e *Events) count(conn Conn) int {
+	n := 0
+	for _, conns := range e.subs {
+		n += len(conns[conn])
+	}
+	return n
 }
 
 // Unregister removes one registration.
@@ -55,9 +73,9 @@ func (e *Events) Drop(conn Conn) {
 	}
 }
 
-// Publish sends a plugin's event to every registered connection. A
-// connection that cannot take it (closed, slow) is skipped; its own
-// transport deals with it.
+// Publish sends a plugin's event to every registered connection. Notify
+// must not block (the WebSocket transport queues); a connection that
+// cannot take the event is skipped and its transport deals with it.
 func (e *Events) Publish(callsign, event string, params any) {
 	type target struct {
 		conn Conn

@@ -2,6 +2,7 @@ package jsonrpc
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strconv"
@@ -294,3 +295,33 @@ func TestEventsConcurrent(t *testing.T) {
 		t.Errorf("after the storm: %v; want [final.statechange]", got)
 	}
 }
+
+// One connection may hold at most MaxRegistrations; re-registering what it
+// holds is not counted twice, and other connections are not affected.
+func TestRegisterIsBounded(t *testing.T) {
+	t.Parallel()
+	e := NewEvents()
+	a, b := &capConn{id: 1}, &capConn{id: 2}
+	for i := range MaxRegistrations {
+		if !e.Register(a, "P", "ev", fmt.Sprint("id-", i)) {
+			t.Fatalf("registration %d refused", i)
+		}
+	}
+	if e.Register(a, "P", "ev", "one-more") {
+		t.Fatal("a registration over the limit was accepted")
+	}
+	if !e.Register(a, "P", "ev", "id-0") {
+		t.Fatal("re-registering a held registration was refused")
+	}
+	if !e.Register(b, "P", "ev", "x") {
+		t.Fatal("another connection was refused")
+	}
+	e.Unregister(a, "P", "ev", "id-1")
+	if !e.Register(a, "Q", "other", "new") {
+		t.Fatal("a freed slot could not be used")
+	}
+}
+
+type capConn struct{ id int } // not zero-size: distinct pointers are distinct keys
+
+func (*capConn) Notify(string, any) error { return nil }

@@ -43,7 +43,7 @@ type Error struct {
 
 func (e *Error) Error() string { return "jsonrpc: " + strconv.Itoa(e.Code) + " " + e.Message }
 
-// Errorf returns the error with the standard message for code.
+// NewError returns the error with the standard message for code.
 func NewError(code int) *Error { return &Error{Code: code, Message: messages[code]} }
 
 // Request is a decoded request. ID is nil for a notification.

@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -27,8 +29,20 @@ func NewBus(ctx context.Context, db *DB, log *slog.Logger) (*Bus, error) {
 	if err := db.pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
 		return nil, err
 	}
-	return &Bus{db: db, channel: "carebridge_" + schema, log: log}, nil
+	channel := "carebridge_" + schema
+	if len(channel) > 63 { // PostgreSQL truncates longer identifiers
+		sum := sha256.Sum256([]byte(schema))
+		channel = "carebridge_" + hex.EncodeToString(sum[:12])
+	}
+	return &Bus{db: db, channel: channel, log: log}, nil
 }
+
+// maxPayload is below PostgreSQL's 8000-byte NOTIFY limit.
+const maxPayload = 7900
+
+// heartbeat is how often an idle listener checks its connection, so that a
+// silently dead one is replaced within a minute, not at TCP's pace.
+const heartbeat = 30 * time.Second
 
 var _ events.Bus = (*Bus)(nil)
 
@@ -38,6 +52,9 @@ func (b *Bus) Publish(ctx context.Context, m events.Message) error {
 	payload, err := json.Marshal(m)
 	if err != nil {
 		return err
+	}
+	if len(payload) > maxPayload {
+		return fmt.Errorf("postgres: event %s.%s is %d bytes; NOTIFY carries at most %d", m.Callsign, m.Event, len(payload), maxPayload)
 	}
 	_, err = b.db.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, b.channel, string(payload))
 	return err
@@ -60,19 +77,30 @@ func (b *Bus) Listen(ctx context.Context, listening func(), deliver func(events.
 	return ctx.Err()
 }
 
+// listen holds its own connection, outside the pool: LISTEN would
+// otherwise take a pool connection for good, and listening() queries the
+// pool.
 func (b *Bus) listen(ctx context.Context, listening func(), deliver func(events.Message)) error {
-	conn, err := b.db.pool.Acquire(ctx)
+	conn, err := pgx.ConnectConfig(ctx, b.db.pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return err
 	}
-	defer conn.Release()
+	defer conn.Close(context.WithoutCancel(ctx))
 	if _, err := conn.Exec(ctx, `LISTEN `+pgx.Identifier{b.channel}.Sanitize()); err != nil {
 		return err
 	}
-	defer conn.Exec(context.WithoutCancel(ctx), `UNLISTEN *`)
 	listening()
 	for {
-		n, err := conn.Conn().WaitForNotification(ctx)
+		wctx, cancel := context.WithTimeout(ctx, heartbeat)
+		n, err := conn.WaitForNotification(wctx)
+		cancel()
+		if err != nil && ctx.Err() == nil && wctx.Err() != nil {
+			// Idle: make sure the connection still answers.
+			if _, err := conn.Exec(ctx, `SELECT 1`); err != nil {
+				return err
+			}
+			continue
+		}
 		if err != nil {
 			return err
 		}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"carebridge"
 )
 
 // resetTables deletes every row of a plugin's tables and writes the audit
@@ -18,7 +20,22 @@ import (
 // the delete fail on the foreign key, or leave an orphan the reset did not
 // see. Writers that are already running are waited for. Sequences are left
 // alone, so that numbers are never reused.
+//
+// Writers lock parents before children and the reset locks children first,
+// so the two can deadlock; PostgreSQL then rolls one back. The reset tries
+// again a few times (its locks make it win once writers drain).
 func (db *DB) resetTables(ctx context.Context, callsign, actor string, at time.Time, tables []string) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		err = db.resetOnce(ctx, callsign, actor, at, tables)
+		if carebridge.ErrorCode(err) != carebridge.EUNAVAILABLE {
+			return err
+		}
+	}
+	return err
+}
+
+func (db *DB) resetOnce(ctx context.Context, callsign, actor string, at time.Time, tables []string) error {
 	quoted := make([]string, len(tables))
 	for i, t := range tables {
 		quoted[i] = pgx.Identifier{t}.Sanitize()

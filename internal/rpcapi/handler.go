@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"carebridge"
 	"carebridge/internal/auth"
@@ -44,12 +45,32 @@ type Handler struct {
 	host       *host.Host
 	log        *slog.Logger
 	dispatcher *jsonrpc.Dispatcher
+
+	// WebSockets are hijacked connections, which http.Server.Shutdown
+	// does not see: closing tells them to go, sockets waits for them.
+	closing   chan struct{}
+	closeOnce sync.Once
+	sockets   sync.WaitGroup
+}
+
+// CloseWebSockets closes every WebSocket with "going away" and waits for
+// their handlers to end, or for ctx. New upgrades are refused from then on.
+func (h *Handler) CloseWebSockets(ctx context.Context) error {
+	h.closeOnce.Do(func() { close(h.closing) })
+	done := make(chan struct{})
+	go func() { h.sockets.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // New builds the plane: Controller and CustomerCareOperations join the
 // host, and every plugin gets its JSON-RPC interface.
 func New(cfg Config) (*Handler, error) {
-	h := &Handler{cfg: cfg, host: cfg.Host, log: cfg.Log, dispatcher: jsonrpc.NewDispatcher(cfg.Log)}
+	h := &Handler{cfg: cfg, host: cfg.Host, log: cfg.Log, dispatcher: jsonrpc.NewDispatcher(cfg.Log), closing: make(chan struct{})}
 	h.dispatcher.Active = cfg.Host.Active
 	for _, p := range []builtinPlugin{Controller, CustomerCareOperations} {
 		if err := cfg.Host.Register(p); err != nil {

@@ -43,7 +43,8 @@ func (w *wsConn) send(b []byte) error {
 	case <-w.ctx.Done():
 		return w.ctx.Err()
 	default:
-		w.c.Close(websocket.StatusPolicyViolation, "too slow: messages not read")
+		// Too slow. Ending the context ends the read loop, whose deferred
+		// CloseNow drops the peer; nothing here waits on it.
 		w.cancel()
 		return context.Canceled
 	}
@@ -89,6 +90,14 @@ func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request, callsig
 		http.Error(w, "No plugin has that callsign.", http.StatusNotFound)
 		return
 	}
+	select {
+	case <-h.closing:
+		http.Error(w, "The server is shutting down.", http.StatusServiceUnavailable)
+		return
+	default:
+	}
+	h.sockets.Add(1)
+	defer h.sockets.Done()
 	// The server's read and write timeouts are for requests; a WebSocket
 	// lives on, kept in check by its own pings and write timeout.
 	rc := http.NewResponseController(w)
@@ -110,7 +119,16 @@ func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request, callsig
 	conn := &wsConn{c: c, ctx: ctx, cancel: cancel, out: make(chan []byte, maxQueued)}
 	defer h.dispatcher.Events.Drop(conn)
 	go conn.writer()
+	go func() {
+		select {
+		case <-h.closing:
+			c.Close(websocket.StatusGoingAway, "server shutting down")
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 
+	slots := make(chan struct{}, maxInFlight)
 	go func() {
 		t := time.NewTicker(pingInterval)
 		defer t.Stop()
@@ -119,6 +137,11 @@ func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request, callsig
 			case <-ctx.Done():
 				return
 			case <-t.C:
+				if len(slots) == cap(slots) {
+					// Reading waits for a free slot, so a pong could not be
+					// read now: busy is not dead.
+					continue
+				}
 				pctx, pcancel := context.WithTimeout(ctx, writeTimeout)
 				err := c.Ping(pctx)
 				pcancel()
@@ -132,7 +155,6 @@ func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request, callsig
 	}()
 
 	var inflight sync.WaitGroup
-	slots := make(chan struct{}, maxInFlight)
 	defer inflight.Wait()
 	for {
 		typ, msg, err := c.Read(ctx)

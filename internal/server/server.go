@@ -166,14 +166,24 @@ func (s *Server) Start(ctx context.Context) (wait func()) {
 	background.Go(func() { s.housekeeping(ctx) })
 	background.Go(func() { s.Processor.Run(ctx) })
 	if s.Stores.Bus != nil {
-		// Each time the bus starts listening, states saved meanwhile (a
-		// change published before it listened) are read again.
-		listening := func() {
+		// Plugin states are read from the database, not from the message:
+		// each time the bus starts listening (a change may have been
+		// published before), and whenever a change is announced (two
+		// changes at once may be announced in another order than they were
+		// saved in).
+		reload := func() {
 			if err := s.loadPluginStates(ctx); err != nil && ctx.Err() == nil {
 				s.cfg.Log.Warn("reload plugin states", "err", err)
 			}
 		}
-		background.Go(func() { s.Stores.Bus.Listen(ctx, listening, s.RPC.Deliver) })
+		deliver := func(m events.Message) {
+			if m.Kind == events.PluginState {
+				reload()
+				return
+			}
+			s.RPC.Deliver(m)
+		}
+		background.Go(func() { s.Stores.Bus.Listen(ctx, reload, deliver) })
 	}
 	return background.Wait
 }
@@ -236,6 +246,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	err := hs.Shutdown(sctx)
+	if werr := s.RPC.CloseWebSockets(sctx); err == nil {
+		err = werr
+	}
 	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 		return serr
 	}
