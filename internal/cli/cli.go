@@ -41,6 +41,8 @@ Usage:
   carebridge ocp app create --id N --name NAME [--customers 1649,1650]
   carebridge ocp app grant --id N --customers 1649,1650
   carebridge ocp app revoke --id N --customers 1649,1650
+  carebridge bench [--db URL] [--duration D] [--connections N] [--scale X]
+                   [--scenarios a,b] [--json FILE]   (--db defaults to a temporary SQLite file)
 
 Every command takes --db (default $CAREBRIDGE_DB, else ` + server.DefaultDatabase + `).
 Flags of serve default to CAREBRIDGE_ADDR, CAREBRIDGE_DB, CAREBRIDGE_DEMO,
@@ -80,6 +82,8 @@ var commands = map[string]command{
 	"ocp app create":      ocpAppCreate,
 	"ocp app grant":       ocpAppGrant,
 	"ocp app revoke":      ocpAppRevoke,
+
+	"bench": benchCmd,
 }
 
 func run(args []string, e env) int {
