@@ -2,6 +2,8 @@ package netflix
 
 import (
 	"fmt"
+
+	"carebridge"
 	"strconv"
 	"strings"
 	"time"
@@ -139,6 +141,37 @@ type IngestResult struct {
 	ChargeID        int64 // 0 when the charge was refused
 	Duplicate       bool  // reported before, with the same data: nothing new was stored
 	Err             error // why it was refused (invalid, or its id reused for other data)
+}
+
+// StoredCharge is what a store holds of a reported charge, read back to
+// answer the report.
+type StoredCharge struct {
+	ID         int64
+	Customer   string
+	Amount     money.Amount
+	ReceivedOn time.Time
+}
+
+// IngestResults answers a report from what the store inserted in this call
+// (by partner id) and what it holds now: a charge inserted now is new; one
+// held before, or repeated in the report, is a duplicate when its data
+// matches and a conflict when it does not (the same id with other data is
+// a partner error, not a retry). Every engine answers through this.
+func IngestResults(charges []NewCharge, inserted map[string]int64, stored map[string]StoredCharge) []IngestResult {
+	results := make([]IngestResult, len(charges))
+	seen := map[string]bool{}
+	for i, c := range charges {
+		_, isNew := inserted[c.PartnerChargeID]
+		s := stored[c.PartnerChargeID]
+		results[i] = IngestResult{PartnerChargeID: c.PartnerChargeID, ChargeID: s.ID, Duplicate: !isNew || seen[c.PartnerChargeID]}
+		seen[c.PartnerChargeID] = true
+		if results[i].Duplicate && (s.Customer != c.Customer || s.Amount != c.Amount || !s.ReceivedOn.Equal(c.ReceivedOn)) {
+			results[i] = IngestResult{PartnerChargeID: c.PartnerChargeID, Err: carebridge.Errorf(carebridge.ECONFLICT,
+				"partner_charge_id %q was reported before as %s with other data (customer, amount or received_on).",
+				c.PartnerChargeID, ChargeNumber(s.ID))}
+		}
+	}
+	return results
 }
 
 // Ack is one item of charges/acknowledge.

@@ -77,39 +77,14 @@ func (s *NetflixStore) IngestCharges(ctx context.Context, operatorID int64, char
 		if err != nil {
 			return err
 		}
-		first := map[string]bool{}
-		for i, c := range charges {
-			_, isNew := inserted[c.PartnerChargeID]
-			s := stored[c.PartnerChargeID]
-			results[i] = netflix.IngestResult{
-				PartnerChargeID: c.PartnerChargeID,
-				ChargeID:        s.id,
-				Duplicate:       !isNew || first[c.PartnerChargeID],
-			}
-			first[c.PartnerChargeID] = true
-			// A repeat must be the same charge: the same id reported with
-			// other content is a partner error, not a retry.
-			if results[i].Duplicate && (s.customer != c.Customer || s.amount != c.Amount || !s.received.Equal(c.ReceivedOn)) {
-				results[i] = netflix.IngestResult{PartnerChargeID: c.PartnerChargeID, Err: carebridge.Errorf(carebridge.ECONFLICT,
-					"partner_charge_id %q was reported before as %s with other data (customer, amount or received_on).",
-					c.PartnerChargeID, netflix.ChargeNumber(s.id))}
-			}
-		}
+		copy(results, netflix.IngestResults(charges, inserted, stored))
 		return nil
 	})
 	return results, err
 }
 
-// storedCharge is what a repeat is compared with.
-type storedCharge struct {
-	id       int64
-	customer string
-	amount   money.Amount
-	received time.Time
-}
-
 // storedCharges reads the stored charges of a batch's partner ids.
-func storedCharges(ctx context.Context, tx *sql.Tx, operatorID int64, batch string) (map[string]storedCharge, error) {
+func storedCharges(ctx context.Context, tx *sql.Tx, operatorID int64, batch string) (map[string]netflix.StoredCharge, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT partner_charge_id, id, customer_identifier, amount_minor, currency, received_on
 		FROM netflix_charges
 		WHERE operator_id = ? AND partner_charge_id IN (SELECT j.value ->> 'p' FROM json_each(?) j)`, operatorID, batch)
@@ -117,15 +92,15 @@ func storedCharges(ctx context.Context, tx *sql.Tx, operatorID int64, batch stri
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[string]storedCharge{}
+	out := map[string]netflix.StoredCharge{}
 	for rows.Next() {
 		var partnerID string
-		var s storedCharge
+		var s netflix.StoredCharge
 		var received int64
-		if err := rows.Scan(&partnerID, &s.id, &s.customer, &s.amount.Minor, &s.amount.Currency, &received); err != nil {
+		if err := rows.Scan(&partnerID, &s.ID, &s.Customer, &s.Amount.Minor, &s.Amount.Currency, &received); err != nil {
 			return nil, err
 		}
-		s.received = fromUnix(received)
+		s.ReceivedOn = fromUnix(received)
 		out[partnerID] = s
 	}
 	return out, rows.Err()
