@@ -253,7 +253,7 @@ func settleOne(ctx context.Context, tx *sql.Tx, c netflix.Charge, at time.Time, 
 }
 
 func (s *NetflixStore) UnacknowledgedCharges(ctx context.Context, operatorID int64, r netflix.ListRequest) ([]netflix.Charge, error) {
-	rows, err := s.db.read.QueryContext(ctx, `SELECT `+chargeColumns+`, listed_pending FROM netflix_charges
+	rows, err := s.db.readRows(ctx, `SELECT `+chargeColumns+`, listed_pending FROM netflix_charges
 		WHERE operator_id = ? AND (status <> 'PENDING') = ? AND unacknowledged = 1
 		ORDER BY received_on, id LIMIT ? OFFSET ?`, operatorID, r.Processed, r.Limit, r.Offset)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -26,6 +27,54 @@ type DB struct {
 	Path  string
 	write *sql.DB
 	read  *sql.DB
+
+	// Prepared statements of the reader pool, by SQL text: SQLite then
+	// compiles a hot query once per connection instead of on every call
+	// (compiling was the largest cost of a read in profiles).
+	readStmts sync.Map // string → *sql.Stmt
+}
+
+// readStmt returns the reader pool's prepared statement for query.
+func (db *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := db.readStmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := db.read.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := db.readStmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// readRow runs a prepared single-row query on the reader pool.
+func (db *DB) readRow(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := db.readStmt(ctx, query)
+	if err != nil {
+		return db.read.QueryRowContext(ctx, query, args...) // reports the same error
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// readRows runs a prepared query on the reader pool.
+func (db *DB) readRows(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := db.readStmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// txStmt runs a reader-pool prepared statement inside a read transaction.
+func (db *DB) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	st, err := db.readStmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return tx.StmtContext(ctx, st), nil
 }
 
 // Pragmas applied to every connection. synchronous=FULL makes a commit
@@ -113,8 +162,9 @@ func dsn(path string, writer bool) string {
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 
-// Close closes both pools.
+// Close closes both pools and the prepared statements.
 func (db *DB) Close() error {
+	db.readStmts.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
 	return errors.Join(db.read.Close(), db.write.Close())
 }
 

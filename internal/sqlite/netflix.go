@@ -53,7 +53,7 @@ const (
 )
 
 func (s *NetflixStore) Promotion(ctx context.Context, operatorID int64, code string) (netflix.Promotion, error) {
-	p, err := scanPromotion(s.db.read.QueryRowContext(ctx, promotionByCodeSQL, operatorID, code))
+	p, err := scanPromotion(s.db.readRow(ctx, promotionByCodeSQL, operatorID, code))
 	return p, notFound(err, promotionNotFound, code)
 }
 
@@ -91,18 +91,27 @@ const latestSubscriptionSQL = `SELECT ` + subscriptionColumns + ` FROM netflix_s
 func (s *NetflixStore) LatestSubscription(ctx context.Context, operatorID int64, customer string, redeemedSince time.Time) (netflix.SubscriptionView, error) {
 	var v netflix.SubscriptionView
 	err := s.db.readTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		v.Subscription, err = scanSubscription(tx.QueryRowContext(ctx, latestSubscriptionSQL, operatorID, customer))
+		// The three statements are prepared once (show is a hot read).
+		stmt := func(query string) (*sql.Stmt, error) { return s.db.txStmt(ctx, tx, query) }
+		latest, err := stmt(latestSubscriptionSQL)
+		if err != nil {
+			return err
+		}
+		v.Subscription, err = scanSubscription(latest.QueryRowContext(ctx, operatorID, customer))
 		if err != nil {
 			return notFound(err, "Customer %q has no Netflix subscription.", customer)
 		}
 		// Each promotion once, in the order the customer first redeemed it.
-		rows, err := tx.QueryContext(ctx, `SELECT p.id, p.operator_id, p.code, p.name, p.description, p.effective_from, p.expires_on
+		redeemed, err := stmt(`SELECT p.id, p.operator_id, p.code, p.name, p.description, p.effective_from, p.expires_on
 			FROM netflix_promotions p
 			JOIN (SELECT promotion_id, min(id) AS first FROM netflix_redemptions
 			      WHERE operator_id = ? AND customer_identifier = ? AND redeemed_at >= ?
 			      GROUP BY promotion_id) r ON r.promotion_id = p.id
-			ORDER BY r.first`, operatorID, customer, unix(redeemedSince))
+			ORDER BY r.first`)
+		if err != nil {
+			return err
+		}
+		rows, err := redeemed.QueryContext(ctx, operatorID, customer, unix(redeemedSince))
 		if err != nil {
 			return err
 		}
@@ -120,9 +129,13 @@ func (s *NetflixStore) LatestSubscription(ctx context.Context, operatorID int64,
 		}
 		// Each distinct price of the customer's approved charges, in the
 		// order first charged.
-		prices, err := tx.QueryContext(ctx, `SELECT amount_minor, currency FROM netflix_charges
+		approved, err := stmt(`SELECT amount_minor, currency FROM netflix_charges
 			WHERE operator_id = ? AND customer_identifier = ? AND status = 'APPROVED'
-			GROUP BY amount_minor, currency ORDER BY min(id)`, operatorID, customer)
+			GROUP BY amount_minor, currency ORDER BY min(id)`)
+		if err != nil {
+			return err
+		}
+		prices, err := approved.QueryContext(ctx, operatorID, customer)
 		if err != nil {
 			return err
 		}

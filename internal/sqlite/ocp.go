@@ -49,7 +49,7 @@ func (s *OCPStore) Profile(ctx context.Context, id int64) (ocp.Profile, error) {
 	var p ocp.Profile
 	var email sql.NullString
 	var services string
-	err := s.db.read.QueryRowContext(ctx, `SELECT id, nsid, name, email, enrollment_level, can_view_ip, can_access_ip, is_rms,
+	err := s.db.readRow(ctx, `SELECT id, nsid, name, email, enrollment_level, can_view_ip, can_access_ip, is_rms,
 			ocp_services, device_subset_start_time
 		FROM ocp_customers WHERE id = ?`, id).
 		Scan(&p.ID, &p.NSID, &p.Name, &email, &p.EnrollmentLevel, &p.CanViewIP, &p.CanAccessIP, &p.IsRMS, &services, &p.DeviceSubsetStartTime)
@@ -134,7 +134,7 @@ func (s *OCPStore) Revoke(ctx context.Context, appID int64, customers []int64) e
 }
 
 func (s *OCPStore) PermittedCustomers(ctx context.Context, appID int64) ([]int64, error) {
-	rows, err := s.db.read.QueryContext(ctx, `SELECT customer_id FROM ocp_application_customers WHERE app_id = ? ORDER BY customer_id`, appID)
+	rows, err := s.db.readRows(ctx, `SELECT customer_id FROM ocp_application_customers WHERE app_id = ? ORDER BY customer_id`, appID)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +152,7 @@ func (s *OCPStore) PermittedCustomers(ctx context.Context, appID int64) ([]int64
 
 func (s *OCPStore) Permitted(ctx context.Context, appID, customerID int64) (bool, error) {
 	var ok bool
-	err := s.db.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM ocp_application_customers WHERE app_id = ? AND customer_id = ?)`,
+	err := s.db.readRow(ctx, `SELECT EXISTS (SELECT 1 FROM ocp_application_customers WHERE app_id = ? AND customer_id = ?)`,
 		appID, customerID).Scan(&ok)
 	return ok, err
 }
@@ -167,7 +167,7 @@ func (s *OCPStore) CreateToken(ctx context.Context, hash []byte, appID int64, at
 
 func (s *OCPStore) TokenApplication(ctx context.Context, hash []byte, now time.Time) (int64, error) {
 	var appID int64
-	err := s.db.read.QueryRowContext(ctx, `SELECT app_id FROM ocp_tokens WHERE token_hash = ? AND expires_at > ?`, hash, unix(now)).Scan(&appID)
+	err := s.db.readRow(ctx, `SELECT app_id FROM ocp_tokens WHERE token_hash = ? AND expires_at > ?`, hash, unix(now)).Scan(&appID)
 	return appID, notFound(err, "No such token.")
 }
 

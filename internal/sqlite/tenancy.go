@@ -164,7 +164,7 @@ func (s *TenancyStore) CreateSession(ctx context.Context, ss carebridge.Session)
 func (s *TenancyStore) SessionByTokenHash(ctx context.Context, hash []byte, now time.Time) (carebridge.Session, error) {
 	ss := carebridge.Session{TokenHash: hash}
 	var created, expires int64
-	err := s.db.read.QueryRowContext(ctx, `SELECT u.id, u.username, u.operator_id, u.organisation_id, s.created_at, s.expires_at
+	err := s.db.readRow(ctx, `SELECT u.id, u.username, u.operator_id, u.organisation_id, s.created_at, s.expires_at
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = ? AND s.released_at IS NULL AND s.expires_at > ?`, hash, unix(now)).
 		Scan(&ss.Caller.UserID, &ss.Caller.Username, &ss.Caller.OperatorID, &ss.Caller.OrganisationID, &created, &expires)
@@ -218,7 +218,7 @@ func (s *TenancyStore) CreateAdminToken(ctx context.Context, name string, hash [
 
 func (s *TenancyStore) AdminTokenName(ctx context.Context, hash []byte) (string, error) {
 	var name string
-	err := s.db.read.QueryRowContext(ctx, `SELECT name FROM admin_tokens WHERE token_hash = ?`, hash).Scan(&name)
+	err := s.db.readRow(ctx, `SELECT name FROM admin_tokens WHERE token_hash = ?`, hash).Scan(&name)
 	return name, notFound(err, "No such admin token.")
 }
 
