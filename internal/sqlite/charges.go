@@ -45,7 +45,7 @@ func (s *NetflixStore) IngestCharges(ctx context.Context, operatorID int64, char
 		return nil, err
 	}
 	results := make([]netflix.IngestResult, len(charges))
-	err = s.db.writeTx(ctx, func(tx *sql.Tx) error {
+	err = s.db.writeTx(ctx, func(tx *wtx) error {
 		if signature != "" {
 			_, err := tx.ExecContext(ctx, `INSERT INTO netflix_partner_signatures (operator_id, signature, seen_at) VALUES (?, ?, ?)`,
 				operatorID, signature, unix(at))
@@ -84,7 +84,7 @@ func (s *NetflixStore) IngestCharges(ctx context.Context, operatorID int64, char
 }
 
 // storedCharges reads the stored charges of a batch's partner ids.
-func storedCharges(ctx context.Context, tx *sql.Tx, operatorID int64, batch string) (map[string]netflix.StoredCharge, error) {
+func storedCharges(ctx context.Context, tx *wtx, operatorID int64, batch string) (map[string]netflix.StoredCharge, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT partner_charge_id, id, customer_identifier, amount_minor, currency, received_on
 		FROM netflix_charges
 		WHERE operator_id = ? AND partner_charge_id IN (SELECT j.value ->> 'p' FROM json_each(?) j)`, operatorID, batch)
@@ -107,7 +107,7 @@ func storedCharges(ctx context.Context, tx *sql.Tx, operatorID int64, batch stri
 }
 
 // queryIDs reads (partner charge id, id) pairs.
-func queryIDs(ctx context.Context, tx *sql.Tx, query string, args ...any) (map[string]int64, error) {
+func queryIDs(ctx context.Context, tx *wtx, query string, args ...any) (map[string]int64, error) {
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -166,7 +166,7 @@ var statusDateColumn = map[netflix.ChargeStatus]string{
 
 func (s *NetflixStore) SettleCharges(ctx context.Context, limit int, at time.Time, settle netflix.SettleFunc) (int, error) {
 	settled := 0
-	err := s.db.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.writeTx(ctx, func(tx *wtx) error {
 		// The write transaction is the claim: no other process can settle
 		// these rows until it commits or rolls back.
 		rows, err := tx.QueryContext(ctx, `SELECT `+chargeColumns+` FROM netflix_charges
@@ -201,7 +201,7 @@ func (s *NetflixStore) SettleCharges(ctx context.Context, limit int, at time.Tim
 	return settled, nil
 }
 
-func settleOne(ctx context.Context, tx *sql.Tx, c netflix.Charge, at time.Time, settle netflix.SettleFunc) error {
+func settleOne(ctx context.Context, tx *wtx, c netflix.Charge, at time.Time, settle netflix.SettleFunc) error {
 	var sub *netflix.Subscription
 	found, err := scanSubscription(tx.QueryRowContext(ctx, latestSubscriptionSQL, c.OperatorID, c.Customer))
 	switch {
@@ -280,7 +280,7 @@ func (s *NetflixStore) UnacknowledgedCharges(ctx context.Context, operatorID int
 		return charges, nil // nothing new shown as PENDING: no write
 	}
 	ids, _ := json.Marshal(unmarked)
-	err = s.db.writeTx(ctx, func(tx *sql.Tx) error {
+	err = s.db.writeTx(ctx, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE netflix_charges SET listed_pending = 1 WHERE id IN (SELECT value FROM json_each(?))`, string(ids))
 		return err
 	})
@@ -297,7 +297,7 @@ func (r rowWith) Scan(dest ...any) error { return r.row.Scan(append(dest, r.extr
 
 func (s *NetflixStore) AcknowledgeCharges(ctx context.Context, operatorID int64, acks []netflix.Ack, actor carebridge.Caller, at time.Time) ([]netflix.AckFailure, error) {
 	var failures []netflix.AckFailure
-	err := s.db.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.writeTx(ctx, func(tx *wtx) error {
 		failures = nil
 		for _, a := range acks {
 			code, err := acknowledgeOne(ctx, tx, operatorID, a, actor, at)
@@ -318,7 +318,7 @@ func (s *NetflixStore) AcknowledgeCharges(ctx context.Context, operatorID int64,
 // for a charge settled after charges/list showed it as PENDING and before
 // that PENDING was acknowledged: then it covers the PENDING status the
 // operator saw, and the settled status stays listed under PROCESSED.
-func acknowledgeOne(ctx context.Context, tx *sql.Tx, operatorID int64, a netflix.Ack, actor carebridge.Caller, at time.Time) (string, error) {
+func acknowledgeOne(ctx context.Context, tx *wtx, operatorID int64, a netflix.Ack, actor carebridge.Caller, at time.Time) (string, error) {
 	id, ok := netflix.ParseChargeNumber(a.Number)
 	if !ok {
 		return netflix.AckNotFound, nil
@@ -405,7 +405,7 @@ func (s *NetflixStore) ChargeEvents(ctx context.Context, operatorID, chargeID in
 
 func (s *NetflixStore) PurgePartnerSignatures(ctx context.Context, t time.Time) (int64, error) {
 	var n int64
-	err := s.db.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.writeTx(ctx, func(tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM netflix_partner_signatures WHERE seen_at < ?`, unix(t))
 		if err != nil {
 			return err

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -32,6 +33,10 @@ type DB struct {
 	// compiles a hot query once per connection instead of on every call
 	// (compiling was the largest cost of a read in profiles).
 	readStmts sync.Map // string → *sql.Stmt
+
+	// Prepared statements of the writer connection, by SQL text; see wtx.
+	writeStmts     sync.Map // string → *sql.Stmt
+	writeStmtCount atomic.Int32
 }
 
 // readStmt returns the reader pool's prepared statement for query.
@@ -164,7 +169,9 @@ func dsn(path string, writer bool) string {
 
 // Close closes both pools and the prepared statements.
 func (db *DB) Close() error {
-	db.readStmts.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
+	for _, m := range []*sync.Map{&db.readStmts, &db.writeStmts} {
+		m.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
+	}
 	return errors.Join(db.read.Close(), db.write.Close())
 }
 
@@ -179,19 +186,87 @@ func (db *DB) Ping(ctx context.Context) error {
 // writeTx runs fn in a write transaction and commits when it returns nil.
 // When another process holds the write lock past the busy timeout, it
 // answers EUNAVAILABLE: nothing was done, and the caller may try again.
-func (db *DB) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.write.BeginTx(ctx, nil)
+func (db *DB) writeTx(ctx context.Context, fn func(tx *wtx) error) error {
+	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if isBusy(err) {
 		return carebridge.Errorf(carebridge.EUNAVAILABLE, "The database is busy; try again.")
 	}
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
+	tx := &wtx{Tx: sqlTx, db: db}
+	err = fn(tx)
+	if err == nil {
+		err = sqlTx.Commit()
+	} else {
+		sqlTx.Rollback()
 	}
-	return tx.Commit()
+	// The one writer connection is free again: prepare what this
+	// transaction had to compile, for the next one.
+	db.prepareWrites(ctx, tx.missed)
+	return err
+}
+
+// wtx is a write transaction that runs statements prepared on the writer
+// connection when there are (compiling is a large part of a write), and
+// notes the others so that they are prepared after it.
+type wtx struct {
+	*sql.Tx
+	db     *DB
+	missed []string
+}
+
+func (tx *wtx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if st, ok := tx.db.writeStmts.Load(query); ok {
+		return tx.StmtContext(ctx, st.(*sql.Stmt))
+	}
+	tx.missed = append(tx.missed, query)
+	return nil
+}
+
+func (tx *wtx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := tx.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return tx.Tx.ExecContext(ctx, query, args...)
+}
+
+func (tx *wtx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := tx.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return tx.Tx.QueryContext(ctx, query, args...)
+}
+
+func (tx *wtx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := tx.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return tx.Tx.QueryRowContext(ctx, query, args...)
+}
+
+// maxWriteStmts bounds the writer's statement cache; every statement the
+// stores write is a fixed text, so the bound is never reached in practice.
+const maxWriteStmts = 512
+
+// prepareWrites prepares statements on the writer pool (its one
+// connection). A statement that does not prepare (a migration's DDL) is
+// simply left to be compiled each time.
+func (db *DB) prepareWrites(ctx context.Context, queries []string) {
+	for _, q := range queries {
+		if _, ok := db.writeStmts.Load(q); ok || db.writeStmtCount.Load() >= maxWriteStmts {
+			continue
+		}
+		st, err := db.write.PrepareContext(context.WithoutCancel(ctx), q)
+		if err != nil {
+			continue
+		}
+		if _, loaded := db.writeStmts.LoadOrStore(q, st); loaded {
+			st.Close()
+		} else {
+			db.writeStmtCount.Add(1)
+		}
+	}
 }
 
 // readTx runs fn in a read transaction, so that several queries see one

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"time"
 
@@ -18,7 +17,7 @@ func (s *NetflixStore) RegisterDevices(ctx context.Context, operatorID int64, es
 		return nil, err
 	}
 	var failed []string
-	err = s.db.writeTx(ctx, func(tx *sql.Tx) error {
+	err = s.db.writeTx(ctx, func(tx *wtx) error {
 		// WHERE true: SQLite's parser needs it between SELECT and ON CONFLICT.
 		if _, err := tx.ExecContext(ctx, `INSERT INTO netflix_devices (esn, operator_id, registered_at, registered_by)
 			SELECT value, ?, ?, ? FROM json_each(?) WHERE true
@@ -40,7 +39,7 @@ func (s *NetflixStore) UnregisterDevices(ctx context.Context, operatorID int64, 
 		return nil, err
 	}
 	var failed []string
-	err = s.db.writeTx(ctx, func(tx *sql.Tx) error {
+	err = s.db.writeTx(ctx, func(tx *wtx) error {
 		// Those not registered to the operator fail; the rest are deleted.
 		var err error
 		failed, err = queryStrings(ctx, tx, `SELECT j.value FROM json_each(?) j
@@ -56,7 +55,7 @@ func (s *NetflixStore) UnregisterDevices(ctx context.Context, operatorID int64, 
 	return failed, err
 }
 
-func queryStrings(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
+func queryStrings(ctx context.Context, tx *wtx, query string, args ...any) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err

@@ -44,7 +44,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("sqlite: the database is at schema version %d, newer than this carebridge knows (%d); run a newer carebridge", v, len(ms))
 	}
 	for _, m := range ms {
-		err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		err := db.writeTx(ctx, func(tx *wtx) error {
 			var applied int
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&applied); err != nil {
 				return err

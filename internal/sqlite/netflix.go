@@ -32,7 +32,7 @@ func scanPromotion(row interface{ Scan(...any) error }) (netflix.Promotion, erro
 }
 
 func (s *NetflixStore) CreatePromotion(ctx context.Context, p netflix.Promotion, at time.Time) (netflix.Promotion, error) {
-	err := s.db.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.writeTx(ctx, func(tx *wtx) error {
 		return tx.QueryRowContext(ctx, `INSERT INTO netflix_promotions
 			(operator_id, code, name, description, effective_from, expires_on, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
@@ -164,7 +164,7 @@ func (s *NetflixStore) CreateSubscription(ctx context.Context, n netflix.NewSubs
 		LifeCycleState: netflix.Effective, NetflixState: netflix.Effective,
 		CreatedAt: fromUnix(unix(n.At)), UpdatedAt: fromUnix(unix(n.At)),
 	}
-	err = s.db.writeTx(ctx, func(tx *sql.Tx) error {
+	err = s.db.writeTx(ctx, func(tx *wtx) error {
 		var promotionID sql.NullInt64
 		if r.PromotionCode != "" {
 			p, err := scanPromotion(tx.QueryRowContext(ctx, promotionByCodeSQL, n.OperatorID, r.PromotionCode))
@@ -250,7 +250,7 @@ func jsonColumns(objects ...any) (a, e, p sql.NullString, err error) {
 	return out[0], out[1], out[2], nil
 }
 
-func insertEvent(ctx context.Context, tx *sql.Tx, ev netflix.Event) error {
+func insertEvent(ctx context.Context, tx *wtx, ev netflix.Event) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO netflix_subscription_events
 		(subscription_id, action, from_state, to_state, actor_user_id, actor_username, at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -260,7 +260,7 @@ func insertEvent(ctx context.Context, tx *sql.Tx, ev netflix.Event) error {
 
 func (s *NetflixStore) TransitionSubscription(ctx context.Context, operatorID int64, customer string, action netflix.Action, actor carebridge.Caller, at time.Time) (netflix.Subscription, error) {
 	var sub netflix.Subscription
-	err := s.db.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.writeTx(ctx, func(tx *wtx) error {
 		var err error
 		sub, err = scanSubscription(tx.QueryRowContext(ctx, latestSubscriptionSQL, operatorID, customer))
 		if err != nil {

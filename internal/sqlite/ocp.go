@@ -19,7 +19,7 @@ func NewOCPStore(db *DB) *OCPStore { return &OCPStore{db: db} }
 var _ ocp.Store = (*OCPStore)(nil)
 
 func (s *OCPStore) SaveCustomers(ctx context.Context, ps []ocp.Profile, at time.Time) error {
-	return s.db.writeTx(ctx, func(tx *sql.Tx) error {
+	return s.db.writeTx(ctx, func(tx *wtx) error {
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO ocp_customers
 			(id, nsid, name, email, enrollment_level, can_view_ip, can_access_ip, is_rms, ocp_services, device_subset_start_time, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -61,7 +61,7 @@ func (s *OCPStore) Profile(ctx context.Context, id int64) (ocp.Profile, error) {
 }
 
 func (s *OCPStore) CreateApplication(ctx context.Context, a ocp.Application, customers []int64) (ocp.Application, error) {
-	err := s.db.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.writeTx(ctx, func(tx *wtx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO ocp_applications (app_id, name, client_id, client_secret_hash, created_at)
 			VALUES (?, ?, ?, ?, ?)`, a.AppID, a.Name, a.ClientID, a.ClientSecretHash, unix(a.CreatedAt)); err != nil {
 			if isUniqueViolation(err) {
@@ -75,7 +75,7 @@ func (s *OCPStore) CreateApplication(ctx context.Context, a ocp.Application, cus
 }
 
 // grant adds customer ids to an application in one set-based statement.
-func grant(ctx context.Context, tx *sql.Tx, appID int64, customers []int64) error {
+func grant(ctx context.Context, tx *wtx, appID int64, customers []int64) error {
 	if len(customers) == 0 {
 		return nil // json.Marshal(nil) is null, which json_each reads as one NULL row
 	}
@@ -98,7 +98,7 @@ func (s *OCPStore) ApplicationByClientID(ctx context.Context, clientID string) (
 }
 
 // existingApp fails with ENOTFOUND when the application is unknown.
-func existingApp(ctx context.Context, tx *sql.Tx, appID int64) error {
+func existingApp(ctx context.Context, tx *wtx, appID int64) error {
 	var exists bool
 	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM ocp_applications WHERE app_id = ?)`, appID).Scan(&exists); err != nil {
 		return err
@@ -110,7 +110,7 @@ func existingApp(ctx context.Context, tx *sql.Tx, appID int64) error {
 }
 
 func (s *OCPStore) Grant(ctx context.Context, appID int64, customers []int64) error {
-	return s.db.writeTx(ctx, func(tx *sql.Tx) error {
+	return s.db.writeTx(ctx, func(tx *wtx) error {
 		if err := existingApp(ctx, tx, appID); err != nil {
 			return err
 		}
@@ -123,7 +123,7 @@ func (s *OCPStore) Revoke(ctx context.Context, appID int64, customers []int64) e
 	if err != nil {
 		return err
 	}
-	return s.db.writeTx(ctx, func(tx *sql.Tx) error {
+	return s.db.writeTx(ctx, func(tx *wtx) error {
 		if err := existingApp(ctx, tx, appID); err != nil {
 			return err
 		}
@@ -158,7 +158,7 @@ func (s *OCPStore) Permitted(ctx context.Context, appID, customerID int64) (bool
 }
 
 func (s *OCPStore) CreateToken(ctx context.Context, hash []byte, appID int64, at, expires time.Time) error {
-	return s.db.writeTx(ctx, func(tx *sql.Tx) error {
+	return s.db.writeTx(ctx, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO ocp_tokens (token_hash, app_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
 			hash, appID, unix(at), unix(expires))
 		return err
@@ -173,7 +173,7 @@ func (s *OCPStore) TokenApplication(ctx context.Context, hash []byte, now time.T
 
 func (s *OCPStore) DeleteTokensExpiredBefore(ctx context.Context, t time.Time) (int64, error) {
 	var n int64
-	err := s.db.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.writeTx(ctx, func(tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM ocp_tokens WHERE expires_at < ?`, unix(t))
 		if err != nil {
 			return err

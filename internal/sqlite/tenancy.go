@@ -21,7 +21,7 @@ var _ carebridge.TenancyStore = (*TenancyStore)(nil)
 
 func (s *TenancyStore) CreateOrganisation(ctx context.Context, name string, at time.Time) (carebridge.Organisation, error) {
 	o := carebridge.Organisation{Name: name, CreatedAt: at.UTC().Truncate(time.Second)}
-	err := s.db.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.writeTx(ctx, func(tx *wtx) error {
 		return tx.QueryRowContext(ctx, `INSERT INTO organisations (name, created_at) VALUES (?, ?) RETURNING id`,
 			name, unix(at)).Scan(&o.ID)
 	})
@@ -47,7 +47,7 @@ func (s *TenancyStore) CreateOperator(ctx context.Context, op carebridge.Operato
 	if err != nil {
 		return op, err
 	}
-	err = s.db.writeTx(ctx, func(tx *sql.Tx) error {
+	err = s.db.writeTx(ctx, func(tx *wtx) error {
 		return tx.QueryRowContext(ctx, `INSERT INTO operators (organisation_id, name, alternative_code, partner_secret, created_at)
 			VALUES (?, ?, ?, ?, ?) RETURNING id`,
 			op.OrganisationID, op.Name, nullString(op.AlternativeCode), secret, unix(op.CreatedAt)).Scan(&op.ID)
@@ -107,7 +107,7 @@ func (s *TenancyStore) RotatePartnerSecret(ctx context.Context, operatorID int64
 	if err != nil {
 		return "", err
 	}
-	return secret, s.db.writeTx(ctx, func(tx *sql.Tx) error {
+	return secret, s.db.writeTx(ctx, func(tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE operators SET partner_secret = ? WHERE id = ?`, secret, operatorID)
 		if err != nil {
 			return err
@@ -131,7 +131,7 @@ func newPartnerSecret() (string, error) {
 
 func (s *TenancyStore) CreateUser(ctx context.Context, u carebridge.User) (carebridge.User, error) {
 	u.CreatedAt = u.CreatedAt.UTC().Truncate(time.Second)
-	err := s.db.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.writeTx(ctx, func(tx *wtx) error {
 		return tx.QueryRowContext(ctx, `INSERT INTO users (organisation_id, operator_id, username, password_hash, created_at)
 			VALUES (?, ?, ?, ?, ?) RETURNING id`,
 			u.OrganisationID, u.OperatorID, u.Username, u.PasswordHash, unix(u.CreatedAt)).Scan(&u.ID)
@@ -154,7 +154,7 @@ func (s *TenancyStore) UserForLogin(ctx context.Context, organisation, username 
 }
 
 func (s *TenancyStore) CreateSession(ctx context.Context, ss carebridge.Session) error {
-	return s.db.writeTx(ctx, func(tx *sql.Tx) error {
+	return s.db.writeTx(ctx, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
 			ss.TokenHash, ss.Caller.UserID, unix(ss.CreatedAt), unix(ss.ExpiresAt))
 		return err
@@ -173,7 +173,7 @@ func (s *TenancyStore) SessionByTokenHash(ctx context.Context, hash []byte, now 
 }
 
 func (s *TenancyStore) ReleaseSession(ctx context.Context, hash []byte, now time.Time) error {
-	return s.db.writeTx(ctx, func(tx *sql.Tx) error {
+	return s.db.writeTx(ctx, func(tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE sessions SET released_at = ?
 			WHERE token_hash = ? AND released_at IS NULL AND expires_at > ?`, unix(now), hash, unix(now))
 		if err != nil {
@@ -188,7 +188,7 @@ func (s *TenancyStore) ReleaseSession(ctx context.Context, hash []byte, now time
 
 func (s *TenancyStore) DeleteSessionsEndedBefore(ctx context.Context, t time.Time) (int64, error) {
 	var n int64
-	err := s.db.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.writeTx(ctx, func(tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?1 OR released_at < ?1`, unix(t))
 		if err != nil {
 			return err
@@ -206,7 +206,7 @@ func (s *TenancyStore) HasOrganisations(ctx context.Context) (bool, error) {
 }
 
 func (s *TenancyStore) CreateAdminToken(ctx context.Context, name string, hash []byte, at time.Time) error {
-	err := s.db.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.writeTx(ctx, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO admin_tokens (name, token_hash, created_at) VALUES (?, ?, ?)`, name, hash, unix(at))
 		return err
 	})
@@ -244,7 +244,7 @@ func (s *TenancyStore) AuditLog(ctx context.Context) ([]carebridge.AuditEntry, e
 // resetTables deletes every row of a plugin's tables and writes the audit
 // record, all in one transaction: a reset happens whole or not at all.
 func (db *DB) resetTables(ctx context.Context, callsign, actor string, at time.Time, tables []string) error {
-	return db.writeTx(ctx, func(tx *sql.Tx) error {
+	return db.writeTx(ctx, func(tx *wtx) error {
 		for _, t := range tables {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t); err != nil {
 				return err
@@ -275,7 +275,7 @@ func (s *TenancyStore) PluginStates(ctx context.Context) (map[string]bool, error
 }
 
 func (s *TenancyStore) SetPluginState(ctx context.Context, callsign string, active bool) error {
-	return s.db.writeTx(ctx, func(tx *sql.Tx) error {
+	return s.db.writeTx(ctx, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO plugin_states (callsign, active) VALUES (?, ?)
 			ON CONFLICT (callsign) DO UPDATE SET active = excluded.active`, callsign, active)
 		return err
