@@ -28,7 +28,7 @@ func NewProcessor(store Store, now func() time.Time, interval time.Duration, log
 	if interval <= 0 {
 		interval = 5 * time.Second
 	}
-	return &Processor{Store: store, Now: now, Interval: interval, BatchSize: 500, Log: log, kick: make(chan struct{}, 1)}
+	return &Processor{Store: store, Now: now, Interval: interval, BatchSize: 100, Log: log, kick: make(chan struct{}, 1)}
 }
 
 // Kick asks for a run now; it never blocks.
