@@ -73,13 +73,21 @@ func (db *DB) readRows(ctx context.Context, query string, args ...any) (*sql.Row
 	return st.QueryContext(ctx, args...)
 }
 
-// txStmt runs a reader-pool prepared statement inside a read transaction.
-func (db *DB) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
-	st, err := db.readStmt(ctx, query)
-	if err != nil {
-		return nil, err
+// readStmts prepares several statements of the reader pool. A read
+// transaction must get its statements this way BEFORE it begins: preparing
+// on the pool takes a connection, and transactions that each hold one
+// while waiting for another would deadlock the pool. Inside the
+// transaction, tx.StmtContext prepares on the transaction's own connection.
+func (db *DB) readStmtsFor(ctx context.Context, queries ...string) ([]*sql.Stmt, error) {
+	out := make([]*sql.Stmt, len(queries))
+	for i, q := range queries {
+		st, err := db.readStmt(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = st
 	}
-	return tx.StmtContext(ctx, st), nil
+	return out, nil
 }
 
 // Pragmas applied to every connection. synchronous=FULL makes a commit

@@ -85,31 +85,39 @@ func scanSubscription(row interface{ Scan(...any) error }) (netflix.Subscription
 	return sub, err
 }
 
-const latestSubscriptionSQL = `SELECT ` + subscriptionColumns + ` FROM netflix_subscriptions
+const (
+	latestSubscriptionSQL = `SELECT ` + subscriptionColumns + ` FROM netflix_subscriptions
 	WHERE operator_id = ? AND customer_identifier = ? ORDER BY id DESC LIMIT 1`
+
+	// Each promotion once, in the order the customer first redeemed it.
+	redeemedPromotionsSQL = `SELECT p.id, p.operator_id, p.code, p.name, p.description, p.effective_from, p.expires_on
+	FROM netflix_promotions p
+	JOIN (SELECT promotion_id, min(id) AS first FROM netflix_redemptions
+	      WHERE operator_id = ? AND customer_identifier = ? AND redeemed_at >= ?
+	      GROUP BY promotion_id) r ON r.promotion_id = p.id
+	ORDER BY r.first`
+
+	// Each distinct price of the customer's approved charges, in the order
+	// first charged.
+	approvedPricesSQL = `SELECT amount_minor, currency FROM netflix_charges
+	WHERE operator_id = ? AND customer_identifier = ? AND status = 'APPROVED'
+	GROUP BY amount_minor, currency ORDER BY min(id)`
+)
 
 func (s *NetflixStore) LatestSubscription(ctx context.Context, operatorID int64, customer string, redeemedSince time.Time) (netflix.SubscriptionView, error) {
 	var v netflix.SubscriptionView
-	err := s.db.readTx(ctx, func(tx *sql.Tx) error {
-		// The three statements are prepared once (show is a hot read).
-		stmt := func(query string) (*sql.Stmt, error) { return s.db.txStmt(ctx, tx, query) }
-		latest, err := stmt(latestSubscriptionSQL)
-		if err != nil {
-			return err
-		}
+	// Show is a hot read: its three statements are prepared once, and
+	// before the transaction (see readStmtsFor).
+	stmts, err := s.db.readStmtsFor(ctx, latestSubscriptionSQL, redeemedPromotionsSQL, approvedPricesSQL)
+	if err != nil {
+		return v, err
+	}
+	err = s.db.readTx(ctx, func(tx *sql.Tx) error {
+		latest, redeemed, approved := tx.StmtContext(ctx, stmts[0]), tx.StmtContext(ctx, stmts[1]), tx.StmtContext(ctx, stmts[2])
+		var err error
 		v.Subscription, err = scanSubscription(latest.QueryRowContext(ctx, operatorID, customer))
 		if err != nil {
 			return notFound(err, "Customer %q has no Netflix subscription.", customer)
-		}
-		// Each promotion once, in the order the customer first redeemed it.
-		redeemed, err := stmt(`SELECT p.id, p.operator_id, p.code, p.name, p.description, p.effective_from, p.expires_on
-			FROM netflix_promotions p
-			JOIN (SELECT promotion_id, min(id) AS first FROM netflix_redemptions
-			      WHERE operator_id = ? AND customer_identifier = ? AND redeemed_at >= ?
-			      GROUP BY promotion_id) r ON r.promotion_id = p.id
-			ORDER BY r.first`)
-		if err != nil {
-			return err
 		}
 		rows, err := redeemed.QueryContext(ctx, operatorID, customer, unix(redeemedSince))
 		if err != nil {
@@ -125,14 +133,6 @@ func (s *NetflixStore) LatestSubscription(ctx context.Context, operatorID int64,
 			v.Promotions = append(v.Promotions, p)
 		}
 		if err := rows.Err(); err != nil {
-			return err
-		}
-		// Each distinct price of the customer's approved charges, in the
-		// order first charged.
-		approved, err := stmt(`SELECT amount_minor, currency FROM netflix_charges
-			WHERE operator_id = ? AND customer_identifier = ? AND status = 'APPROVED'
-			GROUP BY amount_minor, currency ORDER BY min(id)`)
-		if err != nil {
 			return err
 		}
 		prices, err := approved.QueryContext(ctx, operatorID, customer)
