@@ -60,19 +60,7 @@ func TestHTTPErrors(t *testing.T) {
 	for _, c := range errorCases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			var e *env
-			if c.shared() {
-				e = shared.with(t)
-			} else {
-				e = setup(t, c.opts...)
-			}
-			if c.prepare != nil {
-				c.prepare(e)
-			}
-			path := c.path
-			if path == "" {
-				path = "/jsonrpc"
-			}
+			e, path := c.env(t, shared)
 			// postRPC checks that the error travels with HTTP 200.
 			parseAnswer(t, e.postRPC(path, c.request)).isError(t, c.id, c.code, c.message)
 			if c.check != nil {

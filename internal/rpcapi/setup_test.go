@@ -618,3 +618,23 @@ func sameCounts(t *testing.T, what string, got, want map[string]int) {
 		}
 	}
 }
+
+// env returns the environment an error case runs in (the shared one when
+// the case changes nothing, else its own), prepared, and its path.
+func (c errorCase) env(t *testing.T, shared *env) (*env, string) {
+	t.Helper()
+	var e *env
+	if c.shared() {
+		e = shared.with(t)
+	} else {
+		e = setup(t, c.opts...)
+	}
+	if c.prepare != nil {
+		c.prepare(e)
+	}
+	path := c.path
+	if path == "" {
+		path = "/jsonrpc"
+	}
+	return e, path
+}

@@ -39,19 +39,7 @@ func TestWebSocketErrors(t *testing.T) {
 	for _, c := range errorCases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			var e *env
-			if c.shared() {
-				e = shared.with(t)
-			} else {
-				e = setup(t, c.opts...)
-			}
-			if c.prepare != nil {
-				c.prepare(e)
-			}
-			path := c.path
-			if path == "" {
-				path = "/jsonrpc"
-			}
+			e, path := c.env(t, shared)
 			ws := e.dial(path, "notification")
 			ws.roundTrip(c.request).isError(t, c.id, c.code, c.message)
 			// The connection survives an error.
