@@ -44,6 +44,10 @@ type Config struct {
 	// ServerEnv is added to the server's environment (which otherwise is
 	// the bench's without CAREBRIDGE_* variables).
 	ServerEnv []string
+	// ProfileDir, when set, receives a CPU profile of the server over each
+	// scenario it serves, as <scenario>.pprof (the server is started with
+	// --debug-addr on 127.0.0.1).
+	ProfileDir string
 	// Progress receives a line per step; nil: none.
 	Progress io.Writer
 }
@@ -231,7 +235,11 @@ func (r *runner) startServer(ctx context.Context, report *Report, selected []str
 	report.Data = &r.data.size
 	r.progress("data loaded in %.1fs", r.data.size.LoadSeconds)
 
-	if r.srv, err = startChild(ctx, r.cfg.ServerCommand, r.cfg.ServerEnv, r.dbURL, filepath.Join(r.dir, "server.log")); err != nil {
+	argv := r.cfg.ServerCommand
+	if r.cfg.ProfileDir != "" {
+		argv = append(slices.Clip(argv), "--debug-addr", "127.0.0.1:0")
+	}
+	if r.srv, err = startChild(ctx, argv, r.cfg.ServerEnv, r.dbURL, filepath.Join(r.dir, "server.log")); err != nil {
 		return err
 	}
 	info := &ServerInfo{Command: strings.Join(append([]string{filepath.Base(r.cfg.ServerCommand[0])}, r.cfg.ServerCommand[1:]...), " "), PID: r.srv.pid}
@@ -273,6 +281,7 @@ func (r *runner) scenario(ctx context.Context, name string) (Result, error) {
 		return Result{}, err
 	}
 	stop := r.srv.sampleRSS()
+	profiled := r.profile(ctx, name)
 	var res Result
 	var err error
 	switch name {
@@ -294,6 +303,9 @@ func (r *runner) scenario(ctx context.Context, name string) (Result, error) {
 		err = errors.New("no such scenario")
 	}
 	res.PeakRSSBytes = stop()
+	if perr := profiled(); perr != nil && err == nil {
+		err = perr
+	}
 	if err == nil {
 		err = r.srv.alive()
 	}

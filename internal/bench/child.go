@@ -33,6 +33,7 @@ type child struct {
 	cmd     *exec.Cmd
 	pid     int
 	base    string // http://127.0.0.1:port
+	pprof   string // http://127.0.0.1:port/debug/pprof/ when started with --debug-addr
 	logPath string // its stderr (the access log)
 
 	listening time.Duration // exec to the "listening on" line
@@ -168,6 +169,11 @@ func (c *child) readStdout(r *os.File, addr chan<- string) {
 			found = true
 			u, _, _ := strings.Cut(rest, " ")
 			addr <- u
+		}
+		if _, rest, ok := strings.Cut(line, "profiles on "); ok {
+			c.mu.Lock()
+			c.pprof = strings.TrimSpace(rest)
+			c.mu.Unlock()
 		}
 	}
 }

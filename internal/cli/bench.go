@@ -35,6 +35,7 @@ func benchCmd(e env, args []string) error {
 	scale := fs.Float64("scale", 1, "data size multiplier (1: 10000 OCP customers, 2000 subscriptions, 100000 charges, 100000 devices)")
 	scenarios := fs.String("scenarios", "all", "comma-separated scenarios to run")
 	jsonFile := fs.String("json", "", "also write the results as JSON to this file (- for standard output)")
+	profileDir := fs.String("profile", "", "write a CPU profile of the server per scenario (<scenario>.pprof) into this directory")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -50,6 +51,11 @@ func benchCmd(e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *profileDir != "" {
+		if err := os.MkdirAll(*profileDir, 0o755); err != nil {
+			return err
+		}
+	}
 	// Fail on an unwritable --json before the run, not after it.
 	var out *os.File
 	if *jsonFile != "" && *jsonFile != "-" {
@@ -62,7 +68,7 @@ func benchCmd(e env, args []string) error {
 	start := time.Now()
 	report, err := bench.Run(e.ctx, bench.Config{
 		DB: *db, Duration: *duration, Connections: *connections, Scale: *scale,
-		Scenarios: selected, Progress: e.stderr,
+		Scenarios: selected, Progress: e.stderr, ProfileDir: *profileDir,
 	})
 	if err != nil {
 		return err

@@ -34,6 +34,7 @@ func serve(e env, args []string) error {
 	}
 	disableReset := fs.Bool("disable-factory-reset", noReset, "refuse factoryReset over JSON-RPC (-32604), for production")
 	logFormat := fs.String("log-format", e.envOr("CAREBRIDGE_LOG_FORMAT", "text"), "log format: text or json")
+	debugAddr := fs.String("debug-addr", e.envOr("CAREBRIDGE_DEBUG_ADDR", ""), "also serve Go's profiles (/debug/pprof/) on this loopback address; empty: off")
 	for env, d := range map[string]*time.Duration{
 		"CAREBRIDGE_TOKEN_LIFETIME":     lifetime,
 		"CAREBRIDGE_SETTLE_INTERVAL":    settle,
@@ -59,6 +60,9 @@ func serve(e env, args []string) error {
 	log, err := newLogger(*logFormat, e)
 	if err != nil {
 		return err
+	}
+	if *debugAddr != "" && !loopback(*debugAddr) {
+		return fmt.Errorf("--debug-addr serves profiles holding request data, so it listens on loopback addresses only, not %q", *debugAddr)
 	}
 	if *demoMode && !loopback(*addr) {
 		return fmt.Errorf("--demo serves well-known passwords, so it listens on loopback addresses only (such as 127.0.0.1:8080), not %q", *addr)
@@ -106,6 +110,19 @@ func serve(e env, args []string) error {
 		printDemoHowTo(e, url, demoOperator)
 	}
 	log.Info("listening", "addr", ln.Addr().String())
+	if *debugAddr != "" {
+		dl, err := net.Listen("tcp", *debugAddr)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		go func() {
+			if err := server.ServeDebug(ctx, dl); err != nil {
+				log.Error("debug listener", "err", err)
+			}
+		}()
+		fmt.Fprintf(e.stdout, "carebridge profiles on http://%s/debug/pprof/\n", dl.Addr())
+	}
 	return srv.Serve(ctx, ln)
 }
 

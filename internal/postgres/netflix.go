@@ -25,14 +25,6 @@ var _ netflix.Store = (*NetflixStore)(nil)
 // scanner is what pgx.Row and pgx.Rows have in common.
 type scanner interface{ Scan(dest ...any) error }
 
-// snapshot runs fn in a read-only REPEATABLE READ transaction, so that
-// several queries see one snapshot (each statement of a READ COMMITTED
-// transaction would see its own). A read-only transaction never fails to
-// serialize.
-func (s *NetflixStore) snapshot(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return pgx.BeginTxFunc(ctx, s.db.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
-}
-
 const promotionColumns = `id, operator_id, code, name, description, effective_from, expires_on`
 
 func scanPromotion(row scanner) (netflix.Promotion, error) {
@@ -100,57 +92,52 @@ func scanSubscription(row scanner) (netflix.Subscription, error) {
 const latestSubscriptionSQL = `SELECT ` + subscriptionColumns + ` FROM netflix_subscriptions
 	WHERE operator_id = $1 AND customer_identifier = $2 ORDER BY id DESC LIMIT 1`
 
+// showSubscriptionSQL is subscriptions/show's read in one statement (one
+// snapshot and one round trip; it was a transaction of five). Beside the
+// latest subscription it returns, as parallel arrays, each promotion the
+// customer redeemed since $3 once, in the order first redeemed, and each
+// distinct price of the customer's approved charges, in the order first
+// charged (an index-only scan of netflix_charges_customer).
+const showSubscriptionSQL = `SELECT s.id, s.operator_id, s.customer_identifier, s.life_cycle_state, s.netflix_state, s.created_at, s.updated_at,
+	  pr.ids, pr.codes, pr.names, pr.descriptions, pr.froms, pr.expiries, ch.minors, ch.currencies
+	FROM netflix_subscriptions s
+	CROSS JOIN (SELECT array_agg(p.id ORDER BY r.first) AS ids, array_agg(p.code ORDER BY r.first) AS codes,
+	                   array_agg(p.name ORDER BY r.first) AS names, array_agg(p.description ORDER BY r.first) AS descriptions,
+	                   array_agg(p.effective_from ORDER BY r.first) AS froms, array_agg(p.expires_on ORDER BY r.first) AS expiries
+	            FROM netflix_promotions p
+	            JOIN (SELECT promotion_id, min(id) AS first FROM netflix_redemptions
+	                  WHERE operator_id = $1 AND customer_identifier = $2 AND redeemed_at >= $3
+	                  GROUP BY promotion_id) r ON r.promotion_id = p.id) pr
+	CROSS JOIN (SELECT array_agg(amount_minor ORDER BY first) AS minors, array_agg(currency ORDER BY first) AS currencies
+	            FROM (SELECT amount_minor, currency, min(id) AS first FROM netflix_charges
+	                  WHERE operator_id = $1 AND customer_identifier = $2 AND status = 'APPROVED'
+	                  GROUP BY amount_minor, currency) c) ch
+	WHERE s.operator_id = $1 AND s.customer_identifier = $2 ORDER BY s.id DESC LIMIT 1`
+
 func (s *NetflixStore) LatestSubscription(ctx context.Context, operatorID int64, customer string, redeemedSince time.Time) (netflix.SubscriptionView, error) {
 	var v netflix.SubscriptionView
-	err := s.snapshot(ctx, func(tx pgx.Tx) error {
-		var err error
-		v.Subscription, err = scanSubscription(tx.QueryRow(ctx, latestSubscriptionSQL, operatorID, customer))
-		if err != nil {
-			return notFound(err, "Customer %q has no Netflix subscription.", customer)
-		}
-		// Each promotion once, in the order the customer first redeemed it.
-		rows, err := tx.Query(ctx, `SELECT p.id, p.operator_id, p.code, p.name, p.description, p.effective_from, p.expires_on
-			FROM netflix_promotions p
-			JOIN (SELECT promotion_id, min(id) AS first FROM netflix_redemptions
-			      WHERE operator_id = $1 AND customer_identifier = $2 AND redeemed_at >= $3
-			      GROUP BY promotion_id) r ON r.promotion_id = p.id
-			ORDER BY r.first`, operatorID, customer, unix(redeemedSince))
-		if err != nil {
-			return err
-		}
-		v.Promotions = []netflix.Promotion{}
-		for rows.Next() {
-			p, err := scanPromotion(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			v.Promotions = append(v.Promotions, p)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		// Each distinct price of the customer's approved charges, in the
-		// order first charged.
-		prices, err := tx.Query(ctx, `SELECT amount_minor, currency FROM netflix_charges
-			WHERE operator_id = $1 AND customer_identifier = $2 AND status = 'APPROVED'
-			GROUP BY amount_minor, currency ORDER BY min(id)`, operatorID, customer)
-		if err != nil {
-			return err
-		}
-		defer prices.Close()
-		v.Prices = []money.Amount{}
-		for prices.Next() {
-			var a money.Amount
-			if err := prices.Scan(&a.Minor, &a.Currency); err != nil {
-				return err
-			}
-			v.Prices = append(v.Prices, a)
-		}
-		return prices.Err()
-	})
-	return v, err
+	var created, updated int64
+	var ids, froms, minors []int64
+	var codes, names, currencies []string
+	var descriptions []*string
+	var expiries []*int64
+	err := s.db.pool.QueryRow(ctx, showSubscriptionSQL, operatorID, customer, unix(redeemedSince)).Scan(
+		&v.ID, &v.OperatorID, &v.Customer, &v.LifeCycleState, &v.NetflixState, &created, &updated,
+		&ids, &codes, &names, &descriptions, &froms, &expiries, &minors, &currencies)
+	if err != nil {
+		return v, notFound(err, "Customer %q has no Netflix subscription.", customer)
+	}
+	v.CreatedAt, v.UpdatedAt = fromUnix(created), fromUnix(updated)
+	v.Promotions = make([]netflix.Promotion, len(ids))
+	for i, id := range ids {
+		v.Promotions[i] = netflix.Promotion{ID: id, OperatorID: operatorID, Code: codes[i], Name: names[i],
+			Description: deref(descriptions[i]), EffectiveFrom: fromUnix(froms[i]), ExpiresOn: fromNullUnix(expiries[i])}
+	}
+	v.Prices = make([]money.Amount, len(minors))
+	for i, minor := range minors {
+		v.Prices[i] = money.Amount{Minor: minor, Currency: currencies[i]}
+	}
+	return v, nil
 }
 
 // CreateSubscription checks the promotion and the customer's latest

@@ -73,23 +73,6 @@ func (db *DB) readRows(ctx context.Context, query string, args ...any) (*sql.Row
 	return st.QueryContext(ctx, args...)
 }
 
-// readStmts prepares several statements of the reader pool. A read
-// transaction must get its statements this way BEFORE it begins: preparing
-// on the pool takes a connection, and transactions that each hold one
-// while waiting for another would deadlock the pool. Inside the
-// transaction, tx.StmtContext prepares on the transaction's own connection.
-func (db *DB) readStmtsFor(ctx context.Context, queries ...string) ([]*sql.Stmt, error) {
-	out := make([]*sql.Stmt, len(queries))
-	for i, q := range queries {
-		st, err := db.readStmt(ctx, q)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = st
-	}
-	return out, nil
-}
-
 // Pragmas applied to every connection. synchronous=FULL makes a commit
 // durable once it returns, even in WAL mode; busy_timeout covers other
 // processes (the CLI beside a running server).
@@ -275,17 +258,6 @@ func (db *DB) prepareWrites(ctx context.Context, queries []string) {
 			db.writeStmtCount.Add(1)
 		}
 	}
-}
-
-// readTx runs fn in a read transaction, so that several queries see one
-// snapshot.
-func (db *DB) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	return fn(tx)
 }
 
 // isBusy reports SQLITE_BUSY or SQLITE_LOCKED.

@@ -44,6 +44,34 @@ func newSub(tn *tenant, customer, promotion string, at time.Time) netflix.NewSub
 }
 
 func testSubscriptions(t *testing.T, open Open) {
+	t.Run("ShowRedeemedPromotions", func(t *testing.T) {
+		t.Parallel()
+		tn := setup(t, open)
+		s, ctx := tn.stores.Netflix, tn.ctx
+		expires := base.AddDate(1, 0, 0)
+		full := ok(s.CreatePromotion(ctx, netflix.Promotion{OperatorID: tn.op.ID, Code: "14", Name: "Full", Description: "Fourteen",
+			EffectiveFrom: base.AddDate(-1, 0, 0), ExpiresOn: expires}, base)).must(t)
+		bare := ok(s.CreatePromotion(ctx, netflix.Promotion{OperatorID: tn.op.ID, Code: "15", Name: "Bare", EffectiveFrom: base.AddDate(-1, 0, 0)}, base)).must(t)
+		// Redeemed 15, then 14, then 15 again: each once, in the order
+		// first redeemed.
+		for i, code := range []string{"15", "14", "15"} {
+			at := base.Add(time.Duration(i) * time.Hour)
+			ok(s.CreateSubscription(ctx, newSub(tn, "loyal", code, at))).must(t)
+			if i < 2 {
+				ok(s.TransitionSubscription(ctx, tn.op.ID, "loyal", netflix.ActionCancel, tn.caller, at.Add(time.Minute))).must(t)
+			}
+		}
+		v := ok(s.LatestSubscription(ctx, tn.op.ID, "loyal", base)).must(t)
+		if len(v.Promotions) != 2 || v.Promotions[0] != bare || v.Promotions[1] != full {
+			t.Fatalf("promotions %+v, want %+v then %+v", v.Promotions, bare, full)
+		}
+		// Only redemptions at or after redeemedSince count: 14's order now.
+		v = ok(s.LatestSubscription(ctx, tn.op.ID, "loyal", base.Add(time.Hour))).must(t)
+		if len(v.Promotions) != 2 || v.Promotions[0] != full || v.Promotions[1] != bare {
+			t.Fatalf("promotions since the second redemption %+v, want 14 then 15", v.Promotions)
+		}
+	})
+
 	t.Run("CreateAndShow", func(t *testing.T) {
 		t.Parallel()
 		tn := setup(t, open)
