@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"reflect"
 	"runtime"
 	"slices"
@@ -313,5 +314,41 @@ func TestRunEndToEnd(t *testing.T) {
 	}
 	if d := report.Data; d == nil || d.OCPCustomers != 20 || d.Subscriptions != 4 || d.Charges != 200 || d.Devices != 200 {
 		t.Errorf("data = %+v; want scale 0.002 of the base sizes", d)
+	}
+}
+
+// TestRunProfiles: with a ProfileDir the run writes the server's CPU
+// profile of each scenario it serves.
+func TestRunProfiles(t *testing.T) {
+	t.Parallel()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	_, err = bench.Run(ctx, bench.Config{
+		Duration: 100 * time.Millisecond, Connections: 2, Scale: 0.001,
+		Scenarios:     []string{bench.HTTPBaseline, bench.CRMShow},
+		ServerCommand: []string{exe, "serve"}, ServerEnv: []string{childEnv + "=1"},
+		ProfileDir: dir,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Name() != "crm_show.pprof" {
+		t.Fatalf("profiles %v, want crm_show.pprof alone (the baseline is not the server)", entries)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "crm_show.pprof"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 100 || b[0] != 0x1f || b[1] != 0x8b { // pprof profiles are gzipped protocol buffers
+		t.Fatalf("crm_show.pprof is not a profile: %d bytes starting %x", len(b), b[:min(len(b), 4)])
 	}
 }

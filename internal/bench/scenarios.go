@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -152,18 +151,13 @@ func (r *runner) signIn(ctx context.Context) error {
 
 // httpBaseline drives a bare net/http handler in this process.
 func (r *runner) httpBaseline(ctx context.Context) (Result, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	argv := []string{r.cfg.ServerCommand[0], BaselineCommand}
+	bare, err := startChild(ctx, argv, r.cfg.ServerEnv, "", filepath.Join(r.dir, "baseline.log"))
 	if err != nil {
-		return Result{}, err
+		return Result{}, fmt.Errorf("start the bare handler: %w", err)
 	}
-	small := []byte(`{"status":"ok","id":1649}`)
-	hs := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(small)
-	})}
-	go hs.Serve(ln)
-	defer hs.Close()
-	u := "http://" + ln.Addr().String() + "/"
+	defer bare.stop()
+	u := bare.base + "/"
 	n := r.cfg.Connections
 	w := newWorkers(n)
 	defer w.close()

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -95,4 +96,17 @@ func benchCmd(e env, args []string) error {
 		return fmt.Errorf("%d operations failed (see the table)", n)
 	}
 	return nil
+}
+
+// benchBaseline is the bench's bare handler in a process of its own
+// (hidden: the bench starts it).
+func benchBaseline(e env, args []string) error {
+	fs := flag.NewFlagSet(bench.BaselineCommand, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	addr := fs.String("addr", "127.0.0.1:0", "listen address (loopback)")
+	fs.String("log-format", "", "ignored: the bare handler logs nothing")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	return bench.ServeBaseline(e.ctx, *addr, e.stdout)
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"carebridge"
+	"carebridge/internal/bench"
 	"carebridge/internal/server"
 )
 
@@ -84,6 +85,8 @@ var commands = map[string]command{
 	"ocp app revoke":      ocpAppRevoke,
 
 	"bench": benchCmd,
+	// Not in the usage: the bench starts it as a child process.
+	bench.BaselineCommand: benchBaseline,
 }
 
 func run(args []string, e env) int {

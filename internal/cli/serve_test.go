@@ -243,6 +243,8 @@ func TestServeRefusesBadSettings(t *testing.T) {
 		{"demo on an empty host", nil, []string{"--demo", "--addr", ":8080"}, "loopback"},
 		{"demo on a public address", nil, []string{"--demo", "--addr", "192.0.2.1:8080"}, "loopback"},
 		{"demo from the environment", map[string]string{"CAREBRIDGE_DEMO": "true", "CAREBRIDGE_ADDR": "0.0.0.0:8080"}, nil, "loopback"},
+		{"profiles on all interfaces", nil, []string{"--debug-addr", "0.0.0.0:6060"}, "loopback"},
+		{"profiles from the environment", map[string]string{"CAREBRIDGE_DEBUG_ADDR": ":6060"}, nil, "loopback"},
 		{"log format", nil, []string{"--log-format", "xml", "--addr", "127.0.0.1:0"}, "--log-format"},
 		{"log format from the environment", map[string]string{"CAREBRIDGE_LOG_FORMAT": "xml"}, []string{"--addr", "127.0.0.1:0"}, "--log-format"},
 		{"short token lifetime", nil, []string{"--token-lifetime", "10s", "--addr", "127.0.0.1:0"}, "--token-lifetime"},
