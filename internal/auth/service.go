@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"carebridge"
+	"carebridge/internal/tokencache"
 )
 
 // Login throttling: a username may try 5 times and a client address 20
@@ -28,6 +29,12 @@ type Service struct {
 	lifetime time.Duration
 	users    *Throttle
 	clients  *Throttle
+
+	// Sessions, when set, caches the callers of valid tokens by token
+	// hash (see tokencache). A logout here forgets its token at once;
+	// Released tells the other replicas, which call Forget.
+	Sessions *tokencache.Cache[carebridge.Caller]
+	Released func(ctx context.Context, tokenHash []byte)
 }
 
 // NewService returns a Service whose tokens live for lifetime.
@@ -135,9 +142,16 @@ func (s *Service) Authenticate(ctx context.Context, token string) (carebridge.Ca
 	if !LooksLikeToken(token) {
 		return carebridge.Caller{}, errInvalidToken
 	}
-	ss, err := s.store.SessionByTokenHash(ctx, HashToken(token), s.now())
+	hash, now := HashToken(token), s.now()
+	if c, ok := s.Sessions.Get(hash, now); ok {
+		return c, nil
+	}
+	ss, err := s.store.SessionByTokenHash(ctx, hash, now)
 	if carebridge.ErrorCode(err) == carebridge.ENOTFOUND {
 		return carebridge.Caller{}, errInvalidToken
+	}
+	if err == nil {
+		s.Sessions.Put(hash, ss.Caller, now, ss.ExpiresAt)
 	}
 	return ss.Caller, err
 }
@@ -147,12 +161,20 @@ func (s *Service) Release(ctx context.Context, token string) error {
 	if !LooksLikeToken(token) {
 		return errInvalidToken
 	}
-	err := s.store.ReleaseSession(ctx, HashToken(token), s.now())
+	hash := HashToken(token)
+	err := s.store.ReleaseSession(ctx, hash, s.now())
+	s.Sessions.Forget(hash)
 	if carebridge.ErrorCode(err) == carebridge.ENOTFOUND {
 		return errInvalidToken
 	}
+	if err == nil && s.Released != nil {
+		s.Released(ctx, hash)
+	}
 	return err
 }
+
+// Forget drops a token from the session cache: another replica ended it.
+func (s *Service) Forget(tokenHash []byte) { s.Sessions.Forget(tokenHash) }
 
 // PurgeSessions deletes sessions that ended more than a day ago; the server
 // calls it periodically so the table does not grow without bound.

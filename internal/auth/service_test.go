@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"carebridge"
 	"carebridge/internal/auth"
 	"carebridge/internal/sqlite"
+	"carebridge/internal/tokencache"
 )
 
 const (
@@ -508,4 +510,76 @@ func TestPurgeSessions(t *testing.T) {
 	}
 	_, err := e.svc.Authenticate(ctx, expired)
 	wantCode(t, "purged session", err, carebridge.EUNAUTHORIZED)
+}
+
+// Sessions found valid are cached for the cache's TTL: a busy client's
+// requests do not each read the session, a logout here takes effect at
+// once, and one through another process (a replica) within the TTL, or at
+// once when the replica is told (Forget).
+func TestSessionCache(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	const ttl = time.Second
+	e.svc.Sessions = tokencache.New[carebridge.Caller](ttl)
+	var released [][]byte
+	e.svc.Released = func(_ context.Context, hash []byte) { released = append(released, hash) }
+	tok := e.login(t, "192.0.2.1")
+	for range 3 {
+		if got, err := e.svc.Authenticate(ctx, tok.Value); err != nil || got != e.caller {
+			t.Fatalf("Authenticate = %+v, %v", got, err)
+		}
+	}
+	if n := e.store.sessionLookups.Load(); n != 1 {
+		t.Errorf("3 authentications read the session %d times; want 1", n)
+	}
+
+	// Another replica on the same database ends the session.
+	replica := auth.NewService(e.store, e.clock.Now, lifetime)
+	if err := replica.Release(ctx, tok.Value); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(start.Add(ttl - time.Millisecond))
+	if _, err := e.svc.Authenticate(ctx, tok.Value); err != nil {
+		t.Fatalf("within the TTL the cached session stands: %v", err)
+	}
+	e.clock.Set(start.Add(ttl))
+	_, err := e.svc.Authenticate(ctx, tok.Value)
+	wantCode(t, "Authenticate once the TTL has passed", err, carebridge.EUNAUTHORIZED)
+
+	// A logout through this service is seen at once.
+	tok2 := e.login(t, "192.0.2.1")
+	if _, err := e.svc.Authenticate(ctx, tok2.Value); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Release(ctx, tok2.Value); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.Authenticate(ctx, tok2.Value)
+	wantCode(t, "Authenticate right after this service's Release", err, carebridge.EUNAUTHORIZED)
+	if len(released) != 1 || !bytes.Equal(released[0], auth.HashToken(tok2.Value)) {
+		t.Errorf("Released told of %x; want the hash of the one token released here", released)
+	}
+
+	// Told by the replica, this service forgets at once.
+	tok3 := e.login(t, "192.0.2.1")
+	if _, err := e.svc.Authenticate(ctx, tok3.Value); err != nil {
+		t.Fatal(err)
+	}
+	if err := replica.Release(ctx, tok3.Value); err != nil {
+		t.Fatal(err)
+	}
+	e.svc.Forget(auth.HashToken(tok3.Value))
+	_, err = e.svc.Authenticate(ctx, tok3.Value)
+	wantCode(t, "Authenticate after Forget", err, carebridge.EUNAUTHORIZED)
+
+	// Unknown tokens are not cached: each is looked up.
+	before := e.store.sessionLookups.Load()
+	for range 2 {
+		_, err := e.svc.Authenticate(ctx, strings.Repeat("B", 32))
+		wantCode(t, "unknown token", err, carebridge.EUNAUTHORIZED)
+	}
+	if n := e.store.sessionLookups.Load() - before; n != 2 {
+		t.Errorf("2 unknown tokens were looked up %d times; want 2", n)
+	}
 }

@@ -12,8 +12,10 @@ import (
 type Kind string
 
 const (
-	PluginEvent Kind = "event" // deliver Event with Params to the plugin's subscribers
-	PluginState Kind = "state" // the plugin is now Active (or not)
+	PluginEvent     Kind = "event"            // deliver Event with Params to the plugin's subscribers
+	PluginState     Kind = "state"            // the plugin is now Active (or not)
+	PluginReset     Kind = "reset"            // the plugin's data was wiped: drop what is cached of it
+	SessionReleased Kind = "session-released" // a CRM.COM token (Token: its hash, hex) was released
 )
 
 // Message is one thing every replica must learn.
@@ -23,6 +25,7 @@ type Message struct {
 	Event    string          `json:"event,omitempty"`
 	Params   json.RawMessage `json:"params,omitempty"`
 	Active   bool            `json:"active,omitempty"`
+	Token    string          `json:"token,omitempty"`
 }
 
 // Bus reaches every replica, this one included. A single-process engine

@@ -15,13 +15,12 @@ const Callsign = "OCP"
 
 // Plugin is the OCP plugin as the host sees it.
 type Plugin struct {
-	Store Store
-	Now   func() time.Time
+	Service *Service
 }
 
 // FactoryReset wipes the plugin's data (CustomerCareOperations).
 func (p Plugin) FactoryReset(ctx context.Context, actor string) error {
-	return p.Store.FactoryReset(ctx, actor, p.Now())
+	return p.Service.FactoryReset(ctx, actor)
 }
 
 func (Plugin) Callsign() string  { return Callsign }
@@ -76,9 +75,9 @@ type Store interface {
 	Permitted(ctx context.Context, appID, customerID int64) (bool, error)
 
 	// CreateToken stores an access token's hash; TokenApplication returns
-	// the application of a live one, ENOTFOUND otherwise.
+	// the application and expiry of a live one, ENOTFOUND otherwise.
 	CreateToken(ctx context.Context, hash []byte, appID int64, at, expires time.Time) error
-	TokenApplication(ctx context.Context, hash []byte, now time.Time) (int64, error)
+	TokenApplication(ctx context.Context, hash []byte, now time.Time) (appID int64, expires time.Time, err error)
 	DeleteTokensExpiredBefore(ctx context.Context, t time.Time) (int64, error)
 
 	// FactoryReset deletes all of the plugin's data and writes the audit

@@ -8,6 +8,7 @@ import (
 
 	"carebridge"
 	"carebridge/internal/auth"
+	"carebridge/internal/tokencache"
 )
 
 // Service is what the OCP face calls.
@@ -15,6 +16,11 @@ type Service struct {
 	Store         Store
 	Now           func() time.Time
 	TokenLifetime time.Duration
+	// Tokens, when set, caches the applications of live access tokens by
+	// token hash (see tokencache). Tokens end by expiring, which the cache
+	// respects, or in a factory reset, which clears it (on the other
+	// replicas too: the server calls Tokens.Clear when told of one).
+	Tokens *tokencache.Cache[int64]
 }
 
 // Token is a new access token, handed to the client once.
@@ -63,11 +69,25 @@ func (s *Service) Authenticate(ctx context.Context, token string) (int64, error)
 	if len(token) != 64 {
 		return 0, errNotAuthorized
 	}
-	appID, err := s.Store.TokenApplication(ctx, auth.HashToken(token), s.Now())
+	hash, now := auth.HashToken(token), s.Now()
+	if appID, ok := s.Tokens.Get(hash, now); ok {
+		return appID, nil
+	}
+	appID, expires, err := s.Store.TokenApplication(ctx, hash, now)
 	if carebridge.ErrorCode(err) == carebridge.ENOTFOUND {
 		return 0, errNotAuthorized
 	}
+	if err == nil {
+		s.Tokens.Put(hash, appID, now, expires)
+	}
 	return appID, err
+}
+
+// FactoryReset wipes the plugin's data, tokens included.
+func (s *Service) FactoryReset(ctx context.Context, actor string) error {
+	err := s.Store.FactoryReset(ctx, actor, s.Now())
+	s.Tokens.Clear()
+	return err
 }
 
 // CustomerIDs lists the customers an application may read.

@@ -64,7 +64,9 @@ func startReplica(t *testing.T, name, dbURL string, now func() time.Time, opts .
 	if stores.Bus == nil {
 		t.Fatalf("replica %s: PostgreSQL stores without an event bus", name)
 	}
-	app, err := server.New(stores, server.Config{Now: now})
+	// Tokens are cached for an hour: a token ended on another replica is
+	// refused here only because that replica announced it.
+	app, err := server.New(stores, server.Config{Now: now, TokenCacheTTL: time.Hour})
 	if err != nil {
 		t.Fatalf("replica %s: New: %v", name, err)
 	}
@@ -618,7 +620,8 @@ type callResult struct {
 // ---- tests ----
 
 // Tokens are sessions in the database: one issued by a replica works on
-// every other, and one released on any replica is refused by all.
+// every other, and one released on any replica is refused by all (by the
+// others once the release is announced to them, though each has cached it).
 func TestReplicasShareSessions(t *testing.T) {
 	t.Parallel()
 	c := setupCluster(t)
@@ -632,12 +635,50 @@ func TestReplicasShareSessions(t *testing.T) {
 			t.Fatalf("replica %s: %d promotions, want the demo's %d", tc.on.name, len(ps), len(demo.Promotions))
 		}
 	}
-	// A's token released on B is refused on A; B's own token still works.
+	// A's token released on B is refused on B at once and on A as soon as
+	// B's announcement arrives; B's own token still works.
 	c.b.mustCRM(t, http.MethodPost, "authentication/token/release", map[string]any{"token": c.tokenA}).ok(t, nil)
+	c.b.mustCRM(t, http.MethodGet, "netflix/promotions/list", map[string]any{"token": c.tokenA}).
+		fails(t, http.StatusUnauthorized, "INVALID_TOKEN")
+	eventually(t, "A refuses the token released on B", func() bool {
+		return c.a.mustCRM(t, http.MethodGet, "netflix/promotions/list", map[string]any{"token": c.tokenA}).HTTP == http.StatusUnauthorized
+	})
 	for _, r := range []*replica{c.a, c.b} {
-		r.mustCRM(t, http.MethodGet, "netflix/promotions/list", map[string]any{"token": c.tokenA}).
-			fails(t, http.StatusUnauthorized, "INVALID_TOKEN")
 		r.mustCRM(t, http.MethodGet, "netflix/promotions/list", map[string]any{"token": c.tokenB}).ok(t, nil)
+	}
+}
+
+// An OCP access token cached by B ends when its application is wiped by a
+// factory reset through A.
+func TestReplicasForgetOCPTokensOnReset(t *testing.T) {
+	t.Parallel()
+	c := setupCluster(t)
+	ctx := context.Background()
+	tok, err := c.a.app.OCP.IssueToken(ctx, fmt.Sprintf("app-%d", demo.OCPAppID), demo.OCPSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if app, err := c.b.app.OCP.Authenticate(ctx, tok.Value); err != nil || app != demo.OCPAppID {
+		t.Fatalf("B: Authenticate = %d, %v", app, err)
+	}
+	if got := c.a.rpcOK(t, "OCP.1.factoryReset", nil); string(got) != "null" {
+		t.Fatalf("factoryReset answered %s", got)
+	}
+	eventually(t, "B refuses the token of a wiped application", func() bool {
+		_, err := c.b.app.OCP.Authenticate(ctx, tok.Value)
+		return carebridge.ErrorCode(err) == carebridge.EUNAUTHORIZED
+	})
+}
+
+// eventually polls cond until it holds, failing the test after replicaWait.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(replicaWait)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, replicaWait)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -4,6 +4,7 @@ package server
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"carebridge"
 	"carebridge/internal/auth"
 	"carebridge/internal/crmapi"
 	"carebridge/internal/events"
@@ -23,6 +25,7 @@ import (
 	"carebridge/internal/partner"
 	"carebridge/internal/partnerapi"
 	"carebridge/internal/rpcapi"
+	"carebridge/internal/tokencache"
 )
 
 // Config is what serve is told.
@@ -34,6 +37,7 @@ type Config struct {
 	OCPTokenLifetime    time.Duration // lifetime of an OCP access token
 	OCPDocumentationURL string        // documentationUrl of OCP error bodies
 	DisableFactoryReset bool          // factoryReset answers -32604 (production)
+	TokenCacheTTL       time.Duration // how long a valid token is trusted without reading it again (0: 1s)
 	Log                 *slog.Logger
 	Now                 func() time.Time // nil: time.Now
 }
@@ -68,6 +72,9 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 	if cfg.OCPTokenLifetime <= 0 {
 		cfg.OCPTokenLifetime = time.Hour
 	}
+	if cfg.TokenCacheTTL <= 0 {
+		cfg.TokenCacheTTL = time.Second
+	}
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 15 * time.Second
 	}
@@ -86,12 +93,17 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 			Now: cfg.Now, Settled: processor,
 		},
 		Processor: processor,
-		OCP:       &ocp.Service{Store: stores.OCP, Now: cfg.Now, TokenLifetime: cfg.OCPTokenLifetime},
-		cfg:       cfg,
+		OCP: &ocp.Service{Store: stores.OCP, Now: cfg.Now, TokenLifetime: cfg.OCPTokenLifetime,
+			Tokens: tokencache.New[int64](cfg.TokenCacheTTL)},
+		cfg: cfg,
+	}
+	s.Auth.Sessions = tokencache.New[carebridge.Caller](cfg.TokenCacheTTL)
+	s.Auth.Released = func(ctx context.Context, tokenHash []byte) {
+		s.announce(ctx, events.Message{Kind: events.SessionReleased, Token: hex.EncodeToString(tokenHash)})
 	}
 	for _, p := range []host.Plugin{
 		netflix.Plugin{Store: stores.Netflix, Now: cfg.Now},
-		ocp.Plugin{Store: stores.OCP, Now: cfg.Now},
+		ocp.Plugin{Service: s.OCP},
 	} {
 		if err := s.Host.Register(p); err != nil {
 			return nil, err
@@ -102,6 +114,7 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 		Tenancy: stores.Tenancy, Host: s.Host, Log: cfg.Log, FactoryReset: !cfg.DisableFactoryReset,
 		Publish: s.publish,
 		AfterReset: func(ctx context.Context, callsign string) error {
+			s.announce(ctx, events.Message{Kind: events.PluginReset, Callsign: callsign})
 			if s.AfterReset == nil {
 				return nil
 			}
@@ -157,6 +170,33 @@ func (s *Server) publish(ctx context.Context, m events.Message) error {
 	return s.Stores.Bus.Publish(ctx, m)
 }
 
+// announce tells the other replicas, when there are any, that something
+// this one cached has ended (it has dropped its own copy already). A lost
+// announcement is not an error of the request: the other replicas' caches
+// trust an entry for TokenCacheTTL at most.
+func (s *Server) announce(ctx context.Context, m events.Message) {
+	if s.Stores.Bus == nil {
+		return
+	}
+	if err := s.Stores.Bus.Publish(context.WithoutCancel(ctx), m); err != nil {
+		s.cfg.Log.Warn("announce to the other replicas", "kind", m.Kind, "err", err)
+	}
+}
+
+// forget drops what an announcement says has ended.
+func (s *Server) forget(m events.Message) {
+	switch m.Kind {
+	case events.SessionReleased:
+		if hash, err := hex.DecodeString(m.Token); err == nil {
+			s.Auth.Forget(hash)
+		}
+	case events.PluginReset:
+		if m.Callsign == ocp.Callsign {
+			s.OCP.Tokens.Clear()
+		}
+	}
+}
+
 // Start runs the background work until ctx ends: the charge processor,
 // housekeeping, and listening to the other replicas. Serve calls it; a
 // test that serves Handler itself calls it too. The returned wait blocks
@@ -176,14 +216,24 @@ func (s *Server) Start(ctx context.Context) (wait func()) {
 				s.cfg.Log.Warn("reload plugin states", "err", err)
 			}
 		}
-		deliver := func(m events.Message) {
-			if m.Kind == events.PluginState {
-				reload()
-				return
-			}
-			s.RPC.Deliver(m)
+		// (Re)starting to listen, announcements may have been missed: the
+		// token caches start over.
+		listening := func() {
+			s.Auth.Sessions.Clear()
+			s.OCP.Tokens.Clear()
+			reload()
 		}
-		background.Go(func() { s.Stores.Bus.Listen(ctx, reload, deliver) })
+		deliver := func(m events.Message) {
+			switch m.Kind {
+			case events.PluginState:
+				reload()
+			case events.SessionReleased, events.PluginReset:
+				s.forget(m)
+			default:
+				s.RPC.Deliver(m)
+			}
+		}
+		background.Go(func() { s.Stores.Bus.Listen(ctx, listening, deliver) })
 	}
 	return background.Wait
 }

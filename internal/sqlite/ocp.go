@@ -165,10 +165,11 @@ func (s *OCPStore) CreateToken(ctx context.Context, hash []byte, appID int64, at
 	})
 }
 
-func (s *OCPStore) TokenApplication(ctx context.Context, hash []byte, now time.Time) (int64, error) {
-	var appID int64
-	err := s.db.readRow(ctx, `SELECT app_id FROM ocp_tokens WHERE token_hash = ? AND expires_at > ?`, hash, unix(now)).Scan(&appID)
-	return appID, notFound(err, "No such token.")
+func (s *OCPStore) TokenApplication(ctx context.Context, hash []byte, now time.Time) (int64, time.Time, error) {
+	var appID, expires int64
+	err := s.db.readRow(ctx, `SELECT app_id, expires_at FROM ocp_tokens WHERE token_hash = ? AND expires_at > ?`, hash, unix(now)).
+		Scan(&appID, &expires)
+	return appID, fromUnix(expires), notFound(err, "No such token.")
 }
 
 func (s *OCPStore) DeleteTokensExpiredBefore(ctx context.Context, t time.Time) (int64, error) {

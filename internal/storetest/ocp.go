@@ -239,18 +239,18 @@ func testOCP(t *testing.T, open Open) {
 			t.Fatal(err)
 		}
 		for _, now := range []time.Time{base, expires.Add(-time.Second)} {
-			if got := ok(s.TokenApplication(ctx, tokenHash("a"), now)).must(t); got != 88 {
-				t.Fatalf("TokenApplication(a, %v) = %d, want 88", now, got)
-			}
-			if got := ok(s.TokenApplication(ctx, tokenHash("b"), now)).must(t); got != 89 {
-				t.Fatalf("TokenApplication(b, %v) = %d, want 89", now, got)
+			for name, want := range map[string]int64{"a": 88, "b": 89} {
+				app, until, err := s.TokenApplication(ctx, tokenHash(name), now)
+				if err != nil || app != want || !until.Equal(expires) {
+					t.Fatalf("TokenApplication(%s, %v) = %d, %v, %v; want %d, %v", name, now, app, until, err, want, expires)
+				}
 			}
 		}
 		for _, now := range []time.Time{expires, expires.Add(time.Second), expires.Add(24 * time.Hour)} {
-			_, err := s.TokenApplication(ctx, tokenHash("a"), now)
+			_, _, err := s.TokenApplication(ctx, tokenHash("a"), now)
 			wantCode(t, err, carebridge.ENOTFOUND)
 		}
-		_, err := s.TokenApplication(ctx, tokenHash("c"), base)
+		_, _, err := s.TokenApplication(ctx, tokenHash("c"), base)
 		wantCode(t, err, carebridge.ENOTFOUND)
 	})
 
@@ -274,14 +274,14 @@ func testOCP(t *testing.T, open Open) {
 			t.Fatalf("DeleteTokensExpiredBefore(+2h) again = %d, want 0", n)
 		}
 		for _, name := range []string{"2h", "3h"} {
-			if got := ok(s.TokenApplication(ctx, tokenHash(name), base.Add(90*time.Minute))).must(t); got != 88 {
-				t.Fatalf("token %s = %d after the purge, want 88", name, got)
+			if app, _, err := s.TokenApplication(ctx, tokenHash(name), base.Add(90*time.Minute)); err != nil || app != 88 {
+				t.Fatalf("token %s = %d, %v after the purge, want 88", name, app, err)
 			}
 		}
 		if n := ok(s.DeleteTokensExpiredBefore(ctx, base.Add(10*time.Hour))).must(t); n != 2 {
 			t.Fatalf("DeleteTokensExpiredBefore(+10h) = %d, want 2", n)
 		}
-		_, err := s.TokenApplication(ctx, tokenHash("3h"), base)
+		_, _, err := s.TokenApplication(ctx, tokenHash("3h"), base)
 		wantCode(t, err, carebridge.ENOTFOUND) // gone, though it would still be live at base
 	})
 }

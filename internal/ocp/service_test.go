@@ -1,0 +1,105 @@
+package ocp_test
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"carebridge"
+	"carebridge/internal/ocp"
+	"carebridge/internal/sqlite"
+	"carebridge/internal/tokencache"
+)
+
+// countingStore counts token lookups of the real store.
+type countingStore struct {
+	ocp.Store
+	lookups atomic.Int64
+}
+
+func (s *countingStore) TokenApplication(ctx context.Context, hash []byte, now time.Time) (int64, time.Time, error) {
+	s.lookups.Add(1)
+	return s.Store.TokenApplication(ctx, hash, now)
+}
+
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.now = t }
+
+// Live access tokens are cached for the cache's TTL, never past their expiry,
+// and a factory reset clears them at once.
+func TestTokenCache(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "cb.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	clk := &clock{now: start}
+	store := &countingStore{Store: sqlite.NewOCPStore(db)}
+	svc := &ocp.Service{Store: store, Now: clk.Now, TokenLifetime: time.Minute, Tokens: tokencache.New[int64](time.Second)}
+	_, secret, err := svc.NewApplication(ctx, 88, "app", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issue := func() string {
+		t.Helper()
+		tok, err := svc.IssueToken(ctx, "app-88", secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok.Value
+	}
+	authenticate := func(token string) error {
+		t.Helper()
+		app, err := svc.Authenticate(ctx, token)
+		if err == nil && app != 88 {
+			t.Fatalf("Authenticate = app %d, want 88", app)
+		}
+		return err
+	}
+
+	token := issue()
+	for range 3 {
+		if err := authenticate(token); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := store.lookups.Load(); n != 1 {
+		t.Errorf("3 requests read the token %d times; want 1", n)
+	}
+
+	// A cached token ends with its expiry, not with the cache's TTL.
+	clk.Set(start.Add(time.Minute - time.Millisecond))
+	if err := authenticate(token); err != nil {
+		t.Fatalf("1ms before expiry: %v", err)
+	}
+	clk.Set(start.Add(time.Minute))
+	if err := authenticate(token); carebridge.ErrorCode(err) != carebridge.EUNAUTHORIZED {
+		t.Fatalf("at expiry: %v, want EUNAUTHORIZED", err)
+	}
+
+	// A factory reset through the plugin ends every token at once.
+	token = issue()
+	if err := authenticate(token); err != nil {
+		t.Fatal(err)
+	}
+	if err := (ocp.Plugin{Service: svc}).FactoryReset(ctx, "admin:test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := authenticate(token); carebridge.ErrorCode(err) != carebridge.EUNAUTHORIZED {
+		t.Fatalf("after a factory reset: %v, want EUNAUTHORIZED", err)
+	}
+}
