@@ -62,6 +62,9 @@ type Store interface {
 	SaveCustomers(ctx context.Context, ps []Profile, at time.Time) error
 	// Profile returns a customer's profile; ENOTFOUND when there is none.
 	Profile(ctx context.Context, id int64) (Profile, error)
+	// GrantedProfile is Profile for an application in one read: ENOTFOUND
+	// also when the application may not read the customer.
+	GrantedProfile(ctx context.Context, appID, id int64) (Profile, error)
 
 	CreateApplication(ctx context.Context, a Application, customers []int64) (Application, error)
 	ApplicationByClientID(ctx context.Context, clientID string) (Application, error)

@@ -99,14 +99,21 @@ func (s *Service) CustomerIDs(ctx context.Context, appID int64) ([]int64, error)
 // application may not read is "Not Authorized" whether or not it exists,
 // so nothing leaks; a permitted one without a record is ENOTFOUND.
 func (s *Service) Profile(ctx context.Context, appID, customerID int64) (Profile, error) {
-	ok, err := s.Store.Permitted(ctx, appID, customerID)
-	if err != nil {
-		return Profile{}, err
+	p, err := s.Store.GrantedProfile(ctx, appID, customerID)
+	if carebridge.ErrorCode(err) != carebridge.ENOTFOUND {
+		return p, err // the common case: one read
 	}
-	if !ok {
+	// Not permitted, or permitted without a record. Either way the same
+	// two reads, so the answer's timing does not tell an application that
+	// may not read a customer whether the customer exists.
+	ok, perr := s.Store.Permitted(ctx, appID, customerID)
+	switch {
+	case perr != nil:
+		return Profile{}, perr
+	case !ok:
 		return Profile{}, errNotAuthorized
 	}
-	return s.Store.Profile(ctx, customerID)
+	return Profile{}, err
 }
 
 // Validate checks a profile before it is stored.

@@ -47,19 +47,28 @@ func (s *OCPStore) SaveCustomers(ctx context.Context, ps []ocp.Profile, at time.
 	})
 }
 
-func (s *OCPStore) Profile(ctx context.Context, id int64) (ocp.Profile, error) {
+const profileSQL = `SELECT id, nsid, name, email, enrollment_level, can_view_ip, can_access_ip, is_rms,
+	ocp_services::text, device_subset_start_time FROM ocp_customers c WHERE id = $1`
+
+func scanProfile(row pgx.Row) (ocp.Profile, error) {
 	var p ocp.Profile
 	var email *string
 	var level, services string
-	err := s.db.pool.QueryRow(ctx, `SELECT id, nsid, name, email, enrollment_level, can_view_ip, can_access_ip, is_rms,
-			ocp_services::text, device_subset_start_time
-		FROM ocp_customers WHERE id = $1`, id).
-		Scan(&p.ID, &p.NSID, &p.Name, &email, &level, &p.CanViewIP, &p.CanAccessIP, &p.IsRMS, &services, &p.DeviceSubsetStartTime)
+	err := row.Scan(&p.ID, &p.NSID, &p.Name, &email, &level, &p.CanViewIP, &p.CanAccessIP, &p.IsRMS, &services, &p.DeviceSubsetStartTime)
 	if err != nil {
 		return p, notFound(err, "Customer not found.")
 	}
 	p.Email, p.EnrollmentLevel = deref(email), ocp.Level(level)
 	return p, json.Unmarshal([]byte(services), &p.OCPServices)
+}
+
+func (s *OCPStore) Profile(ctx context.Context, id int64) (ocp.Profile, error) {
+	return scanProfile(s.db.pool.QueryRow(ctx, profileSQL, id))
+}
+
+func (s *OCPStore) GrantedProfile(ctx context.Context, appID, id int64) (ocp.Profile, error) {
+	return scanProfile(s.db.pool.QueryRow(ctx, profileSQL+`
+		AND EXISTS (SELECT 1 FROM ocp_application_customers g WHERE g.app_id = $2 AND g.customer_id = c.id)`, id, appID))
 }
 
 func (s *OCPStore) CreateApplication(ctx context.Context, a ocp.Application, customers []int64) (ocp.Application, error) {

@@ -45,19 +45,28 @@ func (s *OCPStore) SaveCustomers(ctx context.Context, ps []ocp.Profile, at time.
 	})
 }
 
-func (s *OCPStore) Profile(ctx context.Context, id int64) (ocp.Profile, error) {
+const profileSQL = `SELECT id, nsid, name, email, enrollment_level, can_view_ip, can_access_ip, is_rms,
+	ocp_services, device_subset_start_time FROM ocp_customers c WHERE id = ?1`
+
+func scanProfile(row *sql.Row) (ocp.Profile, error) {
 	var p ocp.Profile
 	var email sql.NullString
 	var services string
-	err := s.db.readRow(ctx, `SELECT id, nsid, name, email, enrollment_level, can_view_ip, can_access_ip, is_rms,
-			ocp_services, device_subset_start_time
-		FROM ocp_customers WHERE id = ?`, id).
-		Scan(&p.ID, &p.NSID, &p.Name, &email, &p.EnrollmentLevel, &p.CanViewIP, &p.CanAccessIP, &p.IsRMS, &services, &p.DeviceSubsetStartTime)
+	err := row.Scan(&p.ID, &p.NSID, &p.Name, &email, &p.EnrollmentLevel, &p.CanViewIP, &p.CanAccessIP, &p.IsRMS, &services, &p.DeviceSubsetStartTime)
 	if err != nil {
 		return p, notFound(err, "Customer not found.")
 	}
 	p.Email = email.String
 	return p, json.Unmarshal([]byte(services), &p.OCPServices)
+}
+
+func (s *OCPStore) Profile(ctx context.Context, id int64) (ocp.Profile, error) {
+	return scanProfile(s.db.readRow(ctx, profileSQL, id))
+}
+
+func (s *OCPStore) GrantedProfile(ctx context.Context, appID, id int64) (ocp.Profile, error) {
+	return scanProfile(s.db.readRow(ctx, profileSQL+`
+		AND EXISTS (SELECT 1 FROM ocp_application_customers g WHERE g.app_id = ?2 AND g.customer_id = c.id)`, id, appID))
 }
 
 func (s *OCPStore) CreateApplication(ctx context.Context, a ocp.Application, customers []int64) (ocp.Application, error) {

@@ -42,6 +42,33 @@ func wantProfile(t *testing.T, s ocp.Store, want ocp.Profile) {
 }
 
 func testOCP(t *testing.T, open Open) {
+	t.Run("GrantedProfile", func(t *testing.T) {
+		t.Parallel()
+		s, ctx := open(t).OCP, context.Background()
+		atm := ocp.Profile{
+			Customer: ocp.Customer{ID: 1649, NSID: 33333333, Name: "Acme ATM"}, IsRMS: true,
+			Email: "doug.do@acmeatm.zzz", EnrollmentLevel: ocp.Premium, OCPServices: []string{"wireless"},
+		}
+		kiosk := ocp.Profile{Customer: ocp.Customer{ID: 1650, Name: "Globex Kiosk"}, EnrollmentLevel: ocp.None, OCPServices: []string{}}
+		if err := s.SaveCustomers(ctx, []ocp.Profile{atm, kiosk}, base); err != nil {
+			t.Fatal(err)
+		}
+		ok(s.CreateApplication(ctx, ocpApp(88, "app-88"), []int64{1649, 5000})).must(t)
+		ok(s.CreateApplication(ctx, ocpApp(89, "app-89"), []int64{1650})).must(t)
+		if got := ok(s.GrantedProfile(ctx, 88, 1649)).must(t); !reflect.DeepEqual(got, atm) {
+			t.Fatalf("GrantedProfile(88, 1649)\n got: %#v\nwant: %#v", got, atm)
+		}
+		if got := ok(s.GrantedProfile(ctx, 89, 1650)).must(t); !reflect.DeepEqual(got, kiosk) {
+			t.Fatalf("GrantedProfile(89, 1650) = %#v, want %#v", got, kiosk)
+		}
+		// Not granted (though it exists), granted without a record, and
+		// an unknown application: all ENOTFOUND.
+		for _, c := range [][2]int64{{88, 1650}, {89, 1649}, {88, 5000}, {404, 1649}} {
+			_, err := s.GrantedProfile(ctx, c[0], c[1])
+			wantCode(t, err, carebridge.ENOTFOUND)
+		}
+	})
+
 	t.Run("CustomersInsertAndRoundTrip", func(t *testing.T) {
 		t.Parallel()
 		s, ctx := open(t).OCP, context.Background()
