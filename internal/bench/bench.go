@@ -281,6 +281,7 @@ func (r *runner) scenario(ctx context.Context, name string) (Result, error) {
 		return Result{}, err
 	}
 	stop := r.srv.sampleRSS()
+	cpu := cpuMeter(r.srv.pid)
 	profiled := r.profile(ctx, name)
 	var res Result
 	var err error
@@ -303,6 +304,7 @@ func (r *runner) scenario(ctx context.Context, name string) (Result, error) {
 		err = errors.New("no such scenario")
 	}
 	res.PeakRSSBytes = stop()
+	res.CPUMicrosPerOp = cpu(res.Ops)
 	if perr := profiled(); perr != nil && err == nil {
 		err = perr
 	}

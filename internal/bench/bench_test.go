@@ -130,7 +130,7 @@ func sampleReport() *bench.Report {
 		},
 		Results: []bench.Result{
 			{Name: "http_baseline", Connections: 64, Unit: "request", Ops: 200000, Seconds: 10, OpsPerSec: 20000,
-				P50Ms: 2.5, P99Ms: 11, MaxMs: 27, VsHTTP: 1, VsCommit: 10},
+				P50Ms: 2.5, P99Ms: 11, MaxMs: 27, CPUMicrosPerOp: 38.4, VsHTTP: 1, VsCommit: 10},
 			{Name: "commit_baseline", Connections: 1, Unit: "commit", Ops: 20000, Seconds: 10, OpsPerSec: 2000,
 				P50Ms: 0.45, P99Ms: 2.3, MaxMs: 7.9, VsHTTP: 0.1, VsCommit: 1},
 			{Name: "charges_drain", Connections: 1, Unit: "list+ack", Ops: 470, Seconds: 10, OpsPerSec: 47,
@@ -138,7 +138,7 @@ func sampleReport() *bench.Report {
 				Errors: 2, ErrorSamples: []string{"charges/acknowledge: HTTP 503: busy"}, PeakRSSBytes: 58 << 20,
 				VsHTTP: 0.00235, VsCommit: 0.0235},
 			{Name: "rpc_ws", Connections: 8, Pipeline: 16, Unit: "request", Ops: 212000, Seconds: 10, OpsPerSec: 21200,
-				P50Ms: 4.96, P99Ms: 16.4, MaxMs: 12345, PeakRSSBytes: 40 << 20, VsHTTP: 1.06, VsCommit: 10.6},
+				P50Ms: 4.96, P99Ms: 16.4, MaxMs: 12345, CPUMicrosPerOp: 21, PeakRSSBytes: 40 << 20, VsHTTP: 1.06, VsCommit: 10.6},
 		},
 	}
 }
@@ -174,15 +174,15 @@ func TestWriteTable(t *testing.T) {
 		t.Fatalf("no header row:\n%s", out)
 	}
 	header := strings.Fields(lines[start])
-	wantHeader := []string{"scenario", "conns", "ops", "op/s", "items/s", "p50", "p99", "max", "errors", "peak", "RSS", "×http", "×commit"}
+	wantHeader := []string{"scenario", "conns", "ops", "op/s", "items/s", "p50", "p99", "max", "errors", "cpu/op", "peak", "RSS", "×http", "×commit"}
 	if !reflect.DeepEqual(header, wantHeader) {
 		t.Errorf("header %q, want %q", header, wantHeader)
 	}
 	wantRows := [][]string{
-		{"http_baseline", "64", "200000", "20000", "-", "2.50ms", "11.0ms", "27.0ms", "0", "-", "1.00", "10.0"},
-		{"commit_baseline", "1", "20000", "2000", "-", "450µs", "2.30ms", "7.90ms", "0", "-", "0.10", "1.00"},
-		{"charges_drain", "1", "470", "47.0", "2350", "charges", "20.6ms", "37.6ms", "150ms", "2", "58.0", "MiB", "0.00", "0.02"},
-		{"rpc_ws", "8×16", "212000", "21200", "-", "4.96ms", "16.4ms", "12.3s", "0", "40.0", "MiB", "1.06", "10.6"},
+		{"http_baseline", "64", "200000", "20000", "-", "2.50ms", "11.0ms", "27.0ms", "0", "38µs", "-", "1.00", "10.0"},
+		{"commit_baseline", "1", "20000", "2000", "-", "450µs", "2.30ms", "7.90ms", "0", "-", "-", "0.10", "1.00"},
+		{"charges_drain", "1", "470", "47.0", "2350", "charges", "20.6ms", "37.6ms", "150ms", "2", "-", "58.0", "MiB", "0.00", "0.02"},
+		{"rpc_ws", "8×16", "212000", "21200", "-", "4.96ms", "16.4ms", "12.3s", "0", "21µs", "40.0", "MiB", "1.06", "10.6"},
 	}
 	width := len([]rune(lines[start]))
 	for i, want := range wantRows {
@@ -297,6 +297,9 @@ func TestRunEndToEnd(t *testing.T) {
 		server := res.Name != bench.HTTPBaseline && res.Name != bench.CommitBaseline
 		if onLinux && server && res.PeakRSSBytes <= 0 {
 			t.Errorf("%s: no peak RSS", res.Name)
+		}
+		if onLinux && res.Name != bench.CommitBaseline && res.CPUMicrosPerOp <= 0 {
+			t.Errorf("%s: no CPU time per op", res.Name)
 		}
 		if res.ItemUnit != "" && res.Items <= 0 {
 			t.Errorf("%s: no %s", res.Name, res.ItemUnit)

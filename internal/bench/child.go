@@ -236,6 +236,57 @@ func procStatus(pid int) (rss, hwm int64, err error) {
 	return parseStatus(b)
 }
 
+// userHz is the unit of /proc/<pid>/stat's CPU times (USER_HZ, 100 on
+// every Linux architecture that Go supports).
+const userHz = 100
+
+// procCPU reads the CPU time (user plus system) a process has used so far
+// from /proc/<pid>/stat.
+func procCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	return parseStat(b)
+}
+
+// parseStat reads utime and stime, the 14th and 15th fields of a
+// /proc/<pid>/stat text; the 2nd, the command in parentheses, may itself
+// hold spaces and parentheses, so fields are counted after its last ')'.
+func parseStat(b []byte) (time.Duration, error) {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, errors.New("no command field in /proc stat")
+	}
+	fields := strings.Fields(string(b[i+1:]))
+	if len(fields) < 13 {
+		return 0, errors.New("short /proc stat")
+	}
+	var ticks int64
+	for _, f := range fields[11:13] { // utime, stime: fields 14 and 15 overall
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("unexpected /proc stat CPU time %q", f)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / userHz, nil
+}
+
+// cpuMeter measures a process's CPU time from now until the returned
+// function is called, which returns it per op in microseconds (0 when it
+// cannot be read).
+func cpuMeter(pid int) (perOp func(ops int64) float64) {
+	start, err := procCPU(pid)
+	return func(ops int64) float64 {
+		end, err2 := procCPU(pid)
+		if err != nil || err2 != nil || ops <= 0 {
+			return 0
+		}
+		return float64((end - start).Microseconds()) / float64(ops)
+	}
+}
+
 // parseStatus reads VmRSS and VmHWM from a /proc/<pid>/status text.
 func parseStatus(b []byte) (rss, hwm int64, err error) {
 	found := 0

@@ -80,6 +80,10 @@ type Result struct {
 	// PeakRSSBytes is the server's largest VmRSS sampled during the
 	// scenario (0 for the baselines, which do not involve it).
 	PeakRSSBytes int64 `json:"peak_rss_bytes,omitempty"`
+	// CPUMicrosPerOp is the CPU time (user and system) the serving process
+	// (the server, or the bare handler's) spent per op: steadier than
+	// op/s on a shared machine. 0: not measured.
+	CPUMicrosPerOp float64 `json:"cpu_us_per_op,omitempty"`
 	// VsHTTP and VsCommit are OpsPerSec over the baselines' (0: that
 	// baseline was not run).
 	VsHTTP   float64 `json:"vs_http,omitempty"`
@@ -122,7 +126,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "each scenario ran %s; up to %d connections\n\n", fmtSeconds(r.DurationSeconds), r.Connections)
 
-	rows := [][]string{{"scenario", "conns", "ops", "op/s", "items/s", "p50", "p99", "max", "errors", "peak RSS", "×http", "×commit"}}
+	rows := [][]string{{"scenario", "conns", "ops", "op/s", "items/s", "p50", "p99", "max", "errors", "cpu/op", "peak RSS", "×http", "×commit"}}
 	for _, res := range r.Results {
 		conns := strconv.Itoa(res.Connections)
 		if res.Pipeline > 1 {
@@ -135,7 +139,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		rows = append(rows, []string{
 			res.Name, conns, strconv.FormatInt(res.Ops, 10), fmtRate(res.OpsPerSec), items,
 			fmtMs(res.P50Ms), fmtMs(res.P99Ms), fmtMs(res.MaxMs), strconv.FormatInt(res.Errors, 10),
-			fmtBytes(res.PeakRSSBytes), fmtRatio(res.VsHTTP), fmtRatio(res.VsCommit),
+			fmtMs(res.CPUMicrosPerOp / 1000), fmtBytes(res.PeakRSSBytes), fmtRatio(res.VsHTTP), fmtRatio(res.VsCommit),
 		})
 	}
 	writeColumns(&b, rows)

@@ -157,6 +157,7 @@ func (r *runner) httpBaseline(ctx context.Context) (Result, error) {
 		return Result{}, fmt.Errorf("start the bare handler: %w", err)
 	}
 	defer bare.stop()
+	cpu := cpuMeter(bare.pid)
 	u := bare.base + "/"
 	n := r.cfg.Connections
 	w := newWorkers(n)
@@ -165,7 +166,9 @@ func (r *runner) httpBaseline(ctx context.Context) (Result, error) {
 		_, err := w.expect200(ctx, i, "GET /", http.MethodGet, u, nil)
 		return 0, false, err
 	})
-	return o.result(HTTPBaseline, n, "request", ""), nil
+	res := o.result(HTTPBaseline, n, "request", "")
+	res.CPUMicrosPerOp = cpu(res.Ops)
+	return res, nil
 }
 
 // sqlitePragmas are the server's (internal/sqlite's pragmas and its

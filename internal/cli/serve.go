@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"carebridge"
 	"carebridge/internal/demo"
+	"carebridge/internal/logwriter"
 	"carebridge/internal/middleware"
 	"carebridge/internal/ocpapi"
 	"carebridge/internal/server"
@@ -57,7 +59,9 @@ func serve(e env, args []string) error {
 	if *ocpLifetime < time.Minute || *ocpLifetime > 24*time.Hour {
 		return fmt.Errorf("--ocp-token-lifetime must be between 1m and 24h; got %s", *ocpLifetime)
 	}
-	log, err := newLogger(*logFormat, e)
+	logOut := logwriter.New(e.stderr, logFlushInterval)
+	defer logOut.Close()
+	log, err := newLogger(*logFormat, logOut)
 	if err != nil {
 		return err
 	}
@@ -150,13 +154,17 @@ func loopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func newLogger(format string, e env) (*slog.Logger, error) {
+// logFlushInterval bounds how long a log line waits in the server's
+// buffer (see logwriter).
+const logFlushInterval = 100 * time.Millisecond
+
+func newLogger(format string, out io.Writer) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{ReplaceAttr: middleware.RedactAttr}
 	switch format {
 	case "json":
-		return slog.New(slog.NewJSONHandler(e.stderr, opts)), nil
+		return slog.New(slog.NewJSONHandler(out, opts)), nil
 	case "text":
-		return slog.New(slog.NewTextHandler(e.stderr, opts)), nil
+		return slog.New(slog.NewTextHandler(out, opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format must be text or json; got %q", format)
 }
