@@ -69,7 +69,7 @@ const (
 
 // Scenarios lists every scenario with what it measures, in run order.
 var Scenarios = []struct{ Name, Description string }{
-	{HTTPBaseline, "baseline: a bare net/http handler answering a small JSON object (in the bench process)"},
+	{HTTPBaseline, "baseline: a bare net/http handler answering a small JSON object (in a child process, like the server)"},
 	{CommitBaseline, "baseline: durable single-row SQLite commits on the same disk with the server's pragmas, one connection"},
 	{Startup, "exec of `carebridge serve` to the first 200 of /readyz, on a database holding the generated charges"},
 	{Memory, "the server's RSS idle after start, and its peak (VmHWM) over the run"},

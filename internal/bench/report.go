@@ -157,10 +157,12 @@ func (r *Report) WriteTable(w io.Writer) error {
 	b.WriteString("\nop/s is operations per second: one op is one request (rpc_ws: one request on a\n" +
 		"pipelined WebSocket), charges_drain's is one list plus one acknowledge of up to 50\n" +
 		"charges, commit_baseline's one durable single-row commit. ×http and ×commit are op/s\n" +
-		"divided by http_baseline's op/s and by commit_baseline's commits/s. Both baselines run\n" +
-		"in the bench process; commit_baseline writes a SQLite file beside the database (in the\n" +
-		"temporary directory for PostgreSQL). Latencies are exact percentiles of every op.\n" +
-		"peak RSS is the server's largest VmRSS sampled every 100ms during the scenario.\n")
+		"divided by http_baseline's op/s and by commit_baseline's commits/s. The bare handler\n" +
+		"runs in a child process like the server; commit_baseline runs in the bench process and\n" +
+		"writes a SQLite file beside the database (in the temporary directory for PostgreSQL).\n" +
+		"Latencies are exact percentiles of every op. cpu/op is the serving process's CPU time\n" +
+		"(user and system) per op. peak RSS is the server's largest VmRSS sampled every 100ms\n" +
+		"during the scenario.\n")
 	for _, res := range r.Results {
 		if len(res.ErrorSamples) == 0 {
 			continue

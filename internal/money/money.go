@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"golang.org/x/text/currency"
@@ -85,9 +86,27 @@ func (a Amount) Number() string {
 
 var printer = message.NewPrinter(language.English)
 
+// symbols holds the symbol of every currency of the ISO table, worked out
+// once: formatting it through x/text was a few percent of a
+// subscriptions/show request.
+var symbols = sync.OnceValue(func() map[string]string {
+	m := make(map[string]string, len(minorUnits))
+	for code := range minorUnits {
+		m[code] = cldrSymbol(code)
+	}
+	return m
+})
+
 // symbol is the currency's English CLDR symbol ($, €, CA$), or its code
 // when CLDR has none.
 func symbol(code string) string {
+	if s, ok := symbols()[code]; ok {
+		return s
+	}
+	return cldrSymbol(code)
+}
+
+func cldrSymbol(code string) string {
 	u, err := currency.ParseISO(code)
 	if err != nil {
 		return code

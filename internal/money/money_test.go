@@ -69,3 +69,10 @@ func TestNumberAndFormat(t *testing.T) {
 		t.Error("Digits(ABC) reported a currency")
 	}
 }
+
+func BenchmarkFormat(b *testing.B) {
+	a := money.Amount{Minor: 123456, Currency: "EUR"}
+	for b.Loop() {
+		_ = a.Format()
+	}
+}
