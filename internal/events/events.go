@@ -1,6 +1,7 @@
 // Package events carries what one server process must tell every other
 // process sharing its database: plugin events for WebSocket subscribers,
-// and plugin state changes.
+// plugin state changes, and tokens that ended (so that no replica keeps
+// trusting a cached one).
 package events
 
 import (
