@@ -108,5 +108,8 @@ func benchBaseline(e env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if !loopback(*addr) {
+		return fmt.Errorf("the bare handler listens on loopback addresses only, not %q", *addr)
+	}
 	return bench.ServeBaseline(e.ctx, *addr, e.stdout)
 }

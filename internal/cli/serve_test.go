@@ -430,3 +430,13 @@ func TestServeEnvironmentDefaults(t *testing.T) {
 		t.Errorf("the token %s is in the logs:\n%s", token, logs)
 	}
 }
+
+// The bench's bare handler, like the server's demo and profiles, listens
+// on loopback addresses only.
+func TestBenchBaselineLoopbackOnly(t *testing.T) {
+	t.Parallel()
+	r := runCLI(t, nil, "", "bench-baseline", "--addr", "0.0.0.0:0")
+	if r.code != 1 || !strings.Contains(r.stderr, "loopback") {
+		t.Fatalf("exit %d, stderr %q; want 1 and a loopback error", r.code, r.stderr)
+	}
+}
