@@ -1,7 +1,8 @@
 // Package sqlite is the embedded storage engine: one database file, tuned for
 // a server. Writes go through a single connection (SQLite allows one writer at
-// a time, so queueing in Go is cheaper than spinning on SQLITE_BUSY); reads use
-// a separate pool that never writes.
+// a time, so queueing in Go is cheaper than spinning on SQLITE_BUSY) and are
+// committed in groups (commit.go); reads use a separate pool that never
+// writes.
 package sqlite
 
 import (
@@ -37,6 +38,10 @@ type DB struct {
 	// Prepared statements of the writer connection, by SQL text; see wtx.
 	writeStmts     sync.Map // string → *sql.Stmt
 	writeStmtCount atomic.Int32
+
+	// The queue of write functions and the goroutine that owns the writer
+	// connection to commit them (see writeTx).
+	commits committer
 }
 
 // readStmt returns the reader pool's prepared statement for query.
@@ -114,6 +119,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	read.SetConnMaxIdleTime(5 * time.Minute)
 
 	db := &DB{Path: path, write: write, read: read}
+	db.startCommitter()
 	// The writer connects first so that WAL mode is set before any reader
 	// opens the file. Switching a new file to WAL needs an exclusive lock
 	// that SQLite does not wait for, so processes starting together retry.
@@ -158,8 +164,10 @@ func dsn(path string, writer bool) string {
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 
-// Close closes both pools and the prepared statements.
+// Close waits for the writes in progress, then closes both pools and the
+// prepared statements. Writes after it fail.
 func (db *DB) Close() error {
+	db.stopCommitter()
 	for _, m := range []*sync.Map{&db.readStmts, &db.writeStmts} {
 		m.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
 	}
@@ -174,67 +182,69 @@ func (db *DB) Ping(ctx context.Context) error {
 	return db.read.PingContext(ctx)
 }
 
-// writeTx runs fn in a write transaction and commits when it returns nil.
-// When another process holds the write lock past the busy timeout, it
-// answers EUNAVAILABLE: nothing was done, and the caller may try again.
-func (db *DB) writeTx(ctx context.Context, fn func(tx *wtx) error) error {
-	sqlTx, err := db.write.BeginTx(ctx, nil)
-	if isBusy(err) {
-		return carebridge.Errorf(carebridge.EUNAVAILABLE, "The database is busy; try again.")
-	}
-	if err != nil {
-		return err
-	}
-	tx := &wtx{Tx: sqlTx, db: db}
-	err = fn(tx)
-	if err == nil {
-		err = sqlTx.Commit()
-	} else {
-		sqlTx.Rollback()
-	}
-	// The one writer connection is free again: prepare what this
-	// transaction had to compile, for the next one.
-	db.prepareWrites(ctx, tx.missed)
-	return err
-}
-
-// wtx is a write transaction that runs statements prepared on the writer
-// connection when there are (compiling is a large part of a write), and
-// notes the others so that they are prepared after it.
+// wtx is the write transaction a write function runs in. It runs
+// statements prepared on the writer connection when there are (compiling is
+// a large part of a write), and notes the others so that they are prepared
+// after it.
+//
+// Its statements ignore the caller's cancellation: the transaction may hold
+// other requests' writes (see writeTx), and SQLite answers an interrupted
+// statement by rolling back the whole transaction. A caller's deadline is
+// checked before its function starts instead.
 type wtx struct {
-	*sql.Tx
+	tx     *sql.Tx
 	db     *DB
 	missed []string
 }
 
 func (tx *wtx) stmt(ctx context.Context, query string) *sql.Stmt {
 	if st, ok := tx.db.writeStmts.Load(query); ok {
-		return tx.StmtContext(ctx, st.(*sql.Stmt))
+		return tx.tx.StmtContext(ctx, st.(*sql.Stmt))
 	}
 	tx.missed = append(tx.missed, query)
 	return nil
 }
 
 func (tx *wtx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = context.WithoutCancel(ctx)
 	if st := tx.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
-	return tx.Tx.ExecContext(ctx, query, args...)
+	return tx.tx.ExecContext(ctx, query, args...)
 }
 
 func (tx *wtx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = context.WithoutCancel(ctx)
 	if st := tx.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
-	return tx.Tx.QueryContext(ctx, query, args...)
+	return tx.tx.QueryContext(ctx, query, args...)
 }
 
 func (tx *wtx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = context.WithoutCancel(ctx)
 	if st := tx.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
-	return tx.Tx.QueryRowContext(ctx, query, args...)
+	return tx.tx.QueryRowContext(ctx, query, args...)
 }
+
+// Prepare prepares a statement for this transaction only (a bulk insert's
+// loop).
+func (tx *wtx) Prepare(query string) (*wstmt, error) {
+	st, err := tx.tx.PrepareContext(context.Background(), query)
+	return &wstmt{st}, err
+}
+
+// wstmt is a statement of one write transaction; like wtx, it cannot be
+// cancelled.
+type wstmt struct{ st *sql.Stmt }
+
+func (s *wstmt) Exec(args ...any) (sql.Result, error) {
+	return s.st.ExecContext(context.Background(), args...)
+}
+
+func (s *wstmt) Close() error { return s.st.Close() }
 
 // maxWriteStmts bounds the writer's statement cache; every statement the
 // stores write is a fixed text, so the bound is never reached in practice.

@@ -20,7 +20,7 @@ var _ ocp.Store = (*OCPStore)(nil)
 
 func (s *OCPStore) SaveCustomers(ctx context.Context, ps []ocp.Profile, at time.Time) error {
 	return s.db.writeTx(ctx, func(tx *wtx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO ocp_customers
+		stmt, err := tx.Prepare(`INSERT INTO ocp_customers
 			(id, nsid, name, email, enrollment_level, can_view_ip, can_access_ip, is_rms, ocp_services, device_subset_start_time, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET nsid = excluded.nsid, name = excluded.name, email = excluded.email,
@@ -36,7 +36,7 @@ func (s *OCPStore) SaveCustomers(ctx context.Context, ps []ocp.Profile, at time.
 			if err != nil {
 				return err
 			}
-			if _, err := stmt.ExecContext(ctx, p.ID, p.NSID, p.Name, nullString(p.Email), p.EnrollmentLevel,
+			if _, err := stmt.Exec(p.ID, p.NSID, p.Name, nullString(p.Email), p.EnrollmentLevel,
 				p.CanViewIP, p.CanAccessIP, p.IsRMS, string(services), p.DeviceSubsetStartTime, unix(at)); err != nil {
 				return err
 			}
