@@ -217,7 +217,7 @@ func load(ctx context.Context, dbURL string, sz sizes, progress func(string, ...
 // loadedTables are the tables the load fills.
 var loadedTables = []string{
 	"ocp_customers", "ocp_application_customers", "netflix_subscriptions", "netflix_redemptions",
-	"netflix_charges", "netflix_charge_events", "netflix_devices",
+	"netflix_charges", "netflix_charge_events", "netflix_customer_prices", "netflix_devices",
 }
 
 // vacuum brings freshly loaded PostgreSQL tables to the state autovacuum

@@ -269,6 +269,18 @@ func settleOne(ctx context.Context, tx pgx.Tx, c netflix.Charge, at time.Time, s
 		VALUES ($1, 'PENDING', $2, $3, $4)`, c.ID, status, netflix.SettlementActor, unix(at)); err != nil {
 		return err
 	}
+	if status == netflix.Approved {
+		// The customer's prices for subscriptions/show; LEAST keeps the
+		// order first charged whatever order charges are settled in, and
+		// whichever replica settles first.
+		if _, err := tx.Exec(ctx, `INSERT INTO netflix_customer_prices
+			(operator_id, customer_identifier, amount_minor, currency, first_charge_id) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (operator_id, customer_identifier, amount_minor, currency)
+			DO UPDATE SET first_charge_id = LEAST(netflix_customer_prices.first_charge_id, excluded.first_charge_id)`,
+			c.OperatorID, c.Customer, c.Amount.Minor, c.Amount.Currency, c.ID); err != nil {
+			return err
+		}
+	}
 	if !status.Terminates() || sub == nil || sub.LifeCycleState == netflix.Cancelled {
 		return nil
 	}

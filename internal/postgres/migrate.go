@@ -35,6 +35,11 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return db.migrate(ctx, ms)
+}
+
+// migrate applies the migrations ms (tests stop at an earlier version).
+func (db *DB) migrate(ctx context.Context, ms []migrations.Migration) error {
 	return db.tx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLock)); err != nil {
 			return fmt.Errorf("postgres: migration lock: %w", err)

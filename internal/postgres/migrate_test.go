@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"carebridge/internal/storetest"
 )
 
 // emptySchema creates a fresh, unmigrated schema in the test database,
@@ -168,4 +170,33 @@ func TestMigrateRefusesANewerSchema(t *testing.T) {
 	if v, err := db.SchemaVersion(t.Context()); err != nil || v != n+1 {
 		t.Fatalf("SchemaVersion = %d, %v; want %d", v, err, n+1)
 	}
+}
+
+func TestCustomerPricesBackfill(t *testing.T) {
+	t.Parallel()
+	db := openURL(t, emptySchema(t))
+	ctx := t.Context()
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const version = 3
+	if ms[version-1].Name != "0003_customer_prices.sql" {
+		t.Fatalf("migration %d is %s", version, ms[version-1].Name)
+	}
+	if err := db.migrate(ctx, ms[:version-1]); err != nil {
+		t.Fatal(err)
+	}
+	stores := storetest.Stores{Tenancy: NewTenancyStore(db), Netflix: NewNetflixStore(db), OCP: NewOCPStore(db)}
+	storetest.CustomerPricesBackfill(t, stores, func(ids ...int64) {
+		for _, id := range ids {
+			if _, err := db.pool.Exec(ctx, `UPDATE netflix_charges SET status = 'APPROVED', set_as_approved_on = 0 WHERE id = $1`, id); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}, func() {
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
 }

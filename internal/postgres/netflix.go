@@ -97,7 +97,7 @@ const latestSubscriptionSQL = `SELECT ` + subscriptionColumns + ` FROM netflix_s
 // latest subscription it returns, as parallel arrays, each promotion the
 // customer redeemed since $3 once, in the order first redeemed, and each
 // distinct price of the customer's approved charges, in the order first
-// charged (an index-only scan of netflix_charges_customer).
+// charged (netflix_customer_prices, kept by settlement).
 const showSubscriptionSQL = `SELECT s.id, s.operator_id, s.customer_identifier, s.life_cycle_state, s.netflix_state, s.created_at, s.updated_at,
 	  pr.ids, pr.codes, pr.names, pr.descriptions, pr.froms, pr.expiries, ch.minors, ch.currencies
 	FROM netflix_subscriptions s
@@ -108,10 +108,9 @@ const showSubscriptionSQL = `SELECT s.id, s.operator_id, s.customer_identifier, 
 	            JOIN (SELECT promotion_id, min(id) AS first FROM netflix_redemptions
 	                  WHERE operator_id = $1 AND customer_identifier = $2 AND redeemed_at >= $3
 	                  GROUP BY promotion_id) r ON r.promotion_id = p.id) pr
-	CROSS JOIN (SELECT array_agg(amount_minor ORDER BY first) AS minors, array_agg(currency ORDER BY first) AS currencies
-	            FROM (SELECT amount_minor, currency, min(id) AS first FROM netflix_charges
-	                  WHERE operator_id = $1 AND customer_identifier = $2 AND status = 'APPROVED'
-	                  GROUP BY amount_minor, currency) c) ch
+	CROSS JOIN (SELECT array_agg(amount_minor ORDER BY first_charge_id) AS minors,
+	                   array_agg(currency ORDER BY first_charge_id) AS currencies
+	            FROM netflix_customer_prices WHERE operator_id = $1 AND customer_identifier = $2) ch
 	WHERE s.operator_id = $1 AND s.customer_identifier = $2 ORDER BY s.id DESC LIMIT 1`
 
 func (s *NetflixStore) LatestSubscription(ctx context.Context, operatorID int64, customer string, redeemedSince time.Time) (netflix.SubscriptionView, error) {
@@ -326,7 +325,7 @@ func (s *NetflixStore) SubscriptionEvents(ctx context.Context, operatorID, subsc
 // netflixTables are the plugin's tables, children before parents.
 var netflixTables = []string{
 	"netflix_reference_numbers", "netflix_charge_acknowledgements", "netflix_charge_events",
-	"netflix_partner_signatures", "netflix_charges", "netflix_devices", "netflix_redemptions",
+	"netflix_partner_signatures", "netflix_customer_prices", "netflix_charges", "netflix_devices", "netflix_redemptions",
 	"netflix_subscription_events", "netflix_subscriptions", "netflix_promotions",
 }
 

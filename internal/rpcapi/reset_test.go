@@ -42,6 +42,10 @@ func (e *env) enrich() {
 	if err != nil || len(res) != 1 || res[0].Err != nil {
 		e.t.Fatalf("Ingest = %+v, %v", res, err)
 	}
+	// Settled, the demo's charges give their customers approved prices.
+	if _, err := nf.Store.SettleCharges(ctx, 100, day, netflix.Settlement); err != nil {
+		e.t.Fatalf("SettleCharges: %v", err)
+	}
 	if _, err := e.demo.OCP.IssueToken(ctx, "app-88", "demo-secret"); err != nil {
 		e.t.Fatalf("IssueToken: %v", err)
 	}

@@ -227,6 +227,17 @@ func settleOne(ctx context.Context, tx *wtx, c netflix.Charge, at time.Time, set
 		VALUES (?, 'PENDING', ?, ?, ?)`, c.ID, status, netflix.SettlementActor, unix(at)); err != nil {
 		return err
 	}
+	if status == netflix.Approved {
+		// The customer's prices for subscriptions/show; min keeps the
+		// order first charged whatever order charges are settled in.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO netflix_customer_prices
+			(operator_id, customer_identifier, amount_minor, currency, first_charge_id) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (operator_id, customer_identifier, amount_minor, currency)
+			DO UPDATE SET first_charge_id = min(first_charge_id, excluded.first_charge_id)`,
+			c.OperatorID, c.Customer, c.Amount.Minor, c.Amount.Currency, c.ID); err != nil {
+			return err
+		}
+	}
 	if !status.Terminates() || sub == nil || sub.LifeCycleState == netflix.Cancelled {
 		return nil
 	}

@@ -29,6 +29,11 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return db.migrate(ctx, ms)
+}
+
+// migrate applies the migrations ms (tests stop at an earlier version).
+func (db *DB) migrate(ctx context.Context, ms []migrations.Migration) error {
 	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY,
 		name TEXT NOT NULL,

@@ -1,10 +1,12 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"carebridge"
@@ -94,21 +96,18 @@ const (
 	// one statement reads one snapshot without a transaction and crosses
 	// the driver once (it was three statements in a read transaction, half
 	// of the request's time). Beside the latest subscription it returns as
-	// JSON arrays each promotion the customer redeemed since ?3 once, in
-	// the order first redeemed, and each distinct price of the customer's
-	// approved charges, in the order first charged (an index-only read of
-	// netflix_charges_customer).
+	// JSON arrays the customer's redemptions since ?3 with their promotions
+	// and the distinct prices of their approved charges
+	// (netflix_customer_prices, kept by settlement). The few rows are
+	// ordered and deduplicated in Go: in SQL each GROUP BY or ordered
+	// aggregate built a temporary b-tree, a large part of the statement.
 	showSubscriptionSQL = `SELECT s.id, s.operator_id, s.customer_identifier, s.life_cycle_state, s.netflix_state, s.created_at, s.updated_at,
-	  (SELECT json_group_array(json_object('id', p.id, 'code', p.code, 'name', p.name, 'description', p.description,
-	                                   'effective_from', p.effective_from, 'expires_on', p.expires_on) ORDER BY r.first)
-	     FROM netflix_promotions p
-	     JOIN (SELECT promotion_id, min(id) AS first FROM netflix_redemptions
-	           WHERE operator_id = ?1 AND customer_identifier = ?2 AND redeemed_at >= ?3
-	           GROUP BY promotion_id) r ON r.promotion_id = p.id),
-	  (SELECT json_group_array(json_object('minor', amount_minor, 'currency', currency) ORDER BY first)
-	     FROM (SELECT amount_minor, currency, min(id) AS first FROM netflix_charges
-	           WHERE operator_id = ?1 AND customer_identifier = ?2 AND status = 'APPROVED'
-	           GROUP BY amount_minor, currency))
+	  (SELECT json_group_array(json_object('redemption', r.id, 'id', p.id, 'code', p.code, 'name', p.name,
+	                                   'description', p.description, 'effective_from', p.effective_from, 'expires_on', p.expires_on))
+	     FROM netflix_redemptions r JOIN netflix_promotions p ON p.id = r.promotion_id
+	     WHERE r.operator_id = ?1 AND r.customer_identifier = ?2 AND r.redeemed_at >= ?3),
+	  (SELECT json_group_array(json_object('first', first_charge_id, 'minor', amount_minor, 'currency', currency))
+	     FROM netflix_customer_prices WHERE operator_id = ?1 AND customer_identifier = ?2)
 	FROM netflix_subscriptions s
 	WHERE s.operator_id = ?1 AND s.customer_identifier = ?2 ORDER BY s.id DESC LIMIT 1`
 )
@@ -130,41 +129,57 @@ func (s *NetflixStore) LatestSubscription(ctx context.Context, operatorID int64,
 	return v, err
 }
 
-// decodePromotions reads showSubscriptionSQL's promotions.
+// shownRedemption is a row of showSubscriptionSQL's redemptions.
+type shownRedemption struct {
+	Redemption    int64   `json:"redemption"`
+	ID            int64   `json:"id"`
+	Code          string  `json:"code"`
+	Name          string  `json:"name"`
+	Description   *string `json:"description"`
+	EffectiveFrom int64   `json:"effective_from"`
+	ExpiresOn     *int64  `json:"expires_on"`
+}
+
+// decodePromotions reads showSubscriptionSQL's redemptions: each promotion
+// once, in the order first redeemed.
 func decodePromotions(operatorID int64, b []byte) ([]netflix.Promotion, error) {
-	var rows []struct {
-		ID            int64   `json:"id"`
-		Code          string  `json:"code"`
-		Name          string  `json:"name"`
-		Description   *string `json:"description"`
-		EffectiveFrom int64   `json:"effective_from"`
-		ExpiresOn     *int64  `json:"expires_on"`
-	}
+	var rows []shownRedemption
 	if err := json.Unmarshal(b, &rows); err != nil {
 		return nil, fmt.Errorf("decode redeemed promotions: %w", err)
 	}
-	out := make([]netflix.Promotion, len(rows))
-	for i, r := range rows {
-		out[i] = netflix.Promotion{ID: r.ID, OperatorID: operatorID, Code: r.Code, Name: r.Name, EffectiveFrom: fromUnix(r.EffectiveFrom)}
+	slices.SortFunc(rows, func(a, b shownRedemption) int { return cmp.Compare(a.Redemption, b.Redemption) })
+	out := make([]netflix.Promotion, 0, len(rows))
+	for _, r := range rows {
+		if slices.ContainsFunc(out, func(p netflix.Promotion) bool { return p.ID == r.ID }) {
+			continue
+		}
+		p := netflix.Promotion{ID: r.ID, OperatorID: operatorID, Code: r.Code, Name: r.Name, EffectiveFrom: fromUnix(r.EffectiveFrom)}
 		if r.Description != nil {
-			out[i].Description = *r.Description
+			p.Description = *r.Description
 		}
 		if r.ExpiresOn != nil {
-			out[i].ExpiresOn = fromUnix(*r.ExpiresOn)
+			p.ExpiresOn = fromUnix(*r.ExpiresOn)
 		}
+		out = append(out, p)
 	}
 	return out, nil
 }
 
-// decodePrices reads showSubscriptionSQL's prices.
+// shownPrice is a row of showSubscriptionSQL's prices.
+type shownPrice struct {
+	First    int64  `json:"first"`
+	Minor    int64  `json:"minor"`
+	Currency string `json:"currency"`
+}
+
+// decodePrices reads showSubscriptionSQL's prices, in the order first
+// charged.
 func decodePrices(b []byte) ([]money.Amount, error) {
-	var rows []struct {
-		Minor    int64  `json:"minor"`
-		Currency string `json:"currency"`
-	}
+	var rows []shownPrice
 	if err := json.Unmarshal(b, &rows); err != nil {
 		return nil, fmt.Errorf("decode approved prices: %w", err)
 	}
+	slices.SortFunc(rows, func(a, b shownPrice) int { return cmp.Compare(a.First, b.First) })
 	out := make([]money.Amount, len(rows))
 	for i, r := range rows {
 		out[i] = money.Amount{Minor: r.Minor, Currency: r.Currency}
@@ -333,7 +348,7 @@ func (s *NetflixStore) SubscriptionEvents(ctx context.Context, operatorID, subsc
 func (s *NetflixStore) FactoryReset(ctx context.Context, actor string, at time.Time) error {
 	return s.db.resetTables(ctx, netflix.Callsign, actor, at, []string{
 		"netflix_reference_numbers", "netflix_charge_acknowledgements", "netflix_charge_events",
-		"netflix_partner_signatures", "netflix_charges", "netflix_devices", "netflix_redemptions",
+		"netflix_partner_signatures", "netflix_customer_prices", "netflix_charges", "netflix_devices", "netflix_redemptions",
 		"netflix_subscription_events", "netflix_subscriptions", "netflix_promotions",
 	})
 }

@@ -160,6 +160,9 @@ func testCharges(t *testing.T, open Open) {
 		if v := ok(s.LatestSubscription(ctx, tn.op.ID, "suspended", base)).must(t); v.LifeCycleState != netflix.NotEffective {
 			t.Fatalf("a failed settlement cancelled a subscription: %+v", v.Subscription)
 		}
+		if v := ok(s.LatestSubscription(ctx, tn.op.ID, "effective", base)).must(t); len(v.Prices) != 0 {
+			t.Fatalf("a failed settlement left prices %+v", v.Prices)
+		}
 
 		at := base.Add(time.Minute)
 		if n := ok(s.SettleCharges(ctx, 4, at, netflix.Settlement)).must(t); n != 4 {
@@ -204,10 +207,22 @@ func testCharges(t *testing.T, open Open) {
 		if last := evs[len(evs)-1]; last.Action != netflix.ActionCancel || last.ActorUsername != netflix.SettlementActor || last.From != netflix.NotEffective {
 			t.Fatalf("settlement cancel audit %+v", last)
 		}
-		// Distinct approved prices, in the order first charged.
+		// Distinct approved prices, in the order first charged; a declined
+		// or rejected charge has none, and another operator's customer of
+		// the same name has none of these.
 		prices := ok(s.LatestSubscription(ctx, tn.op.ID, "effective", base)).must(t).Prices
 		if len(prices) != 2 || prices[0] != usd(599) || prices[1] != usd(299) {
 			t.Fatalf("prices %+v, want 5.99 then 2.99", prices)
+		}
+		for _, customer := range []string{"suspended", "cancelled"} {
+			if v := ok(s.LatestSubscription(ctx, tn.op.ID, customer, base)).must(t); len(v.Prices) != 0 {
+				t.Fatalf("%s: prices %+v of charges not approved", customer, v.Prices)
+			}
+		}
+		ok(s.CreateSubscription(ctx, netflix.NewSubscription{OperatorID: tn.op2.ID, At: base,
+			Request: netflix.CreateRequest{Customer: "effective"}})).must(t)
+		if v := ok(s.LatestSubscription(ctx, tn.op2.ID, "effective", base)).must(t); len(v.Prices) != 0 {
+			t.Fatalf("another operator's customer shows prices %+v", v.Prices)
 		}
 	})
 

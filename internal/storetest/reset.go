@@ -62,6 +62,11 @@ func testFactoryReset(t *testing.T, open Open) {
 	if again[0].Duplicate || again[0].ChargeID <= res[0].ChargeID {
 		t.Fatalf("after reset: %+v (was %d)", again[0], res[0].ChargeID)
 	}
+	// The customer's approved prices went with their charges.
+	ok(s.CreateSubscription(ctx, newSub(tn, "c1", "", base))).must(t)
+	if v := ok(s.LatestSubscription(ctx, tn.op.ID, "c1", base)).must(t); len(v.Prices) != 0 {
+		t.Fatalf("prices after reset: %+v", v.Prices)
+	}
 	// OCP and platform data stay.
 	if p := ok(o.Profile(ctx, 1649)).must(t); p.Name != "Acme" {
 		t.Fatalf("OCP customer after a Netflix reset: %+v", p)
