@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-func openTemp(t *testing.T) *DB {
+func openTemp(t testing.TB) *DB {
 	t.Helper()
 	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "sub", "cb.db"))
 	if err != nil {
