@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"carebridge"
 	"carebridge/internal/auth"
@@ -225,7 +226,14 @@ var loadedTables = []string{
 // visibility map so that index-only scans need not visit the table (right
 // after a bulk load every such scan fetches each row from the heap).
 func vacuum(ctx context.Context, dbURL string) error {
-	conn, err := pgx.Connect(ctx, dbURL)
+	// Parsed as the server parses it: the URL may carry pool settings
+	// (pool_max_conns=…), which a plain connection would send to the
+	// server as unknown parameters.
+	cfg, err := pgxpool.ParseConfig(dbURL)
+	if err != nil {
+		return err
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
 	if err != nil {
 		return err
 	}
