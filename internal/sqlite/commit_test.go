@@ -270,6 +270,40 @@ func TestQueuedWriteCancelled(t *testing.T) {
 	}
 }
 
+// Once a write function has started, its caller's cancellation does not
+// stop it: an interrupted statement would roll back the whole transaction,
+// with the other writes of the batch.
+func TestStartedWriteIgnoresCancellation(t *testing.T) {
+	t.Parallel()
+	db, hold := setupCommits(t)
+	release := hold()
+
+	bg := context.Background()
+	other := make(chan error, 1)
+	go func() { other <- db.writeTx(bg, func(tx *wtx) error { return insert(bg, tx, 1) }) }()
+	waitQueued(t, db, 1)
+	ctx, cancel := context.WithCancel(bg)
+	defer cancel()
+	started := make(chan error, 1)
+	go func() {
+		started <- db.writeTx(ctx, func(tx *wtx) error {
+			cancel()
+			return insert(ctx, tx, 2)
+		})
+	}()
+	waitQueued(t, db, 2)
+	release()
+	if err := <-started; err != nil {
+		t.Errorf("write cancelled after it started: %v, want it committed", err)
+	}
+	if err := <-other; err != nil {
+		t.Errorf("the other write of the batch: %v", err)
+	}
+	if got := stored(t, db); !slices.Equal(got, []int{1, 2}) {
+		t.Errorf("stored %v, want [1 2]", got)
+	}
+}
+
 // Close lets the queued writes finish; writes after it fail.
 func TestCloseFinishesQueuedWrites(t *testing.T) {
 	t.Parallel()
