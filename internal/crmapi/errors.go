@@ -44,7 +44,9 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	if !ok {
 		f = failures[carebridge.EINTERNAL]
 	}
-	if f.status == http.StatusInternalServerError {
+	// A failure caused by the client going away is not the server's: the
+	// access log records it as 499.
+	if f.status == http.StatusInternalServerError && !middleware.ClientGone(r.Context()) {
 		h.log.ErrorContext(r.Context(), "crmapi: internal error",
 			"request_id", middleware.RequestIDFrom(r.Context()), "path", r.URL.Path, "err", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"carebridge"
+	"carebridge/internal/middleware"
 )
 
 // Call is one method invocation.
@@ -130,7 +131,9 @@ func (d *Dispatcher) toError(ctx context.Context, err error) *Error {
 		// caller may try again.
 		return &Error{Code: CodeInternal, Message: carebridge.ErrorMessage(err)}
 	}
-	if d.Log != nil {
+	// A call that failed because its client went away (the request or
+	// the WebSocket closed) is not the server's failure.
+	if d.Log != nil && !middleware.ClientGone(ctx) {
 		d.Log.ErrorContext(ctx, "jsonrpc: internal error", "err", err)
 	}
 	return NewError(CodeInternal)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -77,24 +78,44 @@ func (r *recorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
+// StatusClientClosedRequest is the status the access log records for a
+// request whose client went away before it was answered (nginx's 499), so
+// that disconnects never count as the server's 5xx.
+const StatusClientClosedRequest = 499
+
+// ClientGone tells whether the client of a request has gone away: the
+// server cancels a request's context only when its connection closes
+// (shutdown does not cancel it). A face's error writer uses it to leave a
+// failure that the disconnect caused out of its error log.
+func ClientGone(ctx context.Context) bool {
+	return errors.Is(ctx.Err(), context.Canceled)
+}
+
 // AccessLog logs one line per request. Query values of parameters that
-// carry secrets are replaced by "REDACTED"; bodies are never logged.
+// carry secrets are replaced by "REDACTED"; bodies are never logged. A
+// request that failed (5xx, or no answer) after its client went away is
+// logged with status 499: the failure is the client's doing. The duration
+// is in milliseconds, as its key says.
 func AccessLog(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
-		if rec.status == 0 {
-			rec.status = http.StatusOK
+		elapsed := time.Since(start)
+		status := rec.status
+		if (status == 0 || status >= 500) && ClientGone(r.Context()) {
+			status = StatusClientClosedRequest
+		} else if status == 0 {
+			status = http.StatusOK
 		}
 		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("request_id", RequestIDFrom(r.Context())),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.String("query", RedactQuery(r.URL.RawQuery)),
-			slog.Int("status", rec.status),
+			slog.Int("status", status),
 			slog.Int64("bytes", rec.bytes),
-			slog.Duration("duration", time.Since(start)),
+			slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
 			slog.String("remote", r.RemoteAddr),
 		)
 	})

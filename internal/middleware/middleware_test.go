@@ -281,8 +281,11 @@ func TestAccessLog(t *testing.T) {
 					t.Errorf("log %s = %#v; want %#v", k, r[k], v)
 				}
 			}
-			if _, ok := r["duration"]; !ok {
-				t.Error("log has no duration")
+			if ms, ok := r["duration_ms"].(float64); !ok || ms < 0 {
+				t.Errorf("log duration_ms = %#v; want milliseconds as a number", r["duration_ms"])
+			}
+			if _, ok := r["duration"]; ok {
+				t.Error("log has a duration without its unit in the key")
 			}
 		})
 	}

@@ -41,8 +41,12 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		w.Header().Set("WWW-Authenticate", `Bearer realm="carebridge"`)
 	}
 	if status == http.StatusInternalServerError {
-		h.log.ErrorContext(r.Context(), "ocpapi: internal error",
-			"request_id", middleware.RequestIDFrom(r.Context()), "path", r.URL.Path, "err", err)
+		// A failure caused by the client going away is not the server's:
+		// the access log records it as 499.
+		if !middleware.ClientGone(r.Context()) {
+			h.log.ErrorContext(r.Context(), "ocpapi: internal error",
+				"request_id", middleware.RequestIDFrom(r.Context()), "path", r.URL.Path, "err", err)
+		}
 		err = carebridge.Errorf(carebridge.EINTERNAL, "An internal error occurred.")
 	}
 	writeJSON(w, status, errorJSON{Message: carebridge.ErrorMessage(err), DocumentationURL: h.docURL})
