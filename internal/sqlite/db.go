@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -99,6 +100,16 @@ func Open(ctx context.Context, path string) (*DB, error) {
 			return nil, fmt.Errorf("sqlite: create data directory: %w", err)
 		}
 	}
+	// The file holds password and token hashes: owner only. SQLite gives
+	// its -wal and -shm files the database file's mode when it creates
+	// them, and it creates the -shm on the first connection: so the file is
+	// created 0600 here, before SQLite opens it (an empty file is an empty
+	// database).
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err != nil {
+		return nil, fmt.Errorf("sqlite: create %s: %w", path, err)
+	} else if err := f.Close(); err != nil {
+		return nil, err
+	}
 	write, err := sql.Open("sqlite", dsn(path, true))
 	if err != nil {
 		return nil, err
@@ -139,11 +150,14 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	// The file holds password and token hashes: owner only. SQLite gives
-	// its -wal and -shm files the database file's mode.
-	if err := os.Chmod(path, 0o600); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("sqlite: restrict %s: %w", path, err)
+	// A file made by an older carebridge, or by hand, may be readable by
+	// others, and so may its -wal and -shm (which hold recent pages):
+	// restrict all three.
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(f, 0o600); err != nil && (f == path || !errors.Is(err, fs.ErrNotExist)) {
+			db.Close()
+			return nil, fmt.Errorf("sqlite: restrict %s: %w", f, err)
+		}
 	}
 	return db, nil
 }
