@@ -101,6 +101,20 @@ type TenancyStore interface {
 	PluginStates(ctx context.Context) (map[string]bool, error)
 	// SetPluginState saves a plugin's state.
 	SetPluginState(ctx context.Context, callsign string, active bool) error
+
+	// Setting returns the value saved under key; ENOTFOUND when none is.
+	// Settings are facts about the database itself (such as whether it
+	// holds the demo data) that every replica must read alike.
+	Setting(ctx context.Context, key string) (string, error)
+	// SettleSetting saves value under key unless a value is saved there
+	// already, and returns the value that holds: the first writer wins, so
+	// processes that decide at once still agree.
+	SettleSetting(ctx context.Context, key, value string) (string, error)
+	// WithMigrationLock runs fn holding the lock the schema migrations take:
+	// servers starting at once on one database run it one after another
+	// (SQLite: those of one process), and none migrates meanwhile. fn's
+	// store calls are transactions of their own.
+	WithMigrationLock(ctx context.Context, fn func(ctx context.Context) error) error
 }
 
 // AuditEntry is one platform audit record.

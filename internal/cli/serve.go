@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -88,15 +87,7 @@ func serve(e env, args []string) error {
 	var demoOperator carebridge.Operator
 	demoLoaded := false
 	if *demoMode {
-		services := demo.Services{Tenancy: stores.Tenancy, Netflix: srv.Netflix, OCP: srv.OCP}
-		demoOperator, demoLoaded, err = demo.Load(ctx, services, time.Now())
-		if demoLoaded {
-			// A factory reset in the demo brings the demo data back.
-			srv.AfterReset = func(ctx context.Context, _ string) error {
-				_, _, err := demo.Load(ctx, services, time.Now())
-				return err
-			}
-		}
+		demoOperator, demoLoaded, err = srv.LoadDemo(ctx)
 		if err != nil {
 			return fmt.Errorf("load demo data: %w", err)
 		}
@@ -130,15 +121,26 @@ func serve(e env, args []string) error {
 	return srv.Serve(ctx, ln)
 }
 
+// printDemoHowTo tells a newcomer every demo credential: the CRM.COM login,
+// the admin token of the JSON-RPC plane and the OCP application.
 func printDemoHowTo(e env, url string, op carebridge.Operator) {
+	clientID := fmt.Sprintf("app-%d", demo.OCPAppID)
 	fmt.Fprintf(e.stdout, `
 Demo data: organisation %q, user %q, password %q (operator group id %d, %q).
 Log in:
   curl -s -X POST %s/crmapi/rest/v2/authentication/token \
     -H 'Content-Type: application/json' \
     -d '{"organisation":"demo","username":"demo","password":"demo"}'
-Then pass the returned data.token as "token" (see README.md for every method).
-`, demo.Organisation, demo.Username, demo.Password, op.ID, op.Name, url)
+Then pass the returned data.token as "token".
+JSON-RPC admin token %q:
+  curl -s -H 'Authorization: Bearer %s' %s/jsonrpc \
+    -d '{"jsonrpc":"2.0","id":1,"method":"Controller.1.status"}'
+OCP application: client id %q, client secret %q:
+  curl -s -u %s:%s -d grant_type=client_credentials %s/v1/oauth/token
+See README.md for every method.
+`, demo.Organisation, demo.Username, demo.Password, op.ID, op.Name, url,
+		demo.AdminToken, demo.AdminToken, url,
+		clientID, demo.OCPSecret, clientID, demo.OCPSecret, url)
 }
 
 // loopback tells whether addr's host is a loopback address or localhost.

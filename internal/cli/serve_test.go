@@ -358,8 +358,68 @@ func TestServeDemoRefusesOtherTenants(t *testing.T) {
 
 	// serve has returned, so stdout is complete: it must not tell how to log
 	// in with demo data that was not loaded.
-	if out := s.stdout.String(); strings.Contains(out, `password "demo"`) || strings.Contains(out, "authentication/token") {
+	if out := s.stdout.String(); strings.Contains(out, `password "demo"`) || strings.Contains(out, "authentication/token") ||
+		strings.Contains(out, "demo-admin-token") || strings.Contains(out, "demo-secret") {
 		t.Errorf("stdout tells how to log in with demo data that was not loaded:\n%s", out)
+	}
+}
+
+// The demo banner gives every credential of the demo, and each works as
+// printed: the admin token on the JSON-RPC plane, the OCP application's
+// client id and secret at the token endpoint.
+func TestServeDemoBannerCredentials(t *testing.T) {
+	t.Parallel()
+	s := startServe(t, nil, "--demo", "--addr", "127.0.0.1:0", "--db", dbPath(t))
+	out := s.waitStdout(t, "README.md")
+	find := func(re string) []string {
+		t.Helper()
+		m := regexp.MustCompile(re).FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("stdout lacks %s:\n%s", re, out)
+		}
+		return m
+	}
+	admin := find(`JSON-RPC admin token "([^"]+)"`)[1]
+	client := find(`OCP application: client id "([^"]+)", client secret "([^"]+)"`)
+	if admin != "demo-admin-token" || client[1] != "app-88" || client[2] != "demo-secret" {
+		t.Errorf("banner names admin token %q, client %q secret %q; want demo-admin-token, app-88, demo-secret", admin, client[1], client[2])
+	}
+	for _, w := range []string{
+		"Authorization: Bearer " + admin + "' " + s.url + "/jsonrpc",
+		"-u " + client[1] + ":" + client[2] + " -d grant_type=client_credentials " + s.url + "/v1/oauth/token",
+	} {
+		if !strings.Contains(out, w) {
+			t.Errorf("stdout lacks the command %q:\n%s", w, out)
+		}
+	}
+
+	req, err := http.NewRequest(http.MethodPost, s.url+"/jsonrpc",
+		strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"Controller.1.status"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+admin)
+	req.Header.Set("Content-Type", "application/json")
+	status, body := s.do(t, req)
+	var rpc struct {
+		Result []struct{ Callsign string } `json:"result"`
+	}
+	if status != http.StatusOK || json.Unmarshal(body, &rpc) != nil || len(rpc.Result) == 0 {
+		t.Errorf("Controller.1.status with the printed admin token: HTTP %d %s", status, body)
+	}
+
+	req, err = http.NewRequest(http.MethodPost, s.url+"/v1/oauth/token", strings.NewReader("grant_type=client_credentials"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth(client[1], client[2])
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	status, body = s.do(t, req)
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if status != http.StatusOK || json.Unmarshal(body, &tok) != nil || tok.AccessToken == "" {
+		t.Errorf("OCP token with the printed client id and secret: HTTP %d %s", status, body)
 	}
 }
 

@@ -1,4 +1,4 @@
-// Package demo loads the example data of the source documents (SPEC §6) so
+// Package demo loads the example data of the CRM.COM and OCP documents so
 // that a newcomer can try every method at once.
 package demo
 
@@ -73,15 +73,40 @@ type Services struct {
 	OCP     *ocp.Service
 }
 
-// Load puts the demo data into an empty database, or completes an earlier
-// demo load (recognised by the demo user and password working), so a load
-// that was interrupted finishes. Any other database is left alone: it
-// reports false, and a real organisation that happens to be called "demo"
-// never gets a user with a well-known password. It returns the demo
-// operator.
-func Load(ctx context.Context, s Services, now time.Time) (carebridge.Operator, bool, error) {
-	op, ok, err := platform(ctx, s.Tenancy, now)
+// The decision whether a database holds the demo, saved in the database
+// the first time a server starts on it with the demo on.
+const (
+	decisionKey  = "demo"
+	demoDatabase = "loaded"
+	otherData    = "declined"
+)
+
+// Load puts the demo data into an empty database, or completes and
+// restores it in a database that holds the demo (also one loaded before the
+// decision was saved, recognised by the demo user and password working), so
+// that a load that was interrupted finishes and a factory reset is undone.
+// Any other database is left alone: it reports false, and a real
+// organisation that happens to be called "demo" never gets a user with a
+// well-known password. It returns the demo operator.
+//
+// The decision is taken once per database and saved there, under the
+// migration lock: replicas starting at once agree, and a database that
+// held other data stays declined even if it is emptied later.
+func Load(ctx context.Context, s Services, now time.Time) (op carebridge.Operator, loaded bool, err error) {
+	err = s.Tenancy.WithMigrationLock(ctx, func(ctx context.Context) error {
+		op, loaded, err = load(ctx, s, now)
+		return err
+	})
+	return op, loaded, err
+}
+
+func load(ctx context.Context, s Services, now time.Time) (carebridge.Operator, bool, error) {
+	ok, err := decide(ctx, s.Tenancy)
 	if err != nil || !ok {
+		return carebridge.Operator{}, false, err
+	}
+	op, err := platform(ctx, s.Tenancy, now)
+	if err != nil {
 		return op, false, err
 	}
 	err = s.Tenancy.CreateAdminToken(ctx, "demo", auth.HashToken(AdminToken), now)
@@ -95,6 +120,48 @@ func Load(ctx context.Context, s Services, now time.Time) (carebridge.Operator, 
 		return op, false, err
 	}
 	return op, true, nil
+}
+
+// decide tells whether the database holds the demo: the saved decision, or
+// the one taken now and saved (when another process saved one first, that
+// one holds).
+func decide(ctx context.Context, tenancy carebridge.TenancyStore) (bool, error) {
+	saved, err := tenancy.Setting(ctx, decisionKey)
+	switch carebridge.ErrorCode(err) {
+	case "":
+		return saved == demoDatabase, nil
+	case carebridge.ENOTFOUND:
+	default:
+		return false, err
+	}
+	ok, err := earlierLoadOrEmpty(ctx, tenancy)
+	if err != nil {
+		return false, err
+	}
+	decision := otherData
+	if ok {
+		decision = demoDatabase
+	}
+	saved, err = tenancy.SettleSetting(ctx, decisionKey, decision)
+	return saved == demoDatabase, err
+}
+
+// earlierLoadOrEmpty tells whether the database is empty or holds a demo
+// loaded before the decision was saved: the demo user logs in with the
+// demo password.
+func earlierLoadOrEmpty(ctx context.Context, tenancy carebridge.TenancyStore) (bool, error) {
+	used, err := tenancy.HasOrganisations(ctx)
+	if err != nil || !used {
+		return !used, err
+	}
+	u, err := tenancy.UserForLogin(ctx, Organisation, Username)
+	if carebridge.ErrorCode(err) == carebridge.ENOTFOUND {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return auth.VerifyPassword(ctx, u.PasswordHash, Password)
 }
 
 // loadOCP loads the OCP demo data unless application 88 exists already: a
@@ -138,44 +205,35 @@ func loadNetflix(ctx context.Context, nf *netflix.Service, op carebridge.Operato
 	return err
 }
 
-// platform creates the organisation, operator and user in an empty
-// database, or finds them from an earlier demo load.
-func platform(ctx context.Context, tenancy carebridge.TenancyStore, now time.Time) (carebridge.Operator, bool, error) {
-	used, err := tenancy.HasOrganisations(ctx)
-	if err != nil {
-		return carebridge.Operator{}, false, err
+// platform creates what is missing of the demo organisation, operator
+// and user (all of it in an empty database) and returns the operator. It
+// runs only on a database decided to hold the demo, so what it finds there
+// is the demo's.
+func platform(ctx context.Context, tenancy carebridge.TenancyStore, now time.Time) (carebridge.Operator, error) {
+	org, err := tenancy.OrganisationByName(ctx, Organisation)
+	if carebridge.ErrorCode(err) == carebridge.ENOTFOUND {
+		org, err = tenancy.CreateOrganisation(ctx, Organisation, now)
 	}
-	if used {
-		u, err := tenancy.UserForLogin(ctx, Organisation, Username)
-		if carebridge.ErrorCode(err) == carebridge.ENOTFOUND {
-			return carebridge.Operator{}, false, nil
-		}
-		if err != nil {
-			return carebridge.Operator{}, false, err
-		}
-		if ok, err := auth.VerifyPassword(ctx, u.PasswordHash, Password); err != nil || !ok {
-			return carebridge.Operator{}, false, err
-		}
-		op, err := tenancy.OperatorByName(ctx, u.OrganisationID, Operator)
-		if carebridge.ErrorCode(err) == carebridge.ENOTFOUND {
-			return op, false, nil
-		}
-		return op, err == nil, err
-	}
-	org, err := tenancy.CreateOrganisation(ctx, Organisation, now)
 	if err != nil {
-		return carebridge.Operator{}, false, err
+		return carebridge.Operator{}, err
 	}
-	op, err := tenancy.CreateOperator(ctx, carebridge.Operator{OrganisationID: org.ID, Name: Operator, CreatedAt: now})
+	op, err := tenancy.OperatorByName(ctx, org.ID, Operator)
+	if carebridge.ErrorCode(err) == carebridge.ENOTFOUND {
+		op, err = tenancy.CreateOperator(ctx, carebridge.Operator{OrganisationID: org.ID, Name: Operator, CreatedAt: now})
+	}
 	if err != nil {
-		return op, false, err
+		return op, err
+	}
+	_, err = tenancy.UserForLogin(ctx, Organisation, Username)
+	if carebridge.ErrorCode(err) != carebridge.ENOTFOUND {
+		return op, err
 	}
 	hash, err := auth.HashPassword(ctx, Password)
 	if err != nil {
-		return op, false, err
+		return op, err
 	}
 	_, err = tenancy.CreateUser(ctx, carebridge.User{
 		OrganisationID: org.ID, OperatorID: op.ID, Username: Username, PasswordHash: hash, CreatedAt: now,
 	})
-	return op, err == nil, err
+	return op, err
 }

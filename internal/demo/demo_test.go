@@ -1,8 +1,10 @@
 package demo_test
 
 import (
+	"context"
 	"database/sql"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,7 +28,13 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "cb.db")
+	return newFixtureAt(t, filepath.Join(t.TempDir(), "cb.db"))
+}
+
+// newFixtureAt opens the database file at path; fixtures on one path are
+// two servers sharing a file.
+func newFixtureAt(t *testing.T, path string) *fixture {
+	t.Helper()
 	stores, err := server.OpenStores(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)
@@ -315,4 +323,92 @@ func TestLoadAgainKeepsCancelledSubscriptions(t *testing.T) {
 	if c := f.counts(t); c != complete {
 		t.Errorf("rows %+v, want %+v (nothing re-created)", c, complete)
 	}
+}
+
+// exec changes the fixture's database behind the stores' back, as an
+// operator with the sqlite3 shell would.
+func (f *fixture) exec(t *testing.T, path, query string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(t.Context(), query); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
+
+// Loads that start at once (two servers on one file) are taken one after
+// the other: both report the demo, and it is there once.
+func TestLoadAtOnce(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "cb.db")
+	var fs [2]*fixture
+	for i := range fs {
+		fs[i] = newFixtureAt(t, path)
+	}
+	type result struct {
+		op     carebridge.Operator
+		loaded bool
+		err    error
+	}
+	var results [2]result
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, f := range fs {
+		wg.Go(func() {
+			<-start
+			r := &results[i]
+			r.op, r.loaded, r.err = demo.Load(context.Background(), demo.Services{Tenancy: f.stores.Tenancy, Netflix: f.nf, OCP: f.ocp}, time.Now())
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, r := range results {
+		if r.err != nil || !r.loaded {
+			t.Fatalf("Load %d = %v, %v; want the demo loaded by both", i, r.loaded, r.err)
+		}
+		if r.op != results[0].op {
+			t.Fatalf("Load %d returned operator %+v, the other %+v", i, r.op, results[0].op)
+		}
+	}
+	fs[0].checkLoaded(t)
+}
+
+// The decision is kept: a database that held other data is not given the
+// demo once that data is gone.
+func TestLoadKeepsTheDecisionAgainstOtherData(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "cb.db")
+	f := newFixtureAt(t, path)
+	if _, err := f.stores.Tenancy.CreateOrganisation(t.Context(), "other", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if f.load(t) {
+		t.Fatal("Load into a database with another organisation reported true")
+	}
+	f.exec(t, path, `DELETE FROM organisations`)
+	if f.load(t) {
+		t.Fatal("Load reported true on a database decided to hold other data")
+	}
+	if c := f.counts(t); c != (counts{}) {
+		t.Errorf("rows %+v, want none", c)
+	}
+}
+
+// On a database that holds the demo, Load puts back what is missing of it
+// (a load interrupted after the organisation was created leaves no user).
+func TestLoadCompletesTheDemoPlatform(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "cb.db")
+	f := newFixtureAt(t, path)
+	if !f.load(t) {
+		t.Fatal("first Load reported false")
+	}
+	f.exec(t, path, `DELETE FROM users`)
+	if !f.load(t) {
+		t.Fatal("Load on the demo database without the demo user reported false")
+	}
+	f.checkLoaded(t)
 }

@@ -35,6 +35,8 @@ func Run(t *testing.T, open Open) {
 	t.Run("AdminTokens", func(t *testing.T) { t.Parallel(); testAdminTokens(t, open) })
 	t.Run("FactoryReset", func(t *testing.T) { t.Parallel(); testFactoryReset(t, open) })
 	t.Run("PluginStates", func(t *testing.T) { t.Parallel(); testPluginStates(t, open) })
+	t.Run("Settings", func(t *testing.T) { t.Parallel(); testSettings(t, open) })
+	t.Run("MigrationLock", func(t *testing.T) { t.Parallel(); testMigrationLock(t, open) })
 }
 
 // base is the clock of the contract: fixed, so expectations are exact.

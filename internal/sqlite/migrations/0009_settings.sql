@@ -1,0 +1,6 @@
+-- Facts about the database itself, decided once and read alike by every
+-- process: whether it holds the demo data, for one.
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
