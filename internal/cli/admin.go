@@ -58,6 +58,14 @@ func operatorCreate(e env, args []string) error {
 		op, err := s.Tenancy.CreateOperator(e.ctx, carebridge.Operator{
 			OrganisationID: o.ID, Name: *name, AlternativeCode: *alt, CreatedAt: time.Now(),
 		})
+		if carebridge.ErrorCode(err) == carebridge.ECONFLICT {
+			// Say which of the two is taken, rather than quoting an
+			// alternative code that was never given.
+			if _, nerr := s.Tenancy.OperatorByName(e.ctx, o.ID, *name); nerr == nil || *alt == "" {
+				return fmt.Errorf("organisation %q already has an operator named %q", o.Name, *name)
+			}
+			return fmt.Errorf("organisation %q already has an operator with alternative code %q", o.Name, *alt)
+		}
 		if err != nil {
 			return err
 		}

@@ -24,6 +24,7 @@ Usage:
   carebridge serve [--addr ADDR] [--db URL] [--demo] [--token-lifetime D]
                    [--settle-interval D] [--shutdown-delay D] [--log-format json|text]
                    [--ocp-token-lifetime D] [--ocp-documentation-url URL]
+                   [--disable-factory-reset] [--debug-addr ADDR]
   carebridge migrate [--db URL]
   carebridge org create --name ORG
   carebridge operator create --org ORG --name NAME [--alternative-code CODE]
@@ -37,18 +38,22 @@ Usage:
                                  [--enrollment-level None|Base|Premium] [--canviewip]
                                  [--canaccessip] [--isrms] [--ocpservices a;b]
                                  [--device-subset-start-time N]
+  carebridge ocp customer update --id N [the flags of create to change]
   carebridge ocp customer import FILE   (CSV with a header row, or a JSON array;
-                                         run it with -h for the columns)
+                                         - reads standard input; -h lists the columns)
   carebridge ocp app create --id N --name NAME [--customers 1649,1650]
   carebridge ocp app grant --id N --customers 1649,1650
   carebridge ocp app revoke --id N --customers 1649,1650
   carebridge bench [--db URL] [--duration D] [--connections N] [--scale X]
                    [--scenarios a,b] [--json FILE]   (--db defaults to a temporary SQLite file)
 
-Every command takes --db (default $CAREBRIDGE_DB, else ` + server.DefaultDatabase + `).
+Every command takes --db URL: a SQLite file path, sqlite:PATH, or a PostgreSQL
+URL postgres://user@host:5432/db?sslmode=require (default $CAREBRIDGE_DB, else
+` + server.DefaultDatabase + `).
 Flags of serve default to CAREBRIDGE_ADDR, CAREBRIDGE_DB, CAREBRIDGE_DEMO,
 CAREBRIDGE_TOKEN_LIFETIME, CAREBRIDGE_SETTLE_INTERVAL, CAREBRIDGE_SHUTDOWN_DELAY,
-CAREBRIDGE_OCP_TOKEN_LIFETIME, CAREBRIDGE_OCP_DOCUMENTATION_URL and CAREBRIDGE_LOG_FORMAT.
+CAREBRIDGE_OCP_TOKEN_LIFETIME, CAREBRIDGE_OCP_DOCUMENTATION_URL, CAREBRIDGE_LOG_FORMAT,
+CAREBRIDGE_DISABLE_FACTORY_RESET and CAREBRIDGE_DEBUG_ADDR.
 `
 
 // env is the process environment (a map in tests).
@@ -79,6 +84,7 @@ var commands = map[string]command{
 	"admin-token create": adminTokenCreate,
 
 	"ocp customer create": ocpCustomerCreate,
+	"ocp customer update": ocpCustomerUpdate,
 	"ocp customer import": ocpCustomerImport,
 	"ocp app create":      ocpAppCreate,
 	"ocp app grant":       ocpAppGrant,
@@ -142,7 +148,7 @@ func (e env) flags(name string) (*flag.FlagSet, *string) {
 	fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "run 'carebridge %s -h' for its flags\n", name)
 	}
-	db := fs.String("db", e.envOr("CAREBRIDGE_DB", server.DefaultDatabase), "database: a SQLite file path or sqlite:PATH")
+	db := fs.String("db", e.envOr("CAREBRIDGE_DB", server.DefaultDatabase), "database: a SQLite file path, sqlite:PATH, or a postgres:// URL")
 	return fs, db
 }
 
@@ -195,10 +201,15 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// need refuses empty mandatory flags.
+// need refuses empty mandatory flags. A name in capitals (FILE) is a
+// positional argument, not a flag.
 func need(flags ...[2]string) error {
 	for _, f := range flags {
-		if f[1] == "" {
+		switch {
+		case f[1] != "":
+		case f[0] == strings.ToUpper(f[0]):
+			return fmt.Errorf("%s is required: give it as an argument", f[0])
+		default:
 			return fmt.Errorf("--%s is required", f[0])
 		}
 	}

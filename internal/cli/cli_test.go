@@ -236,11 +236,11 @@ func TestOperatorCreate(t *testing.T) {
 	})
 	t.Run("duplicate name", func(t *testing.T) {
 		t.Parallel()
-		wantFail(t, runCLI(t, nil, "", "operator", "create", "--db", path, "--org", "acme", "--name", "op1"), 1, "already exists")
+		wantFail(t, runCLI(t, nil, "", "operator", "create", "--db", path, "--org", "acme", "--name", "op1"), 1, `organisation "acme" already has an operator named "op1"`+"\n")
 	})
 	t.Run("duplicate alternative code", func(t *testing.T) {
 		t.Parallel()
-		wantFail(t, runCLI(t, nil, "", "operator", "create", "--db", path, "--org", "acme", "--name", "op2", "--alternative-code", "ALT"), 1, "already exists")
+		wantFail(t, runCLI(t, nil, "", "operator", "create", "--db", path, "--org", "acme", "--name", "op2", "--alternative-code", "ALT"), 1, `organisation "acme" already has an operator with alternative code "ALT"`+"\n")
 	})
 	t.Run("bad alternative code", func(t *testing.T) {
 		t.Parallel()

@@ -18,62 +18,154 @@ func ocpService(s *server.Stores) *ocp.Service {
 	return &ocp.Service{Store: s.OCP, Now: time.Now, TokenLifetime: time.Hour}
 }
 
-const customerCreateHelp = `Inserts a customer profile, or replaces the one with the same --id.
+const customerCreateHelp = `Inserts a new customer profile. An --id that exists already is refused:
+change that customer with carebridge ocp customer update.
 --ocpservices is a ';'-separated list of OCP service names.
 `
 
-// ocpCustomerCreate inserts or replaces one customer profile.
+const customerUpdateHelp = `Changes an existing customer profile: the flags given replace those fields,
+the others keep their values. An --id that does not exist is refused (create
+it with carebridge ocp customer create).
+--ocpservices is a ';'-separated list of OCP service names ("" for none).
+`
+
+// customerFlags are the flags of ocp customer create and update.
+type customerFlags struct {
+	fs                            *flag.FlagSet
+	id, nsid, name, email, level  *string
+	services, subset              *string
+	canViewIP, canAccessIP, isRMS *bool
+}
+
+func newCustomerFlags(fs *flag.FlagSet) *customerFlags {
+	return &customerFlags{
+		fs:          fs,
+		id:          fs.String("id", "", "customer id (a positive integer)"),
+		nsid:        fs.String("nsid", "", "the billing system's id of the customer (an integer, 0 or more)"),
+		name:        fs.String("name", "", "customer name"),
+		email:       fs.String("email", "", "contact email address"),
+		level:       fs.String("enrollment-level", string(ocp.None), "enrollment level: None, Base or Premium"),
+		canViewIP:   fs.Bool("canviewip", false, "the customer may view IP addresses"),
+		canAccessIP: fs.Bool("canaccessip", false, "the customer may access IP addresses"),
+		isRMS:       fs.Bool("isrms", false, "the customer is an RMS customer"),
+		services:    fs.String("ocpservices", "", "OCP services, separated by ';' (for example a;b)"),
+		subset:      fs.String("device-subset-start-time", "0", "device subset start time (an integer, 0 or more)"),
+	}
+}
+
+// apply sets the fields of p from the flags: all of them, or only those
+// given on the command line when given is true (an update).
+func (c *customerFlags) apply(p *ocp.Profile, given bool) error {
+	set := func(name string) bool { return !given || flagSet(c.fs, name) }
+	var err error
+	if set("nsid") {
+		if p.NSID, err = parseInteger("--nsid", *c.nsid); err != nil {
+			return err
+		}
+	}
+	if set("name") {
+		p.Name = *c.name
+	}
+	if set("email") {
+		p.Email = *c.email
+	}
+	if set("enrollment-level") {
+		p.EnrollmentLevel = ocp.Level(*c.level)
+	}
+	if set("canviewip") {
+		p.CanViewIP = *c.canViewIP
+	}
+	if set("canaccessip") {
+		p.CanAccessIP = *c.canAccessIP
+	}
+	if set("isrms") {
+		p.IsRMS = *c.isRMS
+	}
+	if set("ocpservices") {
+		p.OCPServices = splitServices(*c.services)
+	}
+	if set("device-subset-start-time") {
+		if p.DeviceSubsetStartTime, err = parseInteger("--device-subset-start-time", *c.subset); err != nil {
+			return err
+		}
+	}
+	return p.Validate()
+}
+
+// ocpCustomerCreate inserts one new customer profile.
 func ocpCustomerCreate(e env, args []string) error {
 	fs, db := e.helpFlags("ocp customer create", "--id N --nsid N --name NAME [flags]", customerCreateHelp, args)
-	id := fs.String("id", "", "customer id (a positive integer)")
-	nsid := fs.String("nsid", "", "the billing system's id of the customer (an integer, 0 or more)")
-	name := fs.String("name", "", "customer name")
-	email := fs.String("email", "", "contact email address")
-	level := fs.String("enrollment-level", string(ocp.None), "enrollment level: None, Base or Premium")
-	canViewIP := fs.Bool("canviewip", false, "the customer may view IP addresses")
-	canAccessIP := fs.Bool("canaccessip", false, "the customer may access IP addresses")
-	isRMS := fs.Bool("isrms", false, "the customer is an RMS customer")
-	services := fs.String("ocpservices", "", "OCP services, separated by ';' (for example a;b)")
-	subset := fs.String("device-subset-start-time", "0", "device subset start time (an integer, 0 or more)")
+	c := newCustomerFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := need([2]string{"id", *id}, [2]string{"nsid", *nsid}, [2]string{"name", *name}); err != nil {
+	if err := need([2]string{"id", *c.id}, [2]string{"nsid", *c.nsid}, [2]string{"name", *c.name}); err != nil {
 		return err
 	}
-	p := ocp.Profile{
-		Email:           *email,
-		EnrollmentLevel: ocp.Level(*level),
-		CanViewIP:       *canViewIP,
-		CanAccessIP:     *canAccessIP,
-		IsRMS:           *isRMS,
-		OCPServices:     splitServices(*services),
-	}
-	p.Name = *name
+	var p ocp.Profile
 	var err error
-	if p.ID, err = parseInteger("--id", *id); err != nil {
+	if p.ID, err = parsePositive("--id", *c.id); err != nil {
 		return err
 	}
-	if p.NSID, err = parseInteger("--nsid", *nsid); err != nil {
-		return err
-	}
-	if p.DeviceSubsetStartTime, err = parseInteger("--device-subset-start-time", *subset); err != nil {
-		return err
-	}
-	if err := p.Validate(); err != nil {
+	if err := c.apply(&p, false); err != nil {
 		return err
 	}
 	return withStores(e, *db, func(s *server.Stores) error {
-		verb := "updated"
-		if _, err := s.OCP.Profile(e.ctx, p.ID); carebridge.ErrorCode(err) == carebridge.ENOTFOUND {
-			verb = "created"
-		} else if err != nil {
+		err := ocpService(s).CreateCustomer(e.ctx, p)
+		if carebridge.ErrorCode(err) == carebridge.ECONFLICT {
+			return fmt.Errorf("customer %d already exists; nothing was changed. To change it: carebridge ocp customer update --id %d [flags]", p.ID, p.ID)
+		}
+		if err != nil {
 			return err
 		}
-		if err := ocpService(s).SaveCustomers(e.ctx, []ocp.Profile{p}); err != nil {
+		fmt.Fprintf(e.stdout, "customer %d %q created (nsid %d, enrollment level %s)\n", p.ID, p.Name, p.NSID, p.EnrollmentLevel)
+		return nil
+	})
+}
+
+// ocpCustomerUpdate changes the fields given of an existing customer.
+func ocpCustomerUpdate(e env, args []string) error {
+	fs, db := e.helpFlags("ocp customer update", "--id N [flags]", customerUpdateHelp, args)
+	c := newCustomerFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := need([2]string{"id", *c.id}); err != nil {
+		return err
+	}
+	id, err := parsePositive("--id", *c.id)
+	if err != nil {
+		return err
+	}
+	if fs.NFlag() == 1 || (fs.NFlag() == 2 && flagSet(fs, "db")) {
+		return fmt.Errorf("give at least one field to change, such as --name or --enrollment-level")
+	}
+	// Check the flags before the database is opened.
+	if err := c.apply(&ocp.Profile{Customer: ocp.Customer{ID: id, Name: "x"}}, true); err != nil {
+		return err
+	}
+	notFound := func() error {
+		return fmt.Errorf("customer %d does not exist; nothing was changed. To add it: carebridge ocp customer create --id %d --nsid N --name NAME [flags]", id, id)
+	}
+	return withStores(e, *db, func(s *server.Stores) error {
+		p, err := s.OCP.Profile(e.ctx, id)
+		if carebridge.ErrorCode(err) == carebridge.ENOTFOUND {
+			return notFound()
+		}
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "customer %d %q %s (nsid %d, enrollment level %s)\n", p.ID, p.Name, verb, p.NSID, p.EnrollmentLevel)
+		if err := c.apply(&p, true); err != nil {
+			return err
+		}
+		err = ocpService(s).UpdateCustomer(e.ctx, p)
+		if carebridge.ErrorCode(err) == carebridge.ENOTFOUND {
+			return notFound()
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "customer %d %q updated (nsid %d, enrollment level %s)\n", p.ID, p.Name, p.NSID, p.EnrollmentLevel)
 		return nil
 	})
 }
@@ -131,7 +223,7 @@ func ocpAppPermissions(e env, args []string, verb string) error {
 	name := "ocp app " + verb
 	help := "Lets the application read these customers (they need not exist yet).\n"
 	if verb == "revoke" {
-		help = "Takes these customers away from the application; ids it was not granted are ignored.\n"
+		help = "Takes these customers away from the application. An id it was never granted\n(a typo, most likely) refuses the command, and nothing is revoked.\n"
 	}
 	fs, db := e.helpFlags(name, "--id N --customers LIST", help, args)
 	id := fs.String("id", "", "application id")

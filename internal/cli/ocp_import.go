@@ -78,7 +78,7 @@ type importFormat interface {
 // reading it as a stream.
 func ocpCustomerImport(e env, args []string) error {
 	const name = "ocp customer import"
-	file, args := positional(args)
+	file, args := importArgument(args)
 	fs, db := e.helpFlags(name, "FILE [--db URL]", customerImportHelp, args)
 	if file == "" && len(args) > 0 {
 		// FILE after the flags: parse them, then take the one argument left.
@@ -88,22 +88,26 @@ func ocpCustomerImport(e env, args []string) error {
 			}
 			return errUsage
 		}
-		file, args = positional(fs.Args())
+		file, args = importArgument(fs.Args())
 	}
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := need([2]string{"FILE", file}); err != nil {
-		return err
+	if file == "" {
+		return fmt.Errorf("name the file to import: carebridge ocp customer import FILE (- reads standard input)")
 	}
-	// The file is read more than once (format, check, import): a pipe is
-	// copied to a temporary file first.
-	file, cleanup, err := rereadable(file)
+	// The file is read more than once (format, check, import): a pipe, or
+	// standard input, is copied to a temporary file first.
+	shown := file
+	if file == "-" {
+		shown = "standard input"
+	}
+	file, cleanup, err := rereadable(file, e.stdin)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	format, err := detectFormat(file)
+	format, err := detectFormat(file, shown)
 	if err != nil {
 		return err
 	}
@@ -182,21 +186,36 @@ func ocpCustomerImport(e env, args []string) error {
 	})
 }
 
+// importArgument takes the FILE argument off the front of args: a name
+// that does not start with '-', or "-" alone (standard input, as the
+// convention of Unix tools goes).
+func importArgument(args []string) (string, []string) {
+	if len(args) > 0 && args[0] == "-" {
+		return args[0], args[1:]
+	}
+	return positional(args)
+}
+
 // rereadable returns path when it is a regular file, or else the path of a
-// temporary copy of what it yields (a pipe, /dev/stdin) and how to remove it.
-func rereadable(path string) (string, func(), error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return "", nil, err
+// temporary copy of what it yields (a pipe, /dev/stdin; "-" is stdin) and
+// how to remove it.
+func rereadable(path string, stdin io.Reader) (string, func(), error) {
+	var in io.Reader = stdin
+	if path != "-" {
+		info, err := os.Stat(path)
+		if err != nil {
+			return "", nil, err
+		}
+		if info.Mode().IsRegular() {
+			return path, func() {}, nil
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return "", nil, err
+		}
+		defer f.Close()
+		in = f
 	}
-	if info.Mode().IsRegular() {
-		return path, func() {}, nil
-	}
-	in, err := os.Open(path)
-	if err != nil {
-		return "", nil, err
-	}
-	defer in.Close()
 	tmp, err := os.CreateTemp("", "carebridge-import-*")
 	if err != nil {
 		return "", nil, err
@@ -229,15 +248,16 @@ func readFile(path string, fn func(io.Reader) error) error {
 	return fn(r)
 }
 
-// detectFormat chooses CSV or JSON by the file's first non-blank byte.
-func detectFormat(path string) (importFormat, error) {
+// detectFormat chooses CSV or JSON by the file's first non-blank byte;
+// name is the file as the user named it (path may be a copy).
+func detectFormat(path, name string) (importFormat, error) {
 	var first byte
 	err := readFile(path, func(r io.Reader) error {
 		br := r.(*bufio.Reader)
 		for {
 			b, err := br.ReadByte()
 			if err == io.EOF {
-				return fmt.Errorf("%s is empty", path)
+				return fmt.Errorf("%s is empty", name)
 			}
 			if err != nil {
 				return err
@@ -251,14 +271,14 @@ func detectFormat(path string) (importFormat, error) {
 	if err != nil {
 		return nil, err
 	}
-	isJSONName := strings.EqualFold(filepath.Ext(path), ".json")
+	isJSONName := strings.EqualFold(filepath.Ext(name), ".json")
 	switch {
 	case first == '[':
 		return &jsonFormat{}, nil
 	case first == '{':
-		return nil, fmt.Errorf("%s: a JSON file must hold an array of customer objects, [{...}, ...]", path)
+		return nil, fmt.Errorf("%s: a JSON file must hold an array of customer objects, [{...}, ...]", name)
 	case isJSONName:
-		return nil, fmt.Errorf("%s is named .json but does not start with '[': a JSON file must hold an array of customer objects", path)
+		return nil, fmt.Errorf("%s is named .json but does not start with '[': a JSON file must hold an array of customer objects", name)
 	}
 	return &csvFormat{}, nil
 }

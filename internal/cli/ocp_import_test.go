@@ -262,7 +262,7 @@ func TestOCPImportRefusals(t *testing.T) {
 		t.Parallel()
 		path := dbPath(t)
 		file := writeFile(t, "c.csv", good)
-		wantFail(t, runCLI(t, nil, "", "ocp", "customer", "import", "--db", path), 1, "FILE is required")
+		wantFail(t, runCLI(t, nil, "", "ocp", "customer", "import", "--db", path), 1, "name the file to import", "- reads standard input")
 		wantFail(t, runCLI(t, nil, "", "ocp", "customer", "import", filepath.Join(t.TempDir(), "missing.csv"), "--db", path), 1, "missing.csv")
 		wantFail(t, runCLI(t, nil, "", "ocp", "customer", "import", file, "--db", path, "other.csv"), 2, `unexpected argument "other.csv"`)
 		wantFail(t, runCLI(t, nil, "", "ocp", "customer", "import", "--db", path, "--batch", "5", file), 2, "batch")

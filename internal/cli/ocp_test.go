@@ -57,14 +57,14 @@ func wantNoDatabase(t *testing.T, path string) {
 func TestHelpListsOCPCommands(t *testing.T) {
 	t.Parallel()
 	r := mustRun(t, "", "help")
-	for _, w := range []string{"carebridge ocp customer create", "carebridge ocp customer import FILE",
+	for _, w := range []string{"carebridge ocp customer create", "carebridge ocp customer update", "carebridge ocp customer import FILE",
 		"carebridge ocp app create", "carebridge ocp app grant", "carebridge ocp app revoke"} {
 		if !strings.Contains(r.stdout, w) {
 			t.Errorf("usage lacks %q", w)
 		}
 	}
 	for _, args := range [][]string{
-		{"ocp", "customer", "create", "-h"}, {"ocp", "customer", "import", "--help"},
+		{"ocp", "customer", "create", "-h"}, {"ocp", "customer", "update", "-h"}, {"ocp", "customer", "import", "--help"},
 		{"ocp", "app", "create", "-h"}, {"ocp", "app", "grant", "-h"}, {"ocp", "app", "revoke", "-h"},
 	} {
 		path := dbPath(t)
@@ -108,17 +108,57 @@ func TestOCPCustomerCreate(t *testing.T) {
 		t.Errorf("stored %+v, want %+v", p, want)
 	}
 
-	// The same id again replaces the whole profile.
-	r = mustRun(t, "", "ocp", "customer", "create", "--db", path, "--id", "1649", "--nsid", "0", "--name", "Acme", "--canaccessip")
-	if !strings.Contains(r.stdout, "updated") {
-		t.Errorf("stdout %q does not say updated", r.stdout)
-	}
-	want = ocp.Profile{Customer: ocp.Customer{ID: 1649, Name: "Acme"}, CanAccessIP: true, EnrollmentLevel: ocp.None, OCPServices: []string{}}
+	// The same id again is refused, points at update, and changes nothing.
+	r = runCLI(t, nil, "", "ocp", "customer", "create", "--db", path, "--id", "1649", "--nsid", "0", "--name", "Acme", "--canaccessip")
+	wantFail(t, r, 1, "customer 1649 already exists; nothing was changed", "carebridge ocp customer update --id 1649")
 	if p, _ := profileOf(t, path, 1649); !reflect.DeepEqual(p, want) {
-		t.Errorf("replaced with %+v, want %+v", p, want)
+		t.Errorf("a refused create left %+v, want %+v", p, want)
 	}
 	if _, ok := profileOf(t, path, 1650); ok {
 		t.Errorf("customer 1650 exists")
+	}
+}
+
+// ocp customer update changes the fields given and keeps the others; an
+// unknown id is refused and not created.
+func TestOCPCustomerUpdate(t *testing.T) {
+	t.Parallel()
+	path := dbPath(t)
+	mustRun(t, "", "ocp", "customer", "create", "--db", path, "--id", "1649", "--nsid", "33333333", "--name", "Acme ATM",
+		"--email", "doug.do@acmeatm.zzz", "--enrollment-level", "Premium", "--canviewip", "--ocpservices", "wireless")
+	r := mustRun(t, "", "ocp", "customer", "update", "--db", path, "--id", "1649", "--name", "Acme ATM II",
+		"--enrollment-level", "Base", "--canviewip=false", "--isrms", "--ocpservices", "")
+	if r.stdout != "customer 1649 \"Acme ATM II\" updated (nsid 33333333, enrollment level Base)\n" {
+		t.Errorf("stdout %q", r.stdout)
+	}
+	want := ocp.Profile{
+		Customer: ocp.Customer{ID: 1649, NSID: 33333333, Name: "Acme ATM II"}, IsRMS: true,
+		Email: "doug.do@acmeatm.zzz", EnrollmentLevel: ocp.Base, OCPServices: []string{},
+	}
+	if p, _ := profileOf(t, path, 1649); !reflect.DeepEqual(p, want) {
+		t.Errorf("updated to %+v, want %+v", p, want)
+	}
+
+	wantFail(t, runCLI(t, nil, "", "ocp", "customer", "update", "--db", path, "--id", "1651", "--name", "Typo"), 1,
+		"customer 1651 does not exist; nothing was changed", "carebridge ocp customer create --id 1651")
+	if _, ok := profileOf(t, path, 1651); ok {
+		t.Error("a refused update created customer 1651")
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--name", "X"}, "--id is required"},
+		{[]string{"--id", "1649"}, "give at least one field to change"},
+		{[]string{"--id", "0", "--name", "X"}, "--id must be a positive integer"},
+		{[]string{"--id", "1649", "--email", "doug@"}, `email "doug@" is not a valid email address.`},
+		{[]string{"--id", "1649", "--enrollment-level", "Gold"}, "None, Base or Premium"},
+		{[]string{"--id", "1649", "--nsid", "-1"}, "nsid must not be negative."},
+	} {
+		wantFail(t, runCLI(t, nil, "", append([]string{"ocp", "customer", "update", "--db", path}, c.args...)...), 1, c.want)
+	}
+	if p, _ := profileOf(t, path, 1649); !reflect.DeepEqual(p, want) {
+		t.Errorf("refused updates changed the profile to %+v", p)
 	}
 }
 
@@ -136,8 +176,8 @@ func TestOCPCustomerCreateRefusals(t *testing.T) {
 		{"no name", map[string]string{"--name": ""}, 1, []string{"--name is required"}},
 		{"id not a number", map[string]string{"--id": "12a"}, 1, []string{`--id must be an integer; got "12a"`}},
 		{"id fraction", map[string]string{"--id": "1.5"}, 1, []string{"--id must be an integer"}},
-		{"id zero", map[string]string{"--id": "0"}, 1, []string{"id must be a positive integer."}},
-		{"id negative", map[string]string{"--id": "-4"}, 1, []string{"id must be a positive integer."}},
+		{"id zero", map[string]string{"--id": "0"}, 1, []string{"--id must be a positive integer; got 0."}},
+		{"id negative", map[string]string{"--id": "-4"}, 1, []string{"--id must be a positive integer; got -4."}},
 		{"nsid negative", map[string]string{"--nsid": "-1"}, 1, []string{"nsid must not be negative."}},
 		{"bad email", map[string]string{"--email": "doug@"}, 1, []string{`email "doug@" is not a valid email address.`}},
 		{"bad level", map[string]string{"--enrollment-level": "Gold"}, 1, []string{"None, Base or Premium", `"Gold"`}},
@@ -303,8 +343,14 @@ func TestOCPAppGrantRevoke(t *testing.T) {
 	if got := permitted(t, path, 88); !reflect.DeepEqual(got, []int64{1649, 1650, 1651}) {
 		t.Errorf("after grant: %v", got)
 	}
-	r = mustRun(t, "", "ocp", "app", "revoke", "--db", path, "--id", "88", "--customers", "1649,9999")
-	if r.stdout != "application 88: revoked customers 1649, 9999; it may read 2 customers\n" {
+	// An id never granted refuses the revoke: nothing is revoked.
+	wantFail(t, runCLI(t, nil, "", "ocp", "app", "revoke", "--db", path, "--id", "88", "--customers", "1649,9999"), 1,
+		"Application 88 was never granted customer 9999; nothing was revoked.")
+	if got := permitted(t, path, 88); !reflect.DeepEqual(got, []int64{1649, 1650, 1651}) {
+		t.Errorf("after a refused revoke: %v", got)
+	}
+	r = mustRun(t, "", "ocp", "app", "revoke", "--db", path, "--id", "88", "--customers", "1649")
+	if r.stdout != "application 88: revoked customers 1649; it may read 2 customers\n" {
 		t.Errorf("revoke stdout %q", r.stdout)
 	}
 	if got := permitted(t, path, 88); !reflect.DeepEqual(got, []int64{1650, 1651}) {

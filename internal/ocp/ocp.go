@@ -60,6 +60,11 @@ type Application struct {
 type Store interface {
 	// SaveCustomers inserts or replaces profiles, all in one transaction.
 	SaveCustomers(ctx context.Context, ps []Profile, at time.Time) error
+	// CreateCustomer inserts a profile unless a customer with its id
+	// exists; it tells whether it inserted. UpdateCustomer replaces the
+	// profile of an existing customer; it tells whether one existed.
+	CreateCustomer(ctx context.Context, p Profile, at time.Time) (bool, error)
+	UpdateCustomer(ctx context.Context, p Profile, at time.Time) (bool, error)
 	// Profile returns a customer's profile; ENOTFOUND when there is none.
 	Profile(ctx context.Context, id int64) (Profile, error)
 	// GrantedProfile is Profile for an application in one read: ENOTFOUND

@@ -3,6 +3,8 @@ package ocp
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -160,6 +162,32 @@ func (s *Service) SaveCustomers(ctx context.Context, ps []Profile) error {
 	return s.Store.SaveCustomers(ctx, ps, s.Now())
 }
 
+// CreateCustomer stores a new customer; ECONFLICT when the id is taken, so
+// that a create never silently replaces someone else's profile.
+func (s *Service) CreateCustomer(ctx context.Context, p Profile) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	created, err := s.Store.CreateCustomer(ctx, p, s.Now())
+	if err == nil && !created {
+		err = carebridge.Errorf(carebridge.ECONFLICT, "Customer %d already exists.", p.ID)
+	}
+	return err
+}
+
+// UpdateCustomer replaces an existing customer's profile; ENOTFOUND when
+// there is none, so that a mistyped id is not created.
+func (s *Service) UpdateCustomer(ctx context.Context, p Profile) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	updated, err := s.Store.UpdateCustomer(ctx, p, s.Now())
+	if err == nil && !updated {
+		err = carebridge.Errorf(carebridge.ENOTFOUND, "Customer %d does not exist.", p.ID)
+	}
+	return err
+}
+
 // NewApplication registers an application with a fresh client id and
 // secret (or the given secret, for demo data); the secret is returned
 // once and kept only as a hash.
@@ -206,10 +234,40 @@ func (s *Service) Grant(ctx context.Context, appID int64, customers []int64) err
 	return s.Store.Grant(ctx, appID, customers)
 }
 
-// Revoke takes customers away from an application.
+// Revoke takes customers away from an application. It is all or nothing:
+// when any id was never granted (a typo, most likely) nothing is revoked
+// and the error (ENOTFOUND) names those ids, rather than reporting success
+// for a change that did not happen.
 func (s *Service) Revoke(ctx context.Context, appID int64, customers []int64) error {
 	if err := validIDs(customers); err != nil {
 		return err
+	}
+	permitted, err := s.Store.PermittedCustomers(ctx, appID)
+	if err != nil {
+		return err
+	}
+	granted := make(map[int64]bool, len(permitted))
+	for _, id := range permitted {
+		granted[id] = true
+	}
+	var never []string
+	for _, id := range customers {
+		if !granted[id] {
+			never = append(never, strconv.FormatInt(id, 10))
+		}
+	}
+	if len(never) > 0 {
+		// An unknown application has no grants either: say which it is.
+		// A revoke of no ids changes nothing but checks the application.
+		if err := s.Store.Revoke(ctx, appID, nil); err != nil {
+			return err
+		}
+		word := "customer"
+		if len(never) > 1 {
+			word = "customers"
+		}
+		return carebridge.Errorf(carebridge.ENOTFOUND, "Application %d was never granted %s %s; nothing was revoked.",
+			appID, word, strings.Join(never, ", "))
 	}
 	return s.Store.Revoke(ctx, appID, customers)
 }

@@ -42,6 +42,7 @@ func wantProfile(t *testing.T, s ocp.Store, want ocp.Profile) {
 }
 
 func testOCP(t *testing.T, open Open) {
+	testOCPCustomerWrites(t, open)
 	t.Run("GrantedProfile", func(t *testing.T) {
 		t.Parallel()
 		s, ctx := open(t).OCP, context.Background()

@@ -1,0 +1,45 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"carebridge/internal/ocp"
+)
+
+// CreateCustomer inserts a profile unless its id is taken, in one
+// statement, so two creates of one id cannot both succeed.
+func (s *OCPStore) CreateCustomer(ctx context.Context, p ocp.Profile, at time.Time) (bool, error) {
+	return s.changeCustomer(ctx, `INSERT INTO ocp_customers
+		(id, nsid, name, email, enrollment_level, can_view_ip, can_access_ip, is_rms, ocp_services, device_subset_start_time, updated_at)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (id) DO NOTHING`, p, at)
+}
+
+// UpdateCustomer replaces the profile of an existing customer only.
+func (s *OCPStore) UpdateCustomer(ctx context.Context, p ocp.Profile, at time.Time) (bool, error) {
+	return s.changeCustomer(ctx, `UPDATE ocp_customers SET nsid = ?2, name = ?3, email = ?4, enrollment_level = ?5,
+		can_view_ip = ?6, can_access_ip = ?7, is_rms = ?8, ocp_services = ?9, device_subset_start_time = ?10, updated_at = ?11
+		WHERE id = ?1`, p, at)
+}
+
+// changeCustomer runs one statement on a profile's columns and tells
+// whether it changed a row.
+func (s *OCPStore) changeCustomer(ctx context.Context, query string, p ocp.Profile, at time.Time) (bool, error) {
+	services, err := json.Marshal(p.OCPServices)
+	if err != nil {
+		return false, err
+	}
+	var changed bool
+	err = s.db.writeTx(ctx, func(tx *wtx) error {
+		res, err := tx.ExecContext(ctx, query, p.ID, p.NSID, p.Name, nullString(p.Email), p.EnrollmentLevel,
+			p.CanViewIP, p.CanAccessIP, p.IsRMS, string(services), p.DeviceSubsetStartTime, unix(at))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		changed = n == 1
+		return err
+	})
+	return changed, err
+}
