@@ -109,7 +109,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (reportJSON, err
 	if err != nil {
 		return reportJSON{}, carebridge.Errorf(carebridge.EINVALID, "The report could not be read.")
 	}
-	operatorID, signature, err := h.verify(r.Context(), r.Header, body)
+	operatorID, err := h.verify(r.Context(), r.Header, body)
 	if err != nil {
 		return reportJSON{}, err
 	}
@@ -125,7 +125,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (reportJSON, err
 			index = append(index, i)
 		}
 	}
-	stored, err := h.netflix.Ingest(r.Context(), operatorID, valid, signature)
+	// No signature is remembered: a report sent again byte for byte (a
+	// client retrying after a timeout) is answered from the charges it
+	// stored, idempotently on partner_charge_id, and stores nothing new.
+	stored, err := h.netflix.Ingest(r.Context(), operatorID, valid, "")
 	if err != nil {
 		return reportJSON{}, err
 	}
@@ -166,11 +169,12 @@ func toResult(res netflix.IngestResult) resultJSON {
 // verify authenticates a report: the operator's secret, a timestamp within
 // the window, and an HMAC over "<t>.<body>". Every failure gives the same
 // answer, so nothing tells an operator id that exists from one that does
-// not.
-func (h *Handler) verify(ctx context.Context, hdr http.Header, body []byte) (operatorID int64, signature string, err error) {
+// not. The window bounds how long captured bytes can be sent again, which
+// can only repeat what they already did.
+func (h *Handler) verify(ctx context.Context, hdr http.Header, body []byte) (operatorID int64, err error) {
 	operatorID, err = strconv.ParseInt(hdr.Get(OperatorHeader), 10, 64)
 	if err != nil || operatorID <= 0 {
-		return 0, "", errBadSignature
+		return 0, errBadSignature
 	}
 	var ts, v1 string
 	for _, part := range strings.Split(hdr.Get(SignatureHeader), ",") {
@@ -184,26 +188,26 @@ func (h *Handler) verify(ctx context.Context, hdr http.Header, body []byte) (ope
 	}
 	sec, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
-		return 0, "", errBadSignature
+		return 0, errBadSignature
 	}
 	if d := h.now().Sub(time.Unix(sec, 0)); d > SignatureWindow || d < -SignatureWindow {
-		return 0, "", carebridge.Errorf(carebridge.EUNAUTHORIZED, "The signature's timestamp is more than 5 minutes from the server's clock.")
+		return 0, carebridge.Errorf(carebridge.EUNAUTHORIZED, "The signature's timestamp is more than 5 minutes from the server's clock.")
 	}
 	got, err := hex.DecodeString(v1)
 	if err != nil {
-		return 0, "", errBadSignature
+		return 0, errBadSignature
 	}
 	secret, err := h.secrets.PartnerSecret(ctx, operatorID)
 	switch {
 	case carebridge.ErrorCode(err) == carebridge.ENOTFOUND:
 		secret = "" // compare anyway, so timing does not tell
 	case err != nil:
-		return 0, "", err
+		return 0, err
 	}
 	if !hmac.Equal(got, mac(secret, ts, body)) || secret == "" {
-		return 0, "", errBadSignature
+		return 0, errBadSignature
 	}
-	return operatorID, strings.ToLower(v1), nil
+	return operatorID, nil
 }
 
 // errMethodNotAllowed is this face's code for a wrong HTTP method.

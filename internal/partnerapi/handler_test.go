@@ -424,19 +424,23 @@ func TestIntakeResignedReportIsDuplicate(t *testing.T) {
 	}
 }
 
-func TestIntakeReplayRefused(t *testing.T) {
+// A client that retries after a timeout sends the same bytes and the same
+// signature: inside the window that is answered like any report of the
+// same charges, with their numbers, and stores nothing new.
+func TestIntakeResentReport(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	body := manyCharges(t, "r", 2)
 	op := strconv.FormatInt(f.op.ID, 10)
 	sig := partnerapi.Sign(f.secret, f.clock.Now(), body)
-	if rs := results(t, f.send(http.MethodPost, op, sig, body)); rs[0].Status != "created" || rs[1].Status != "created" {
-		t.Fatalf("first delivery: %+v", rs)
+	first := results(t, f.send(http.MethodPost, op, sig, body))
+	if first[0].Status != "created" || first[1].Status != "created" {
+		t.Fatalf("first delivery: %+v", first)
 	}
 	ts, v1, _ := strings.Cut(sig, ",")
-	f.clock.Advance(time.Minute) // still well inside the window
-	t.Run("replays", func(t *testing.T) {
-		for name, replay := range map[string]string{
+	f.clock.Advance(4 * time.Minute) // still inside the window
+	t.Run("resent", func(t *testing.T) {
+		for name, header := range map[string]string{
 			"same header":     sig,
 			"upper-case hex":  ts + ",v1=" + strings.ToUpper(strings.TrimPrefix(v1, "v1=")),
 			"parts reordered": v1 + "," + ts,
@@ -444,30 +448,64 @@ func TestIntakeReplayRefused(t *testing.T) {
 		} {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
-				wantError(t, f.send(http.MethodPost, op, replay, body), http.StatusUnauthorized, "invalid_signature")
+				again := results(t, f.send(http.MethodPost, op, header, body))
+				if len(again) != len(first) {
+					t.Fatalf("%d results, want %d", len(again), len(first))
+				}
+				for i := range first {
+					if again[i].PartnerChargeID != first[i].PartnerChargeID || again[i].Status != "duplicate" ||
+						*again[i].Number != *first[i].Number || again[i].Error != nil {
+						t.Errorf("result %d: %+v (number %s), want the first answer's %s", i, again[i], deref(again[i].Number), *first[i].Number)
+					}
+				}
 			})
 		}
 	})
 	if n := f.count(f.op.ID); n != 2 {
 		t.Errorf("%d charges stored, want 2", n)
 	}
+
+	altered := bytes.Replace(body, []byte(`"r-1"`), []byte(`"r-9"`), 1)
+	wantError(t, f.send(http.MethodPost, op, sig, altered), http.StatusUnauthorized, "invalid_signature")
+	f.clock.Advance(time.Minute + time.Second) // 5m01s after signing
+	if msg := wantError(t, f.send(http.MethodPost, op, sig, body), http.StatusUnauthorized, "invalid_signature"); !strings.Contains(msg, "5 minutes") {
+		t.Errorf("stale re-send: message %q does not say the window", msg)
+	}
+	if n := f.count(f.op.ID); n != 2 {
+		t.Errorf("%d charges stored, want 2", n)
+	}
 }
 
-func TestIntakeReplayOfNewChargesStoresNothing(t *testing.T) {
+// A re-sent report of charges already settled leaves them settled: nothing
+// goes back to PENDING and no charge is added.
+func TestIntakeResentReportAfterSettlement(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	body := manyCharges(t, "n", 3)
 	op := strconv.FormatInt(f.op.ID, 10)
 	sig := partnerapi.Sign(f.secret, f.clock.Now(), body)
-	results(t, f.send(http.MethodPost, op, sig, body))
-	// The stored charges are settled, so a replay that slipped through
-	// would at least add events; it must be refused outright.
+	first := results(t, f.send(http.MethodPost, op, sig, body))
 	if _, err := f.app.Processor.Drain(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	wantError(t, f.send(http.MethodPost, op, sig, body), http.StatusUnauthorized, "invalid_signature")
+	settled := f.list(f.op.ID, true)
+	again := results(t, f.send(http.MethodPost, op, sig, body))
+	for i := range first {
+		if again[i].Status != "duplicate" || *again[i].Number != *first[i].Number {
+			t.Errorf("result %d: %+v, want duplicate of %s", i, again[i], *first[i].Number)
+		}
+	}
 	if n := len(f.list(f.op.ID, false)); n != 0 {
-		t.Errorf("%d PENDING charges after a replay, want 0", n)
+		t.Errorf("%d PENDING charges after a re-send, want 0", n)
+	}
+	for _, c := range settled {
+		events, err := f.stores.Netflix.ChargeEvents(context.Background(), f.op.ID, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) != 2 {
+			t.Errorf("charge %s has %d events after a re-send, want 2 (reported, settled)", c.Number(), len(events))
+		}
 	}
 	if n := f.count(f.op.ID); n != 3 {
 		t.Errorf("%d charges stored, want 3", n)
