@@ -294,6 +294,34 @@ func TestChargesIngestBadItem(t *testing.T) {
 	}
 }
 
+// Dates far outside reason are rejected item by item, by the same rule as
+// the partner endpoint.
+func TestChargesIngestDatesOutsideReason(t *testing.T) {
+	t.Parallel()
+	path := withOperator(t)
+	file := writeFile(t, "dates.json", `{"charges": [
+		{"partner_charge_id": "d-1", "billing_system_customer_identifier": "c-1", "amount": 1, "currency": "USD", "received_on": "0000-01-01T00:00:00"},
+		{"partner_charge_id": "d-2", "billing_system_customer_identifier": "c-2", "amount": 1, "currency": "USD", "received_on": "9999-12-31T23:59:59"},
+		{"partner_charge_id": "d-3", "billing_system_customer_identifier": "c-3", "amount": 1, "currency": "USD", "received_on": "2017-02-04T02:00:00", "paid_through_date": "9999-01-01T00:00:00"},
+		{"partner_charge_id": "g-4", "billing_system_customer_identifier": "c-4", "amount": 1, "currency": "USD", "received_on": "2017-02-04T02:00:00"}
+	]}`)
+	r := runCLI(t, nil, "", "charges", "ingest", file, "--db", path, "--org", "acme", "--operator", "op1")
+	wantFail(t, r, 1, "3 of 4")
+	ingested(t, r.stdout, "1 created, 0 duplicate, 3 rejected")
+	for _, w := range []string{
+		"charge 1 (d-1): rejected: received_on is 0000-01-01T00:00:00; a charge date must be from 1970-01-01 to 2099-12-31 (UTC).\n",
+		"charge 2 (d-2): rejected: received_on is 9999-12-31T23:59:59;",
+		"charge 3 (d-3): rejected: paid_through_date is 9999-01-01T00:00:00;",
+	} {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("stdout %q lacks %q", r.stdout, w)
+		}
+	}
+	if stored := pending(t, path, "op1"); len(stored) != 1 || stored["g-4"].ID == 0 {
+		t.Errorf("stored %+v, want g-4 only", stored)
+	}
+}
+
 func TestChargesIngestFileAfterFlags(t *testing.T) {
 	t.Parallel()
 	path := withOperator(t)
@@ -320,6 +348,10 @@ func TestChargesIngestRefusals(t *testing.T) {
 		{"not a report", []string{writeFile(t, "list.json", `[{"partner_charge_id": "p-9"}]`), "--org", "acme", "--operator", "op1"}, []string{"JSON object"}},
 		{"no charges", []string{writeFile(t, "empty.json", `{"charges": []}`), "--org", "acme", "--operator", "op1"}, []string{"1 to 1000"}},
 		{"extra field", []string{writeFile(t, "extra.json", strings.Replace(threeCharges, `{"charges"`, `{"x": 1, "charges"`, 1)), "--org", "acme", "--operator", "op1"}, []string{"x is not a field"}},
+		{"lone surrogate", []string{writeFile(t, "surrogate.json", strings.Replace(threeCharges, `"c-2"`, `"c-\ud800"`, 1)), "--org", "acme", "--operator", "op1"},
+			[]string{"charges[1].billing_system_customer_identifier", "surrogate"}},
+		{"duplicate member", []string{writeFile(t, "dup.json", strings.Replace(threeCharges, `"amount": 500,`, `"amount": 500, "amount": 5,`, 1)), "--org", "acme", "--operator", "op1"},
+			[]string{"charges[1].amount", "more than once"}},
 		{"unknown operator", []string{good, "--org", "acme", "--operator", "nope"}, []string{`"nope" does not exist`}},
 		{"unknown org", []string{good, "--org", "nope", "--operator", "op1"}, []string{`"nope" does not exist`}},
 		{"no FILE", []string{"--org", "acme", "--operator", "op1"}, []string{"FILE"}},

@@ -119,7 +119,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, plugin string, a
 		}
 		c.params, err = bodyParams(body)
 	} else {
-		c.params, err = queryParams(r.URL.Query())
+		c.params, err = queryParams(r.URL.RawQuery)
 	}
 	if err != nil {
 		return nil, err

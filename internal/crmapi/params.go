@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net/url"
 	"regexp"
 	"sort"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 
 	"carebridge"
 	"carebridge/internal/netflix"
+	"carebridge/internal/strict"
 )
 
 // params reads a method's parameters (a JSON object for POST, the query
@@ -45,6 +45,11 @@ func bodyParams(body []byte) (*params, error) {
 	if raw == nil { // the body was "null"
 		return nil, carebridge.Errorf(carebridge.EINVALID, "The request body must be a JSON object.")
 	}
+	// The decoder keeps the last of a name given twice and reads a lone
+	// surrogate as U+FFFD; either would act on something not sent.
+	if err := strict.JSON(body); err != nil {
+		return nil, carebridge.Errorf(carebridge.EINVALID, "%v.", err)
+	}
 	return newParams(raw, false), nil
 }
 
@@ -60,8 +65,14 @@ func jsonProblem(err error) string {
 	return err.Error()
 }
 
-// queryParams reads a query string; a parameter given twice is refused.
-func queryParams(q url.Values) (*params, error) {
+// queryParams reads a raw query string. A pair that cannot be read (a
+// malformed percent-escape) is refused rather than dropped, as is a
+// parameter given twice.
+func queryParams(rawQuery string) (*params, error) {
+	q, err := strict.Query(rawQuery)
+	if err != nil {
+		return nil, carebridge.Errorf(carebridge.EINVALID, "%v.", err)
+	}
 	raw := make(map[string]json.RawMessage, len(q))
 	for k, vs := range q {
 		if len(vs) > 1 {

@@ -630,3 +630,67 @@ func TestMarshalNotificationUnencodable(t *testing.T) {
 		t.Errorf("MarshalNotification(channel) returned bytes %s with the error", got)
 	}
 }
+
+// encoding/json keeps the last of a member given twice and reads a lone
+// surrogate as U+FFFD; Decode refuses both rather than act on what was not
+// sent: invalid params naming the member when it is inside the params, an
+// invalid request anywhere else.
+func TestDecodeLooseJSON(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, body string
+		code       int
+		id         *uint32
+		words      []string
+	}{
+		{"duplicate in params", `{"jsonrpc":"2.0","id":3,"method":"Controller.1.register","params":{"event":"a","id":"x","event":"b"}}`,
+			CodeInvalidParams, u32(3), []string{"event", "more than once"}},
+		{"duplicate deep in params", `{"jsonrpc":"2.0","id":3,"method":"Netflix.1.exists","params":{"opts":{"a":[{"b":1,"b":2}]}}}`,
+			CodeInvalidParams, u32(3), []string{"opts.a[0].b", "more than once"}},
+		{"lone surrogate in params", `{"jsonrpc":"2.0","id":4,"method":"Netflix.1.exists","params":{"method":"factory\ud800Reset"}}`,
+			CodeInvalidParams, u32(4), []string{"method", `\ud800`}},
+		{"lone surrogate in array params", `{"jsonrpc":"2.0","id":4,"method":"Netflix.1.exists","params":["\udc00"]}`,
+			CodeInvalidParams, u32(4), []string{"params[0]", "surrogate"}},
+		{"not UTF-8 in params", "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"Netflix.1.exists\",\"params\":{\"method\":\"\xff\"}}",
+			CodeInvalidParams, u32(4), []string{"method", "UTF-8"}},
+		{"duplicate method", `{"jsonrpc":"2.0","id":5,"method":"Netflix.1.exists","method":"Netflix.1.factoryReset"}`,
+			CodeInvalidRequest, u32(5), nil},
+		{"duplicate params", `{"jsonrpc":"2.0","id":5,"method":"Netflix.1.exists","params":{},"params":{"method":"x"}}`,
+			CodeInvalidRequest, u32(5), nil},
+		{"duplicate id", `{"jsonrpc":"2.0","id":1,"id":2,"method":"Netflix.1.exists"}`,
+			CodeInvalidRequest, nil, nil},
+		{"lone surrogate in the method", `{"jsonrpc":"2.0","id":6,"method":"Netflix.1.\ud800"}`,
+			CodeInvalidRequest, u32(6), nil},
+		{"lone surrogate in a member name", `{"jsonrpc":"2.0","id":6,"method":"Netflix.1.exists","\ud800":1}`,
+			CodeInvalidRequest, u32(6), nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			req, err := Decode([]byte(tt.body))
+			if err == nil || err.Code != tt.code {
+				t.Fatalf("Decode = %+v, %v; want code %d", req, err, tt.code)
+			}
+			var id *uint32
+			if req != nil {
+				id = req.ID
+			}
+			if !reflect.DeepEqual(id, tt.id) {
+				t.Errorf("id = %v; want %v", id, tt.id)
+			}
+			if tt.code == CodeInvalidRequest && err.Message != NewError(CodeInvalidRequest).Message {
+				t.Errorf("message = %q; want the standard one", err.Message)
+			}
+			for _, w := range tt.words {
+				if !strings.Contains(err.Message, w) {
+					t.Errorf("message %q does not name %q", err.Message, w)
+				}
+			}
+		})
+	}
+	// A surrogate pair is a character, and a name may repeat in sibling
+	// objects.
+	req, err := Decode([]byte(`{"jsonrpc":"2.0","id":7,"method":"Netflix.1.exists","params":{"a":{"x":1},"b":{"x":"\ud83d\ude00"}}}`))
+	if err != nil || req.Method != "Netflix.1.exists" {
+		t.Fatalf("Decode = %+v, %v", req, err)
+	}
+}

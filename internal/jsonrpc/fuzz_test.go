@@ -48,6 +48,8 @@ var fuzzSeeds = []string{
 	"\u00a0{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Netflix.1.factoryReset\"}\u00a0",
 	`{"JSONRPC":"2.0","ID":1,"Method":"Netflix.1.factoryReset"}`,
 	`{"jsonrpc":"2.0","id":1,"id":2,"method":"a.b","method":"c.d"}`,
+	`{"jsonrpc":"2.0","id":10,"method":"Controller.1.register","params":{"event":"a","event":"b","id":"\ud800"}}`,
+	`{"jsonrpc":"2.0","id":11,"method":"Netflix.1.exists","params":["\udc00"]}`,
 	``,
 	" \t\r\n",
 	`null`,
@@ -74,11 +76,21 @@ func FuzzDecode(f *testing.F) {
 					t.Errorf("Decode(%q) = -32700 for valid JSON", body)
 				}
 			case CodeInvalidRequest:
+				if want := NewError(err.Code).Message; err.Message != want {
+					t.Errorf("message = %q; want %q", err.Message, want)
+				}
+			case CodeInvalidParams:
+				// Only the params can be invalid: the rest was read.
+				if req == nil || req.Method == "" || req.Params == nil || !strings.Contains(err.Message, " ") {
+					t.Errorf("Decode(%q) = %+v, -32602 %q; want the request read and the member named", body, req, err.Message)
+				}
 			default:
-				t.Fatalf("Decode(%q) error code %d; want -32700 or -32600", body, err.Code)
+				t.Fatalf("Decode(%q) error code %d; want -32700, -32600 or -32602", body, err.Code)
 			}
-			if want := NewError(err.Code).Message; err.Message != want {
-				t.Errorf("message = %q; want %q", err.Message, want)
+			if err.Code == CodeParseError {
+				if want := NewError(err.Code).Message; err.Message != want {
+					t.Errorf("message = %q; want %q", err.Message, want)
+				}
 			}
 			// The error answer is JSON and carries the id when one was read.
 			var id *uint32

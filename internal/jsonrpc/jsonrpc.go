@@ -6,8 +6,11 @@ package jsonrpc
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
+
+	"carebridge/internal/strict"
 )
 
 // Error codes and messages (SPEC §5).
@@ -59,8 +62,10 @@ func (r *Request) Notification() bool { return r.ID == nil }
 // Decode reads one request. A body that is not JSON is a parse error; JSON
 // that is not a request object (an array, a wrong "jsonrpc", an id that is
 // not a non-negative integer — null included —, a method that is not a
-// string) is an invalid request. When the error is not a parse error, the id is returned if it
-// could be read, so the answer can carry it.
+// string, a member given twice, a lone surrogate) is an invalid request,
+// and a member given twice or a lone surrogate inside the params is invalid
+// params naming the member. When the error is not a parse error, the id is
+// returned if it could be read, so the answer can carry it.
 func Decode(body []byte) (*Request, *Error) {
 	if !json.Valid(body) {
 		return nil, NewError(CodeParseError)
@@ -76,16 +81,26 @@ func Decode(body []byte) (*Request, *Error) {
 	if err := json.Unmarshal(body, &members); err != nil {
 		return nil, NewError(CodeInvalidRequest)
 	}
+	// The decoder keeps the last of a member given twice and reads a lone
+	// surrogate or bytes that are not UTF-8 as U+FFFD. In the params that
+	// is invalid params, named; anywhere else the request is invalid.
+	var loose *strict.Error
+	errors.As(strict.JSON(body), &loose)
+	inParams := loose != nil && loose.Member == "params" && loose.Path != "params"
 	req := &Request{}
 	// Only a request without an id is a notification (JSON-RPC 2.0 §4); a
-	// null id is a request, and Thunder's ids are numbers.
-	if raw, ok := members["id"]; ok {
+	// null id is a request, and Thunder's ids are numbers. An id given
+	// twice is not read: either could be the one meant.
+	if raw, ok := members["id"]; ok && (loose == nil || loose.Member != "id") {
 		id, err := strconv.ParseUint(string(raw), 10, 32)
 		if err != nil {
 			return nil, NewError(CodeInvalidRequest)
 		}
 		v := uint32(id)
 		req.ID = &v
+	}
+	if loose != nil && !inParams {
+		return req, NewError(CodeInvalidRequest)
 	}
 	var version string
 	if v := members["jsonrpc"]; len(v) == 0 || v[0] != '"' || json.Unmarshal(v, &version) != nil || version != "2.0" {
@@ -97,6 +112,15 @@ func Decode(body []byte) (*Request, *Error) {
 	}
 	if params, ok := members["params"]; ok && string(params) != "null" {
 		req.Params = params
+	}
+	if inParams {
+		// Named as the other invalid params are: by the member's path
+		// within the params.
+		name := strings.TrimPrefix(strings.TrimPrefix(loose.Path, "params"), ".")
+		if strings.HasPrefix(name, "[") {
+			name = loose.Path
+		}
+		return req, &Error{Code: CodeInvalidParams, Message: name + " " + loose.Reason + "."}
 	}
 	return req, nil
 }

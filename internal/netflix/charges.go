@@ -132,6 +132,31 @@ func (c NewCharge) Validate() error {
 	if c.ReceivedOn.IsZero() {
 		return missing("received_on")
 	}
+	if err := ValidateChargeDate("received_on", c.ReceivedOn); err != nil {
+		return err
+	}
+	if !c.PaidThroughDate.IsZero() {
+		return ValidateChargeDate("paid_through_date", c.PaidThroughDate)
+	}
+	return nil
+}
+
+// Charge dates must fall in [earliestChargeDate, latestChargeDate). A year
+// such as 0000 or 9999 is a slip of the sender, not a charge, and would
+// otherwise be stored and sorted as if it were real; the bounds are wide
+// enough that no real charge is refused.
+var (
+	earliestChargeDate = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	latestChargeDate   = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// ValidateChargeDate checks one date of a charge; Validate calls it, and
+// a face calls it for a date written as Go's zero time, which Validate
+// would take for a date not given.
+func ValidateChargeDate(name string, t time.Time) error {
+	if t.Before(earliestChargeDate) || !t.Before(latestChargeDate) {
+		return invalid("%s is %s; a charge date must be from 1970-01-01 to 2099-12-31 (UTC).", name, t.UTC().Format(carebridge.TimeLayout))
+	}
 	return nil
 }
 

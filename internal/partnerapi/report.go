@@ -11,6 +11,7 @@ import (
 	"carebridge"
 	"carebridge/internal/money"
 	"carebridge/internal/netflix"
+	"carebridge/internal/strict"
 )
 
 // DecodeReport reads a charge report, {"charges": [...]}. A problem with the
@@ -20,6 +21,11 @@ func DecodeReport(body []byte) (charges []netflix.NewCharge, itemErrs []error, e
 	var report map[string]json.RawMessage
 	if err := json.Unmarshal(body, &report); err != nil || report == nil {
 		return nil, nil, carebridge.Errorf(carebridge.EINVALID, "The body must be a JSON object {\"charges\": [...]}.")
+	}
+	// The decoder keeps the last of a name given twice and reads a lone
+	// surrogate as U+FFFD: a charge stored from either is not the one sent.
+	if err := strict.JSON(body); err != nil {
+		return nil, nil, carebridge.Errorf(carebridge.EINVALID, "%v.", err)
 	}
 	raw, ok := report["charges"]
 	if !ok || bytes.Equal(raw, []byte("null")) {
@@ -108,6 +114,11 @@ func (it *item) date(name string) time.Time {
 	t, ok := carebridge.ParseTime(s)
 	if !ok {
 		it.fail("%s must be a date written 2006-01-02T15:04:05 (UTC) or in RFC 3339; got %q.", name, s)
+	}
+	if ok && t.IsZero() && it.err == nil {
+		// 0001-01-01T00:00:00 is the zero time, which the domain reads as
+		// "not given": let it judge the date while it is still known.
+		it.err = netflix.ValidateChargeDate(name, t)
 	}
 	return t
 }
