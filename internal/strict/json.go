@@ -63,14 +63,17 @@ func JSON(data []byte) error {
 
 // frame is one step of the path to the value being scanned.
 type frame struct {
-	key   string
+	key   []byte
 	index int // -1 for a member
 }
 
+// scanner keeps the names of every open object on one stack, so that
+// checking a report of many small objects allocates next to nothing.
 type scanner struct {
 	data  []byte
 	i     int
 	stack []frame
+	names [][]byte // the names read so far of each open object, innermost last
 	err   *Error
 }
 
@@ -86,11 +89,11 @@ func (s *scanner) fail(reason string) bool {
 		if n > 0 {
 			b.WriteByte('.')
 		}
-		b.WriteString(f.key)
+		b.WriteString(strings.ToValidUTF8(string(f.key), "\uFFFD"))
 	}
 	s.err = &Error{Path: b.String(), Reason: reason}
 	if len(s.stack) > 0 && s.stack[0].index < 0 {
-		s.err.Member = s.stack[0].key
+		s.err.Member = strings.ToValidUTF8(string(s.stack[0].key), "\uFFFD")
 	}
 	return false
 }
@@ -199,7 +202,8 @@ func (s *scanner) object(depth int) bool {
 		s.i++
 		return true
 	}
-	var names []string
+	first := len(s.names)
+	defer func() { s.names = s.names[:first] }()
 	var seen map[string]bool
 	for {
 		if s.i >= len(s.data) || s.data[s.i] != '"' {
@@ -215,17 +219,17 @@ func (s *scanner) object(depth int) bool {
 		}
 		dup := false
 		if seen != nil {
-			dup = seen[name]
-			seen[name] = true
+			dup = seen[string(name)]
+			seen[string(name)] = true
 		} else {
-			for _, n := range names {
-				dup = dup || n == name
+			for _, n := range s.names[first:] {
+				dup = dup || bytes.Equal(n, name)
 			}
-			names = append(names, name)
-			if len(names) > smallObject {
-				seen = make(map[string]bool, 2*len(names))
-				for _, n := range names {
-					seen[n] = true
+			s.names = append(s.names, name)
+			if len(s.names)-first > smallObject {
+				seen = make(map[string]bool, 2*smallObject)
+				for _, n := range s.names[first:] {
+					seen[string(n)] = true
 				}
 			}
 		}
@@ -294,7 +298,7 @@ func (s *scanner) array(depth int) bool {
 // encoding/json decodes them), the first fault found in it as a phrase
 // ("holds a lone UTF-16 surrogate …"), and false when the string is
 // malformed.
-func (s *scanner) str(want bool) (text, fault string, ok bool) {
+func (s *scanner) str(want bool) (text []byte, fault string, ok bool) {
 	s.i++
 	start := s.i
 	var buf []byte // the decoded text once an escape makes it differ from the source
@@ -303,10 +307,9 @@ func (s *scanner) str(want bool) (text, fault string, ok bool) {
 		switch {
 		case c == '"':
 			if want {
-				if buf == nil {
-					text = string(s.data[start:s.i])
-				} else {
-					text = string(buf)
+				text = buf
+				if text == nil {
+					text = s.data[start:s.i:s.i]
 				}
 			}
 			s.i++
@@ -317,7 +320,7 @@ func (s *scanner) str(want bool) (text, fault string, ok bool) {
 			}
 			r, ok := s.escape()
 			if !ok {
-				return "", "", false
+				return nil, "", false
 			}
 			if r < 0 {
 				if fault == "" {
@@ -329,7 +332,7 @@ func (s *scanner) str(want bool) (text, fault string, ok bool) {
 				buf = utf8.AppendRune(buf, r)
 			}
 		case c < 0x20:
-			return "", "", false
+			return nil, "", false
 		case c < utf8.RuneSelf:
 			if buf != nil {
 				buf = append(buf, c)
@@ -346,7 +349,7 @@ func (s *scanner) str(want bool) (text, fault string, ok bool) {
 			s.i += size
 		}
 	}
-	return "", "", false
+	return nil, "", false
 }
 
 // escape reads the escape at s.i and returns its character. A lone

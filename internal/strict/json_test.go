@@ -31,7 +31,7 @@ func TestJSONRefuses(t *testing.T) {
 		{"duplicate in a large object", `{` + manyMembers(40) + `,"m7":0}`, "m7", "m7", "more than once"},
 		{"bytes that are not UTF-8", "{\"name\":\"a\xffb\"}", "name", "name", "not valid UTF-8"},
 		{"encoded surrogate bytes", "{\"name\":\"\xed\xa0\x80\"}", "name", "name", "not valid UTF-8"},
-		{"name not UTF-8", "{\"a\xff\":1}", "a\xff", "a\xff", "member name that is not valid UTF-8"},
+		{"name not UTF-8", "{\"a\xff\":1}", "a\uFFFD", "a\uFFFD", "member name that is not valid UTF-8"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if !json.Valid([]byte(tc.in)) && !strings.Contains(tc.reasonContains, "UTF-8") {
