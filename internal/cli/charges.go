@@ -67,6 +67,9 @@ func chargesIngest(e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkReportShape(file, body); err != nil {
+		return err
+	}
 	charges, itemErrs, err := partnerapi.DecodeReport(body)
 	if err != nil {
 		return err

@@ -54,3 +54,22 @@ func TestHelpNamesEveryServeFlag(t *testing.T) {
 		t.Errorf("serve -h describes --db without postgres://:\n%s", db)
 	}
 }
+
+// A charge report file that is not a JSON object is refused in the
+// command line's words, not the HTTP face's ("The body must be…").
+func TestChargesIngestNamesTheFile(t *testing.T) {
+	t.Parallel()
+	path := dbPath(t)
+	for _, c := range []struct{ body, want string }{
+		{"x", "is not valid JSON; a charge report is a JSON object"},
+		{"[]", `is not a charge report: a charge report is a JSON object {"charges": [...]}`},
+		{"", "is not valid JSON"},
+	} {
+		file := writeFile(t, "report.json", c.body)
+		r := runCLI(t, nil, "", "charges", "ingest", file, "--db", path, "--org", "acme", "--operator", "tv")
+		wantFail(t, r, 1, file+" "+c.want)
+		if strings.Contains(r.stderr, "body") {
+			t.Errorf("stderr %q speaks of a body", r.stderr)
+		}
+	}
+}

@@ -5,6 +5,7 @@ package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -17,11 +18,20 @@ type Plugin interface {
 	Version() string   // semantic version of its interface
 }
 
-// CustomerCareOperations is what a plugin that owns data implements: a
-// factory reset that wipes all of its data at once.
+// CustomerCareOperations is what a plugin that owns data implements. Its
+// data live in the store the plugins share, and a factory reset wipes them
+// there (Host.FactoryReset); the plugin is then told, so that it drops what
+// it keeps about them in memory.
 type CustomerCareOperations interface {
-	FactoryReset(ctx context.Context, actor string) error
+	DataWiped()
 }
+
+// Wiper deletes the data of the plugins named and writes one audit record
+// per plugin, all in one transaction: all of them are wiped or none.
+type Wiper func(ctx context.Context, actor string, callsigns []string) error
+
+// ErrNotActive refuses a factory reset that names a deactivated plugin.
+var ErrNotActive = errors.New("host: the plugin is not active")
 
 // State is a plugin's state, spelled as Thunder spells it.
 type State string
@@ -38,6 +48,9 @@ type entry struct {
 
 // Host holds the plugins.
 type Host struct {
+	// Wipe is the store's factory reset; it is set before plugins serve.
+	Wipe Wiper
+
 	mu      sync.RWMutex
 	order   []*entry
 	plugins map[string]*entry
@@ -115,4 +128,52 @@ func (h *Host) Plugins() []Info {
 		out = append(out, Info{Callsign: e.plugin.Callsign(), ClassName: e.plugin.ClassName(), Version: e.plugin.Version(), State: st})
 	}
 	return out
+}
+
+// Resettable lists the plugins that own data, in registration order: what
+// a reset of every plugin wipes.
+func (h *Host) Resettable() []string {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	var out []string
+	for _, e := range h.order {
+		if _, ok := e.plugin.(CustomerCareOperations); ok {
+			out = append(out, e.plugin.Callsign())
+		}
+	}
+	return out
+}
+
+// FactoryReset wipes the data of the plugins named, in one transaction:
+// when it fails, every plugin's data is as it was. A deactivated plugin
+// does no work (Thunder answers its calls with ERROR_UNAVAILABLE), so a
+// reset that names one is refused whole with ErrNotActive before anything
+// is wiped: skipping it would report success while its data stays, to
+// come back when the plugin is activated again.
+func (h *Host) FactoryReset(ctx context.Context, actor string, callsigns []string) error {
+	plugins := make([]CustomerCareOperations, 0, len(callsigns))
+	for _, c := range callsigns {
+		e, ok := h.entry(c)
+		if !ok {
+			return fmt.Errorf("host: no plugin %q", c)
+		}
+		p, ok := e.plugin.(CustomerCareOperations)
+		if !ok {
+			return fmt.Errorf("host: plugin %q owns no data to reset", c)
+		}
+		if !e.active.Load() {
+			return fmt.Errorf("%w: %s", ErrNotActive, c)
+		}
+		plugins = append(plugins, p)
+	}
+	if h.Wipe == nil {
+		return errors.New("host: no store to wipe")
+	}
+	if err := h.Wipe(ctx, actor, callsigns); err != nil {
+		return err
+	}
+	for _, p := range plugins {
+		p.DataWiped()
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"carebridge"
@@ -41,7 +42,19 @@ type Plugin struct {
 	Callsign string
 	Versions []int // interface versions served; a designator may name one
 	Methods  map[string]Handler
+	Events   []string // the events it publishes: what register accepts
 }
+
+// CodeFailedRegistered is Thunder's answer (ERROR_FAILED_REGISTERED) to a
+// register or unregister it refuses.
+const CodeFailedRegistered = -31048
+
+// errFailedRegistered carries Thunder's own message for the code.
+var errFailedRegistered = &Error{Code: CodeFailedRegistered, Message: "Registration failed."}
+
+// errorUnknownKey is Thunder's ERROR_UNKNOWN_KEY: the answer of exists,
+// asked in its older form, for a method that does not exist.
+const errorUnknownKey = 22
 
 // Conn is a connection that can receive notifications (a WebSocket).
 type Conn interface {
@@ -155,6 +168,8 @@ type registerParams struct {
 	ID    string `json:"id"`
 }
 
+// builtin serves the methods every plugin has, answering as Thunder R5.3
+// does.
 func (d *Dispatcher) builtin(p *Plugin, c *Call) (any, error) {
 	switch c.Method {
 	case "versions":
@@ -164,12 +179,7 @@ func (d *Dispatcher) builtin(p *Plugin, c *Call) (any, error) {
 		}
 		return out, nil
 	case "exists":
-		var ps existsParams
-		if err := c.Bind(&ps); err != nil || ps.Method == "" {
-			return nil, NewError(CodeInvalidParams)
-		}
-		_, ok := p.Methods[ps.Method]
-		return ok || builtins[ps.Method], nil
+		return exists(p, c)
 	}
 	// register and unregister deliver notifications to the connection
 	// that asked, so they need one.
@@ -180,14 +190,48 @@ func (d *Dispatcher) builtin(p *Plugin, c *Call) (any, error) {
 	if c.Conn == nil {
 		return nil, NewError(CodeNotAllowed)
 	}
+	// Thunder answers ERROR_FAILED_REGISTERED to every register it
+	// refuses (an id already registered for the event on this connection,
+	// or one a plugin turns down) and, in R5.3, to an unregister of what
+	// was not registered too. An event the plugin does not publish is
+	// refused, so that a misspelt name fails where the client can see it
+	// (ThunderJS calls its error callback) rather than never firing.
+	var ok bool
 	if c.Method == "register" {
-		if !d.Events.Register(c.Conn, p.Callsign, ps.Event, ps.ID) {
-			return nil, NewError(CodeNotAllowed)
-		}
+		ok = slices.Contains(p.Events, ps.Event) && d.Events.Register(c.Conn, p.Callsign, ps.Event, ps.ID)
 	} else {
-		d.Events.Unregister(c.Conn, p.Callsign, ps.Event, ps.ID)
+		ok = d.Events.Unregister(c.Conn, p.Callsign, ps.Event, ps.ID)
 	}
-	return 0, nil
+	if !ok {
+		return nil, errFailedRegistered
+	}
+	return nil, nil
+}
+
+// exists tells whether the plugin has a method, built-ins included: as
+// true or false when asked {"method": name}, and in the older form, the
+// name alone as a string, as 0 or ERROR_UNKNOWN_KEY. Without a name
+// (params absent, null or {}) it is invalid params.
+func exists(p *Plugin, c *Call) (any, error) {
+	has := func(name string) bool {
+		_, ok := p.Methods[name]
+		return ok || builtins[name]
+	}
+	var name string
+	if len(c.Params) > 0 && c.Params[0] == '"' {
+		if err := json.Unmarshal(c.Params, &name); err != nil {
+			return nil, NewError(CodeInvalidParams)
+		}
+		if has(name) {
+			return 0, nil
+		}
+		return errorUnknownKey, nil
+	}
+	var ps existsParams
+	if c.Params == nil || c.Bind(&ps) != nil || ps.Method == "" {
+		return nil, NewError(CodeInvalidParams)
+	}
+	return has(ps.Method), nil
 }
 
 func contains(vs []int, v int) bool {

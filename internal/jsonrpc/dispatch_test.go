@@ -104,6 +104,7 @@ func testDispatcher() (*Dispatcher, *seen) {
 				return nil, &Error{Code: -32001, Message: "Custom."}
 			},
 		},
+		Events: []string{"reset", "e"},
 	})
 	d.Add(&Plugin{
 		Callsign: "Controller",
@@ -114,6 +115,7 @@ func testDispatcher() (*Dispatcher, *seen) {
 				return []string{c.Index}, nil
 			},
 		},
+		Events: []string{"statechange"},
 	})
 	d.Add(&Plugin{
 		Callsign: "CustomerCareOperations",
@@ -540,8 +542,8 @@ func TestDispatchRegisterUnregister(t *testing.T) {
 	if err != nil {
 		t.Fatalf("register: %v", err)
 	}
-	if got := resultJSON(t, result); got != "0" {
-		t.Errorf("register result = %s; want 0", got)
+	if got := resultJSON(t, result); got != "null" {
+		t.Errorf("register result = %s; want null", got)
 	}
 	params := map[string]string{"callsign": "Netflix", "state": "Deactivated", "reason": "Requested"}
 	d.Events.Publish("Controller", "statechange", params)
@@ -565,8 +567,8 @@ func TestDispatchRegisterUnregister(t *testing.T) {
 	if err != nil {
 		t.Fatalf("unregister: %v", err)
 	}
-	if got := resultJSON(t, result); got != "0" {
-		t.Errorf("unregister result = %s; want 0", got)
+	if got := resultJSON(t, result); got != "null" {
+		t.Errorf("unregister result = %s; want null", got)
 	}
 	d.Events.Publish("Controller", "statechange", params)
 	if n := conn.take(); len(n) != 0 {

@@ -22,13 +22,14 @@ func NewEvents() *Events { return &Events{subs: map[eventKey]map[Conn]map[string
 // memory stays bounded.
 const MaxRegistrations = 256
 
-// Register subscribes conn to a plugin's event under id; it refuses
-// (false) a connection that holds MaxRegistrations already.
+// Register subscribes conn to a plugin's event under id. It refuses
+// (false) what conn has registered already, as Thunder does, and a
+// connection that holds MaxRegistrations.
 func (e *Events) Register(conn Conn, callsign, event, id string) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	k := eventKey{callsign, event}
-	if !e.subs[k][conn][id] && e.count(conn) >= MaxRegistrations {
+	if e.subs[k][conn][id] || e.count(conn) >= MaxRegistrations {
 		return false
 	}
 	if e.subs[k] == nil {
@@ -50,15 +51,22 @@ func (e *Events) count(conn Conn) int {
 	return n
 }
 
-// Unregister removes one registration.
-func (e *Events) Unregister(conn Conn, callsign, event, id string) {
+// Unregister removes one registration and tells whether there was one.
+func (e *Events) Unregister(conn Conn, callsign, event, id string) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	k := eventKey{callsign, event}
+	if !e.subs[k][conn][id] {
+		return false
+	}
 	delete(e.subs[k][conn], id)
 	if len(e.subs[k][conn]) == 0 {
 		delete(e.subs[k], conn)
 	}
+	if len(e.subs[k]) == 0 {
+		delete(e.subs, k)
+	}
+	return true
 }
 
 // Drop forgets every registration of a closed connection.

@@ -1,23 +1,15 @@
 package netflix
 
-import (
-	"context"
-	"time"
-)
-
 // Callsign is the Netflix plugin's name on the host.
 const Callsign = "Netflix"
 
 // Plugin is the Netflix plugin as the host sees it.
-type Plugin struct {
-	Store Store
-	Now   func() time.Time
-}
+type Plugin struct{}
 
-// FactoryReset wipes the plugin's data (CustomerCareOperations).
-func (p Plugin) FactoryReset(ctx context.Context, actor string) error {
-	return p.Store.FactoryReset(ctx, actor, p.Now())
-}
+// DataWiped is told of a factory reset (CustomerCareOperations). The
+// plugin keeps nothing about its data in memory, so there is nothing to
+// drop.
+func (Plugin) DataWiped() {}
 
 func (Plugin) Callsign() string  { return Callsign }
 func (Plugin) ClassName() string { return "Netflix" }

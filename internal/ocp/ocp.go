@@ -18,10 +18,9 @@ type Plugin struct {
 	Service *Service
 }
 
-// FactoryReset wipes the plugin's data (CustomerCareOperations).
-func (p Plugin) FactoryReset(ctx context.Context, actor string) error {
-	return p.Service.FactoryReset(ctx, actor)
-}
+// DataWiped is told of a factory reset (CustomerCareOperations): the
+// access tokens it cached are gone with the data.
+func (p Plugin) DataWiped() { p.Service.DataWiped() }
 
 func (Plugin) Callsign() string  { return Callsign }
 func (Plugin) ClassName() string { return "OCP" }

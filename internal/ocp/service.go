@@ -85,12 +85,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (int64, error)
 	return appID, err
 }
 
-// FactoryReset wipes the plugin's data, tokens included.
-func (s *Service) FactoryReset(ctx context.Context, actor string) error {
-	err := s.Store.FactoryReset(ctx, actor, s.Now())
-	s.Tokens.Clear()
-	return err
-}
+// DataWiped forgets the cached tokens once a factory reset has deleted
+// them from the store.
+func (s *Service) DataWiped() { s.Tokens.Clear() }
 
 // CustomerIDs lists the customers an application may read.
 func (s *Service) CustomerIDs(ctx context.Context, appID int64) ([]int64, error) {

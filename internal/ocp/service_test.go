@@ -91,14 +91,16 @@ func TestTokenCache(t *testing.T) {
 		t.Fatalf("at expiry: %v, want EUNAUTHORIZED", err)
 	}
 
-	// A factory reset through the plugin ends every token at once.
+	// A factory reset ends every token at once: the plugin, told of it,
+	// forgets the tokens it cached.
 	token = issue()
 	if err := authenticate(token); err != nil {
 		t.Fatal(err)
 	}
-	if err := (ocp.Plugin{Service: svc}).FactoryReset(ctx, "admin:test"); err != nil {
+	if err := store.FactoryReset(ctx, "admin:test", clk.Now()); err != nil {
 		t.Fatal(err)
 	}
+	ocp.Plugin{Service: svc}.DataWiped()
 	if err := authenticate(token); carebridge.ErrorCode(err) != carebridge.EUNAUTHORIZED {
 		t.Fatalf("after a factory reset: %v, want EUNAUTHORIZED", err)
 	}

@@ -114,7 +114,7 @@ func (s *OCPStore) ApplicationByClientID(ctx context.Context, clientID string) (
 // ocp_application_customers takes anyway (ROW EXCLUSIVE). A transaction
 // that writes or key-share-locks ocp_applications and then writes grants
 // would otherwise take its locks in the opposite order to a factory reset
-// (resetTables locks ocp_application_customers, then ocp_applications) and
+// (FactoryReset locks ocp_application_customers, then ocp_applications) and
 // could deadlock with it. Taken first, it makes a grant or revoke wait for
 // a running reset, and then find the application gone: ENOTFOUND.
 func lockGrants(ctx context.Context, tx pgx.Tx) error {
@@ -201,9 +201,8 @@ func (s *OCPStore) DeleteTokensExpiredBefore(ctx context.Context, t time.Time) (
 	return tag.RowsAffected(), nil
 }
 
-// FactoryReset deletes all OCP data and records who did it.
+// FactoryReset deletes all OCP data and records who did it (see
+// DB.FactoryReset).
 func (s *OCPStore) FactoryReset(ctx context.Context, actor string, at time.Time) error {
-	return s.db.resetTables(ctx, ocp.Callsign, actor, at, []string{
-		"ocp_tokens", "ocp_application_customers", "ocp_applications", "ocp_customers",
-	})
+	return s.db.FactoryReset(ctx, actor, at, []string{ocp.Callsign})
 }

@@ -2,32 +2,61 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"carebridge"
+	"carebridge/internal/netflix"
+	"carebridge/internal/ocp"
 )
 
-// resetTables deletes every row of a plugin's tables and writes the audit
-// record, in one transaction. tables lists children before their parents,
-// which is the order the rows are deleted in.
+// pluginTables are the tables of each plugin that owns data, children
+// before parents, which is the order a factory reset deletes them in.
+// Operators and their partner secrets are platform data and stay; so do
+// the sequences, so that numbers are never reused.
+var pluginTables = map[string][]string{
+	netflix.Callsign: {
+		"netflix_reference_numbers", "netflix_charge_acknowledgements", "netflix_charge_events",
+		"netflix_partner_signatures", "netflix_customer_prices", "netflix_charges", "netflix_devices", "netflix_redemptions",
+		"netflix_subscription_events", "netflix_subscriptions", "netflix_promotions",
+	},
+	ocp.Callsign: {"ocp_tokens", "ocp_application_customers", "ocp_applications", "ocp_customers"},
+}
+
+// FactoryReset deletes every row of the plugins' tables and writes one
+// audit record per plugin, in the order given, all in one transaction:
+// the plugins are reset together or not at all.
 //
-// The tables are first locked in EXCLUSIVE mode (plain reads go on; writes
-// and SELECT … FOR UPDATE wait): in READ COMMITTED, a replica writing a child
-// row of a parent this transaction is about to delete would otherwise make
-// the delete fail on the foreign key, or leave an orphan the reset did not
-// see. Writers that are already running are waited for. Sequences are left
-// alone, so that numbers are never reused.
+// The tables of every plugin named are first locked in EXCLUSIVE mode
+// (plain reads go on; writes and SELECT … FOR UPDATE wait): in READ
+// COMMITTED, a replica writing a child row of a parent this transaction is
+// about to delete would otherwise make the delete fail on the foreign key,
+// or leave an orphan the reset did not see. Writers that are already
+// running are waited for.
 //
 // Writers lock parents before children and the reset locks children first,
 // so the two can deadlock; PostgreSQL then rolls one back. The reset tries
 // again a few times (its locks make it win once writers drain).
-func (db *DB) resetTables(ctx context.Context, callsign, actor string, at time.Time, tables []string) error {
+func (db *DB) FactoryReset(ctx context.Context, actor string, at time.Time, callsigns []string) error {
+	var quoted []string
+	for _, c := range callsigns {
+		tables, ok := pluginTables[c]
+		if !ok {
+			return fmt.Errorf("postgres: factory reset: plugin %q owns no data here", c)
+		}
+		for _, t := range tables {
+			quoted = append(quoted, pgx.Identifier{t}.Sanitize())
+		}
+	}
+	if len(callsigns) == 0 {
+		return nil
+	}
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
-		err = db.resetOnce(ctx, callsign, actor, at, tables)
+		err = db.resetOnce(ctx, actor, at, callsigns, quoted)
 		if carebridge.ErrorCode(err) != carebridge.EUNAVAILABLE {
 			return err
 		}
@@ -35,24 +64,22 @@ func (db *DB) resetTables(ctx context.Context, callsign, actor string, at time.T
 	return err
 }
 
-func (db *DB) resetOnce(ctx context.Context, callsign, actor string, at time.Time, tables []string) error {
-	quoted := make([]string, len(tables))
-	for i, t := range tables {
-		quoted[i] = pgx.Identifier{t}.Sanitize()
-	}
+func (db *DB) resetOnce(ctx context.Context, actor string, at time.Time, callsigns, quoted []string) error {
 	return db.tx(ctx, func(tx pgx.Tx) error {
-		if len(quoted) > 0 {
-			if _, err := tx.Exec(ctx, `LOCK TABLE `+strings.Join(quoted, ", ")+` IN EXCLUSIVE MODE`); err != nil {
+		if _, err := tx.Exec(ctx, `LOCK TABLE `+strings.Join(quoted, ", ")+` IN EXCLUSIVE MODE`); err != nil {
+			return err
+		}
+		for _, c := range callsigns {
+			for _, t := range pluginTables[c] {
+				if _, err := tx.Exec(ctx, `DELETE FROM `+pgx.Identifier{t}.Sanitize()); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO audit_log (at, actor, action, subject) VALUES ($1, $2, 'factory-reset', $3)`,
+				unix(at), actor, c); err != nil {
 				return err
 			}
 		}
-		for _, t := range quoted {
-			if _, err := tx.Exec(ctx, `DELETE FROM `+t); err != nil {
-				return err
-			}
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO audit_log (at, actor, action, subject) VALUES ($1, $2, 'factory-reset', $3)`,
-			unix(at), actor, callsign)
-		return err
+		return nil
 	})
 }

@@ -3,6 +3,7 @@ package rpcapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 
 	"carebridge/internal/events"
 	"carebridge/internal/host"
@@ -58,7 +59,7 @@ func (h *Handler) controller() *jsonrpc.Plugin {
 		"services":   status,
 		"activate":   h.setState(host.Activated),
 		"deactivate": h.setState(host.Deactivated),
-	}}
+	}, Events: []string{"statechange"}}
 }
 
 // setState is Controller.activate and deactivate. The Controller itself
@@ -101,30 +102,24 @@ func (h *Handler) setState(state host.State) jsonrpc.Handler {
 // (the 1.0.0 interface) and factoryreset (the older generator).
 var factoryResetMethods = []string{"factoryReset", "factoryreset"}
 
-// resettable adds factoryReset to a data-owning plugin's interface.
-func (h *Handler) resettable(callsign string, p host.CustomerCareOperations) *jsonrpc.Plugin {
-	reset := func(ctx context.Context, c *jsonrpc.Call) (any, error) {
-		return nil, h.reset(ctx, callsign, p)
-	}
-	return withMethods(callsign, reset)
+// resettable adds factoryReset to a data-owning plugin's interface; the
+// host wipes the plugin's data.
+func (h *Handler) resettable(callsign string, _ host.CustomerCareOperations) *jsonrpc.Plugin {
+	return withMethods(callsign, func(ctx context.Context, c *jsonrpc.Call) (any, error) {
+		return nil, h.reset(ctx, c, []string{callsign})
+	})
 }
 
-// customerCareOperations resets every plugin that implements the interface.
+// customerCareOperations resets every plugin that owns data, together:
+// in one transaction, refused whole when one of them is deactivated.
 func (h *Handler) customerCareOperations() *jsonrpc.Plugin {
-	resetAll := func(ctx context.Context, c *jsonrpc.Call) (any, error) {
-		for _, info := range h.host.Plugins() {
-			p, _ := h.host.Plugin(info.Callsign)
-			if r, ok := p.(host.CustomerCareOperations); ok {
-				if err := h.reset(ctx, info.Callsign, r); err != nil {
-					return nil, err
-				}
-			}
-		}
-		return nil, nil
-	}
-	return withMethods(CustomerCareOperations, resetAll)
+	return withMethods(CustomerCareOperations, func(ctx context.Context, c *jsonrpc.Call) (any, error) {
+		return nil, h.reset(ctx, c, h.host.Resettable())
+	})
 }
 
+// withMethods is the interface of a plugin whose only method is
+// factoryReset; it publishes no events.
 func withMethods(callsign string, reset jsonrpc.Handler) *jsonrpc.Plugin {
 	p := &jsonrpc.Plugin{Callsign: callsign, Versions: []int{1}, Methods: map[string]jsonrpc.Handler{}}
 	for _, m := range factoryResetMethods {
@@ -133,19 +128,34 @@ func withMethods(callsign string, reset jsonrpc.Handler) *jsonrpc.Plugin {
 	return p
 }
 
-// reset wipes one plugin's data, unless configuration forbids it, and
-// then lets the server restore what it keeps (the demo data set).
-func (h *Handler) reset(ctx context.Context, callsign string, p host.CustomerCareOperations) error {
+// reset wipes the plugins' data, unless configuration forbids it, and then
+// lets the server restore what it keeps (the demo data set) for each.
+// factoryReset takes no parameters: params absent, null or {} are
+// accepted (Thunder's form of a call without parameters), anything else
+// is invalid and nothing is wiped. A deactivated plugin among them makes
+// the whole reset answer -31002, as the plugin itself would.
+func (h *Handler) reset(ctx context.Context, c *jsonrpc.Call, callsigns []string) error {
 	if !h.cfg.FactoryReset {
 		return jsonrpc.NewError(jsonrpc.CodeNotAllowed)
 	}
-	actor := "admin:" + adminName(ctx)
-	if err := p.FactoryReset(ctx, actor); err != nil {
+	if err := c.Bind(&struct{}{}); err != nil {
 		return err
 	}
-	h.log.InfoContext(ctx, "factory reset", "callsign", callsign, "actor", actor)
-	if h.cfg.AfterReset != nil {
-		return h.cfg.AfterReset(ctx, callsign)
+	actor := "admin:" + adminName(ctx)
+	if err := h.host.FactoryReset(ctx, actor, callsigns); err != nil {
+		if errors.Is(err, host.ErrNotActive) {
+			h.log.InfoContext(ctx, "factory reset refused", "err", err, "actor", actor)
+			return jsonrpc.NewError(jsonrpc.CodeNotActive)
+		}
+		return err
 	}
-	return nil
+	h.log.InfoContext(ctx, "factory reset", "callsigns", callsigns, "actor", actor)
+	if h.cfg.AfterReset == nil {
+		return nil
+	}
+	var errs []error
+	for _, callsign := range callsigns {
+		errs = append(errs, h.cfg.AfterReset(ctx, callsign))
+	}
+	return errors.Join(errs...)
 }

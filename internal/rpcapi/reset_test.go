@@ -2,6 +2,7 @@ package rpcapi_test
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -295,5 +296,107 @@ func TestFactoryResetRestoresDemo(t *testing.T) {
 				t.Fatalf("audit subjects = %v, want %s", got, want)
 			}
 		})
+	}
+}
+
+// factoryReset takes no parameters. Absent, null and {} are the forms of
+// "none" and reset; anything else is -32602 and wipes nothing.
+func TestFactoryResetParams(t *testing.T) {
+	t.Parallel()
+	methods := []string{"Netflix.1.factoryReset", "OCP.1.factoryReset", "CustomerCareOperations.1.factoryReset", "CustomerCareOperations.1.factoryreset"}
+	t.Run("refused", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t)
+		e.enrich()
+		before := e.snapshot()
+		for _, method := range methods {
+			for _, params := range []string{`{"unexpected":1}`, `{"callsign":"Netflix"}`, `[]`, `[1]`, `"x"`, `1`, `true`, `{"":null}`} {
+				body := `{"jsonrpc":"2.0","id":3,"method":"` + method + `","params":` + params + `}`
+				parseAnswer(t, e.postRPC("/jsonrpc", body)).isError(t, "3", -32602, msgInvalidParams)
+			}
+		}
+		after := e.snapshot()
+		sameCounts(t, "Netflix after refused resets", after.netflix, before.netflix)
+		sameCounts(t, "OCP after refused resets", after.ocp, before.ocp)
+		if got := e.auditSubjects(); len(got) != 0 {
+			t.Fatalf("refused resets left audit records %v", got)
+		}
+	})
+	for name, params := range map[string]string{"absent": "", "null": `,"params":null`, "empty": `,"params":{}`, "empty with space": `,"params":{ }`} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := setup(t)
+			e.enrich()
+			for i, method := range methods {
+				body := fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"%s"%s}`, i, method, params)
+				parseAnswer(t, e.postRPC("/jsonrpc", body)).isResult(t, fmt.Sprint(i), "null")
+			}
+			after := e.snapshot()
+			empty(t, "Netflix", after.netflix)
+			empty(t, "OCP", after.ocp)
+			if got := strings.Join(e.auditSubjects(), ","); got != "Netflix,OCP,Netflix,OCP,Netflix,OCP" {
+				t.Fatalf("audit subjects = %s, want one record per plugin of every reset", got)
+			}
+		})
+	}
+}
+
+// The orchestrator resets every plugin or none: with one of them
+// deactivated it answers -31002, as that plugin would, and wipes nothing.
+func TestFactoryResetAllRefusesDeactivated(t *testing.T) {
+	t.Parallel()
+	for _, callsign := range []string{"Netflix", "OCP"} {
+		t.Run(callsign, func(t *testing.T) {
+			t.Parallel()
+			e := setup(t)
+			e.enrich()
+			restored := 0
+			e.app.AfterReset = func(context.Context, string) error { restored++; return nil }
+			deactivate(callsign)(e)
+			before := e.snapshot()
+			for _, method := range []string{"CustomerCareOperations.1.factoryReset", "CustomerCareOperations.1.factoryreset"} {
+				e.call(method, nil).isError(t, "1", -31002, msgNotActive)
+			}
+			after := e.snapshot()
+			sameCounts(t, "Netflix after the refused reset", after.netflix, before.netflix)
+			sameCounts(t, "OCP after the refused reset", after.ocp, before.ocp)
+			if got := e.auditSubjects(); len(got) != 0 {
+				t.Fatalf("a refused reset left audit records %v", got)
+			}
+			if restored != 0 {
+				t.Fatalf("AfterReset ran %d times after a refused reset", restored)
+			}
+
+			// Activated again, the same call resets both.
+			e.must("Controller.1.activate", map[string]any{"callsign": callsign})
+			e.call("CustomerCareOperations.1.factoryReset", nil).isResult(t, "1", "null")
+			after = e.snapshot()
+			empty(t, "Netflix", after.netflix)
+			empty(t, "OCP", after.ocp)
+			got := e.auditSubjects()
+			slices.Sort(got)
+			if strings.Join(got, ",") != "Netflix,OCP" || restored != 2 {
+				t.Fatalf("audit subjects = %v, AfterReset ran %d times; want Netflix and OCP, once each", got, restored)
+			}
+		})
+	}
+}
+
+// Both plugins are reset in one transaction: a failure in OCP's last
+// delete, after every Netflix delete, leaves both as they were.
+func TestFactoryResetAllAtomic(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.enrich()
+	if _, err := e.db().Exec(`CREATE TRIGGER fail_reset BEFORE DELETE ON ocp_customers BEGIN SELECT RAISE(ABORT, 'injected'); END`); err != nil {
+		t.Fatal(err)
+	}
+	before := e.snapshot()
+	e.call("CustomerCareOperations.1.factoryReset", nil).isError(t, "1", -32603, "")
+	after := e.snapshot()
+	sameCounts(t, "Netflix after the failed reset", after.netflix, before.netflix)
+	sameCounts(t, "OCP after the failed reset", after.ocp, before.ocp)
+	if got := e.auditSubjects(); len(got) != 0 {
+		t.Fatalf("a failed reset left audit records %v", got)
 	}
 }

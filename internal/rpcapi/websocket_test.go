@@ -171,10 +171,10 @@ func TestWebSocketStateChange(t *testing.T) {
 	e := setup(t)
 	ws := e.dial("/jsonrpc", "notification")
 	ws.roundTrip(`{"jsonrpc":"2.0","id":1,"method":"Controller.1.register","params":{"event":"statechange","id":"client.Controller.events"}}`).
-		isResult(t, "1", "0")
+		isResult(t, "1", "null")
 	other := e.dial("/jsonrpc", "json") // registers under another id
 	other.roundTrip(`{"jsonrpc":"2.0","id":1,"method":"Controller.1.register","params":{"event":"statechange","id":"care"}}`).
-		isResult(t, "1", "0")
+		isResult(t, "1", "null")
 	silent := e.dial("/jsonrpc", "notification") // registers for nothing
 
 	// Over HTTP, a different connection; the event is published before the
@@ -199,7 +199,7 @@ func TestWebSocketStateChange(t *testing.T) {
 
 	// After unregister, no more notifications.
 	ws.roundTrip(`{"jsonrpc":"2.0","id":3,"method":"Controller.1.unregister","params":{"event":"statechange","id":"client.Controller.events"}}`).
-		isResult(t, "3", "0")
+		isResult(t, "3", "null")
 	e.must("Controller.1.activate", map[string]any{"callsign": "OCP"})
 	ws.roundTrip(`{"jsonrpc":"2.0","id":4,"method":"Controller.1.exists","params":{"method":"status"}}`).isResult(t, "4", "true")
 	// The other registration still receives.
@@ -212,7 +212,7 @@ func TestStateChangeGatesRESTFaces(t *testing.T) {
 	e := setup(t)
 	ws := e.dial("/jsonrpc", "notification")
 	ws.roundTrip(`{"jsonrpc":"2.0","id":1,"method":"Controller.1.register","params":{"event":"statechange","id":"client.Controller.events"}}`).
-		isResult(t, "1", "0")
+		isResult(t, "1", "null")
 	const crm = "/crmapi/rest/v2/netflix/promotions/list?token=x"
 	const ocp = "/v1/ocp/customers/ids"
 
@@ -472,7 +472,7 @@ func TestThunderJS(t *testing.T) {
 		t.Fatalf("Netflix.1.exists reboot: %+v %s", r.err, r.result)
 	}
 	// thunder.on('Controller', 'statechange', cb)
-	if r := tj.request("Controller", 1, "register", map[string]any{"event": "statechange", "id": "client.Controller.events"}); r.err != nil || string(r.result) != "0" {
+	if r := tj.request("Controller", 1, "register", map[string]any{"event": "statechange", "id": "client.Controller.events"}); r.err != nil || string(r.result) != "null" {
 		t.Fatalf("register: %+v %s", r.err, r.result)
 	}
 	if r := tj.request("Controller", 1, "deactivate", map[string]any{"callsign": "Netflix"}); r.err != nil || string(r.result) != "null" {
@@ -489,7 +489,7 @@ func TestThunderJS(t *testing.T) {
 		t.Fatalf("factoryReset: %+v %s", r.err, r.result)
 	}
 	// listener.dispose()
-	if r := tj.request("Controller", 1, "unregister", map[string]any{"event": "statechange", "id": "client.Controller.events"}); r.err != nil || string(r.result) != "0" {
+	if r := tj.request("Controller", 1, "unregister", map[string]any{"event": "statechange", "id": "client.Controller.events"}); r.err != nil || string(r.result) != "null" {
 		t.Fatalf("unregister: %+v %s", r.err, r.result)
 	}
 	// The notification may arrive before or after the answer to the

@@ -425,11 +425,11 @@ func (r *replica) state(t *testing.T, callsign string) string {
 
 // ---- WebSocket ----
 
-// The readiness probe is a Controller event nobody else registers for.
+// The readiness probe is a Controller statechange under an id nobody else
+// registers (register takes only the events a plugin publishes).
 const (
-	probeEvent  = "replica-probe"
-	probeID     = "ready"
-	probeMethod = probeID + "." + probeEvent
+	probeEvent = "statechange"
+	probeID    = "ready"
 )
 
 // wsClient is a WebSocket to one replica whose messages a goroutine reads,
@@ -484,10 +484,15 @@ func (r *replica) dial(t *testing.T) *wsClient {
 	return ws
 }
 
-func messageMethod(b []byte) string {
-	var m struct{ Method string }
+// isProbe tells a message of the readiness probe: one under its id, or a
+// probe ({"n": …}) under another id the connection registered.
+func isProbe(b []byte) bool {
+	var m struct {
+		Method string
+		Params struct{ N *int }
+	}
 	json.Unmarshal(b, &m)
-	return m.Method
+	return m.Method == probeID+"."+probeEvent || strings.HasSuffix(m.Method, "."+probeEvent) && m.Params.N != nil
 }
 
 // next waits for the next message, passing over late readiness probes.
@@ -498,7 +503,7 @@ func (w *wsClient) next() []byte {
 	for {
 		select {
 		case m := <-w.msgs:
-			if messageMethod(m) == probeMethod {
+			if isProbe(m) {
 				continue
 			}
 			return m
@@ -534,7 +539,7 @@ func (w *wsClient) call(method string, params any) json.RawMessage {
 // register subscribes the connection to Controller's statechange under id.
 func (w *wsClient) register(id string) {
 	w.t.Helper()
-	if got := w.call("Controller.1.register", map[string]any{"event": "statechange", "id": id}); string(got) != "0" {
+	if got := w.call("Controller.1.register", map[string]any{"event": "statechange", "id": id}); string(got) != "null" {
 		w.t.Fatalf("replica %s: register: %s", w.name, got)
 	}
 }
@@ -546,7 +551,7 @@ func (w *wsClient) register(id string) {
 // passed over by next.
 func (w *wsClient) waitHearing(via *replica) {
 	w.t.Helper()
-	if got := w.call("Controller.1.register", map[string]any{"event": probeEvent, "id": probeID}); string(got) != "0" {
+	if got := w.call("Controller.1.register", map[string]any{"event": probeEvent, "id": probeID}); string(got) != "null" {
 		w.t.Fatalf("replica %s: register the probe: %s", w.name, got)
 	}
 	deadline := time.NewTimer(replicaWait)
@@ -564,7 +569,7 @@ func (w *wsClient) waitHearing(via *replica) {
 		}
 		select {
 		case m := <-w.msgs:
-			if messageMethod(m) != probeMethod {
+			if !isProbe(m) {
 				w.t.Fatalf("replica %s: unexpected message while probing the bus: %s", w.name, m)
 			}
 			return

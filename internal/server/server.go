@@ -83,6 +83,9 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 	}
 	processor := netflix.NewProcessor(stores.Netflix, cfg.Now, cfg.SettleInterval, cfg.Log)
 	hst := host.New()
+	hst.Wipe = func(ctx context.Context, actor string, callsigns []string) error {
+		return stores.FactoryReset(ctx, actor, cfg.Now(), callsigns)
+	}
 	processor.Active = func() bool { return hst.Active(netflix.Callsign) }
 	s := &Server{
 		Stores: stores,
@@ -102,7 +105,7 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 		s.announce(ctx, events.Message{Kind: events.SessionReleased, Token: hex.EncodeToString(tokenHash)})
 	}
 	for _, p := range []host.Plugin{
-		netflix.Plugin{Store: stores.Netflix, Now: cfg.Now},
+		netflix.Plugin{},
 		ocp.Plugin{Service: s.OCP},
 	} {
 		if err := s.Host.Register(p); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"carebridge"
 	"carebridge/internal/events"
@@ -19,9 +20,12 @@ type Stores struct {
 	Tenancy carebridge.TenancyStore
 	Netflix netflix.Store
 	OCP     ocp.Store
-	Bus     events.Bus // nil for a single-process engine (SQLite)
-	Ping    func(context.Context) error
-	Close   func() error
+	// FactoryReset wipes the plugins' data in one transaction, one audit
+	// record per plugin: all of them or none.
+	FactoryReset func(ctx context.Context, actor string, at time.Time, callsigns []string) error
+	Bus          events.Bus // nil for a single-process engine (SQLite)
+	Ping         func(context.Context) error
+	Close        func() error
 }
 
 // DefaultDatabase is the SQLite file used when no --db is given.
@@ -50,11 +54,12 @@ func OpenStores(ctx context.Context, url string) (*Stores, error) {
 		return nil, err
 	}
 	return &Stores{
-		Tenancy: sqlite.NewTenancyStore(db),
-		Netflix: sqlite.NewNetflixStore(db),
-		OCP:     sqlite.NewOCPStore(db),
-		Ping:    db.Ping,
-		Close:   db.Close,
+		Tenancy:      sqlite.NewTenancyStore(db),
+		Netflix:      sqlite.NewNetflixStore(db),
+		OCP:          sqlite.NewOCPStore(db),
+		FactoryReset: db.FactoryReset,
+		Ping:         db.Ping,
+		Close:        db.Close,
 	}, nil
 }
 
@@ -73,12 +78,13 @@ func openPostgres(ctx context.Context, url string) (*Stores, error) {
 		return nil, err
 	}
 	return &Stores{
-		Tenancy: postgres.NewTenancyStore(db),
-		Netflix: postgres.NewNetflixStore(db),
-		OCP:     postgres.NewOCPStore(db),
-		Bus:     bus,
-		Ping:    db.Ping,
-		Close:   db.Close,
+		Tenancy:      postgres.NewTenancyStore(db),
+		Netflix:      postgres.NewNetflixStore(db),
+		OCP:          postgres.NewOCPStore(db),
+		FactoryReset: db.FactoryReset,
+		Bus:          bus,
+		Ping:         db.Ping,
+		Close:        db.Close,
 	}, nil
 }
 

@@ -342,13 +342,8 @@ func (s *NetflixStore) SubscriptionEvents(ctx context.Context, operatorID, subsc
 	return evs, rows.Err()
 }
 
-// FactoryReset deletes all Netflix data (children before parents) and
-// records who did it. Operators and their partner secrets are platform
-// data and stay; so do the sequences, so numbers are never reused.
+// FactoryReset deletes all Netflix data and records who did it (see
+// DB.FactoryReset).
 func (s *NetflixStore) FactoryReset(ctx context.Context, actor string, at time.Time) error {
-	return s.db.resetTables(ctx, netflix.Callsign, actor, at, []string{
-		"netflix_reference_numbers", "netflix_charge_acknowledgements", "netflix_charge_events",
-		"netflix_partner_signatures", "netflix_customer_prices", "netflix_charges", "netflix_devices", "netflix_redemptions",
-		"netflix_subscription_events", "netflix_subscriptions", "netflix_promotions",
-	})
+	return s.db.FactoryReset(ctx, actor, at, []string{netflix.Callsign})
 }

@@ -194,9 +194,8 @@ func (s *OCPStore) DeleteTokensExpiredBefore(ctx context.Context, t time.Time) (
 	return n, err
 }
 
-// FactoryReset deletes all OCP data and records who did it.
+// FactoryReset deletes all OCP data and records who did it (see
+// DB.FactoryReset).
 func (s *OCPStore) FactoryReset(ctx context.Context, actor string, at time.Time) error {
-	return s.db.resetTables(ctx, ocp.Callsign, actor, at, []string{
-		"ocp_tokens", "ocp_application_customers", "ocp_applications", "ocp_customers",
-	})
+	return s.db.FactoryReset(ctx, actor, at, []string{ocp.Callsign})
 }

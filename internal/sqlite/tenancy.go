@@ -241,21 +241,6 @@ func (s *TenancyStore) AuditLog(ctx context.Context) ([]carebridge.AuditEntry, e
 	return out, rows.Err()
 }
 
-// resetTables deletes every row of a plugin's tables and writes the audit
-// record, all in one transaction: a reset happens whole or not at all.
-func (db *DB) resetTables(ctx context.Context, callsign, actor string, at time.Time, tables []string) error {
-	return db.writeTx(ctx, func(tx *wtx) error {
-		for _, t := range tables {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t); err != nil {
-				return err
-			}
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, subject) VALUES (?, ?, 'factory-reset', ?)`,
-			unix(at), actor, callsign)
-		return err
-	})
-}
-
 func (s *TenancyStore) PluginStates(ctx context.Context) (map[string]bool, error) {
 	rows, err := s.db.read.QueryContext(ctx, `SELECT callsign, active FROM plugin_states`)
 	if err != nil {

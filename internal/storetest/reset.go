@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -25,10 +27,11 @@ func testAdminTokens(t *testing.T, open Open) {
 	wantCode(t, s.CreateAdminToken(ctx, "other", hash, base), carebridge.ECONFLICT)                 // same token
 }
 
-func testFactoryReset(t *testing.T, open Open) {
-	tn := setup(t, open)
+// fill puts a row in most of the Netflix and OCP tables and returns the
+// charge ingested.
+func fill(t *testing.T, tn *tenant) netflix.IngestResult {
+	t.Helper()
 	s, o, ctx := tn.stores.Netflix, tn.stores.OCP, tn.ctx
-	// Some of everything.
 	ok(s.CreatePromotion(ctx, netflix.Promotion{OperatorID: tn.op.ID, Code: "14", Name: "Test", EffectiveFrom: base.AddDate(-1, 0, 0)}, base)).must(t)
 	ok(s.CreateSubscription(ctx, newSub(tn, "c1", "14", base))).must(t)
 	res := ok(s.IngestCharges(ctx, tn.op.ID, []netflix.NewCharge{charge("p1", "c1", 599, base)}, "sig", base)).must(t)
@@ -39,7 +42,13 @@ func testFactoryReset(t *testing.T, open Open) {
 		t.Fatal(err)
 	}
 	ok(o.CreateApplication(ctx, ocp.Application{AppID: 88, Name: "a", ClientID: "app-88", ClientSecretHash: "x", CreatedAt: base}, []int64{1649})).must(t)
+	return res[0]
+}
 
+func testFactoryReset(t *testing.T, open Open) {
+	tn := setup(t, open)
+	s, o, ctx := tn.stores.Netflix, tn.stores.OCP, tn.ctx
+	first := fill(t, tn)
 	at := base.Add(time.Hour)
 	if err := s.FactoryReset(ctx, "admin:ops", at); err != nil {
 		t.Fatal(err)
@@ -59,8 +68,8 @@ func testFactoryReset(t *testing.T, open Open) {
 	// …and may be created again: the signature is forgotten, the
 	// reference is free, numbers are not reused.
 	again := ok(s.IngestCharges(ctx, tn.op.ID, []netflix.NewCharge{charge("p1", "c1", 599, base)}, "sig", base)).must(t)
-	if again[0].Duplicate || again[0].ChargeID <= res[0].ChargeID {
-		t.Fatalf("after reset: %+v (was %d)", again[0], res[0].ChargeID)
+	if again[0].Duplicate || again[0].ChargeID <= first.ChargeID {
+		t.Fatalf("after reset: %+v (was %d)", again[0], first.ChargeID)
 	}
 	// The customer's approved prices went with their charges.
 	ok(s.CreateSubscription(ctx, newSub(tn, "c1", "", base))).must(t)
@@ -117,5 +126,80 @@ func testPluginStates(t *testing.T, open Open) {
 	states := ok(s.PluginStates(ctx)).must(t)
 	if len(states) != 2 || !states["Netflix"] || states["OCP"] {
 		t.Fatalf("states %v, want Netflix on and OCP off", states)
+	}
+}
+
+// Reset is an engine's factory reset of several plugins in one
+// transaction, with one audit record per plugin, in the order given.
+type Reset func(ctx context.Context, actor string, at time.Time, callsigns []string) error
+
+// FactoryResetTogether checks a reset of both plugins at once on s, a
+// fresh database: all of it or none of it. fail injects a fault that
+// makes deleting the rows of table fail until heal is called.
+func FactoryResetTogether(t *testing.T, s Stores, reset Reset, fail func(table string) (heal func())) {
+	tn := setup(t, func(*testing.T) Stores { return s })
+	n, o, ctx := s.Netflix, s.OCP, tn.ctx
+	fill(t, tn)
+	both := []string{netflix.Callsign, ocp.Callsign}
+	at := base.Add(time.Hour)
+
+	// Unchanged: the Netflix and OCP rows written by fill, and no audit.
+	checks := 0
+	untouched := func(what string) {
+		t.Helper()
+		if ps := ok(n.Promotions(ctx, tn.op.ID)).must(t); len(ps) != 1 {
+			t.Fatalf("%s: promotions %+v, want the one", what, ps)
+		}
+		ok(n.LatestSubscription(ctx, tn.op.ID, "c1", base)).must(t)
+		checks++
+		again := ok(n.IngestCharges(ctx, tn.op.ID, []netflix.NewCharge{charge("p1", "c1", 599, base)}, fmt.Sprintf("check-%d", checks), base)).must(t)
+		if !again[0].Duplicate {
+			t.Fatalf("%s: the charge is gone", what)
+		}
+		if p := ok(o.Profile(ctx, 1649)).must(t); p.Name != "Acme" {
+			t.Fatalf("%s: OCP customer %+v", what, p)
+		}
+		ok(o.ApplicationByClientID(ctx, "app-88")).must(t)
+		if log := ok(s.Tenancy.AuditLog(ctx)).must(t); len(log) != 0 {
+			t.Fatalf("%s: audit log %+v, want none", what, log)
+		}
+	}
+
+	// A plugin without data here: refused before anything is deleted.
+	if err := reset(ctx, "admin:ops", at, []string{netflix.Callsign, "Nobody"}); err == nil {
+		t.Fatal("a reset naming an unknown plugin succeeded")
+	}
+	untouched("after a reset naming an unknown plugin")
+
+	// OCP's last table fails, after Netflix's deletes and OCP's others
+	// have run in the transaction: everything is rolled back.
+	heal := fail("ocp_customers")
+	if err := reset(ctx, "admin:ops", at, both); err == nil {
+		t.Fatal("the reset succeeded despite the fault")
+	}
+	untouched("after the failed reset")
+	heal()
+
+	if err := reset(ctx, "admin:ops", at, both); err != nil {
+		t.Fatal(err)
+	}
+	if ps := ok(n.Promotions(ctx, tn.op.ID)).must(t); len(ps) != 0 {
+		t.Fatalf("promotions after the reset: %+v", ps)
+	}
+	if cs := list(t, tn, tn.op.ID, true); len(cs) != 0 {
+		t.Fatalf("charges after the reset: %v", numbers(cs))
+	}
+	_, err := o.Profile(ctx, 1649)
+	wantCode(t, err, carebridge.ENOTFOUND)
+	_, err = o.ApplicationByClientID(ctx, "app-88")
+	wantCode(t, err, carebridge.ENOTFOUND)
+	ok(s.Tenancy.OperatorByName(ctx, tn.org.ID, "op1")).must(t)
+	log := ok(s.Tenancy.AuditLog(ctx)).must(t)
+	want := []carebridge.AuditEntry{
+		{At: at, Actor: "admin:ops", Action: "factory-reset", Subject: netflix.Callsign},
+		{At: at, Actor: "admin:ops", Action: "factory-reset", Subject: ocp.Callsign},
+	}
+	if len(log) != len(want) || log[0] != want[0] || log[1] != want[1] {
+		t.Fatalf("audit log %+v, want %+v", log, want)
 	}
 }
