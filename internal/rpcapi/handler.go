@@ -19,6 +19,7 @@ import (
 	"carebridge/internal/events"
 	"carebridge/internal/host"
 	"carebridge/internal/jsonrpc"
+	"carebridge/internal/middleware"
 )
 
 // Prefix is where the plane is mounted.
@@ -118,7 +119,8 @@ func (h *Handler) authenticate(r *http.Request, token string) (context.Context, 
 	}
 	name, err := h.cfg.Tenancy.AdminTokenName(r.Context(), auth.HashToken(token))
 	if err != nil {
-		if carebridge.ErrorCode(err) != carebridge.ENOTFOUND {
+		// A lookup cut short by the client hanging up is not an error.
+		if carebridge.ErrorCode(err) != carebridge.ENOTFOUND && !middleware.ClientGone(r.Context()) {
 			h.log.ErrorContext(r.Context(), "rpcapi: admin token lookup", "err", err)
 		}
 		return nil, false
