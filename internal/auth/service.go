@@ -12,8 +12,8 @@ import (
 // Login throttling: a username may try 5 times and a client address 20
 // times in 15 minutes (successful logins are not counted) before further
 // attempts are refused until the window ends. The tables hold at most
-// 100 000 keys each, and names longer than maxNameLen are refused before
-// they reach a table.
+// 100 000 keys each (under 26 MB each, see ThrottleEntryBytes), and names
+// longer than maxNameLen are refused before they reach a table.
 const (
 	userFailureLimit    = 5
 	addressFailureLimit = 20
@@ -39,11 +39,17 @@ type Service struct {
 
 // NewService returns a Service whose tokens live for lifetime.
 func NewService(store carebridge.TenancyStore, now func() time.Time, lifetime time.Duration) *Service {
-	return &Service{
-		store: store, now: now, lifetime: lifetime,
-		users:   NewThrottle(userFailureLimit, throttleWindow, throttleKeys),
-		clients: NewThrottle(addressFailureLimit, throttleWindow, throttleKeys),
-	}
+	s := &Service{store: store, now: now, lifetime: lifetime}
+	s.SetThrottleKeys(throttleKeys)
+	return s
+}
+
+// SetThrottleKeys replaces the login throttles with empty ones that track
+// at most keys usernames and keys addresses, so that a test can fill them;
+// call it before the first login.
+func (s *Service) SetThrottleKeys(keys int) {
+	s.users = NewThrottle(userFailureLimit, throttleWindow, keys)
+	s.clients = NewThrottle(addressFailureLimit, throttleWindow, keys)
 }
 
 // ThrottledError refuses a login for RetryAfter; it unwraps to ETHROTTLED.
@@ -78,11 +84,9 @@ func (s *Service) Login(ctx context.Context, organisation, username, password, c
 	}
 	now := s.now()
 	userKey := organisation + "\x00" + username
-	if ok, wait := s.users.Attempt(userKey, now); !ok {
-		return Token{}, &ThrottledError{RetryAfter: wait}
-	}
-	if ok, wait := s.clients.Attempt(clientAddr, now); !ok {
-		s.users.Forgive(userKey)
+	// Counted against the user and the address together or not at all: an
+	// attempt refused for either leaves no key in the other's table.
+	if ok, wait := AttemptAll(now, ThrottleKey{s.users, userKey}, ThrottleKey{s.clients, clientAddr}); !ok {
 		return Token{}, &ThrottledError{RetryAfter: wait}
 	}
 	ok, u, err := s.check(ctx, organisation, username, password)

@@ -1,7 +1,10 @@
 package auth
 
 import (
+	"crypto/sha256"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -12,22 +15,47 @@ import (
 // limit; a successful or abandoned attempt is then forgiven. It lives in
 // memory and is safe for concurrent use.
 //
-// Its memory is bounded by maxKeys. When full it evicts rather than refuses:
-// an attacker who fills the table with junk keys must not lock everyone out,
-// so the throttle fails open for the oldest keys instead of failing closed.
+// Keys are stored as their SHA-256 digest, so an entry costs the same
+// whatever the length of the key it stands for, and a table of maxKeys
+// entries takes at most maxKeys × ThrottleEntryBytes bytes.
+//
+// A full table makes room by dropping entries whose window has ended, then
+// the unlocked entry (one still under its limit) with the oldest window. It
+// never drops a locked entry: if it did, anyone able to send new keys could
+// flood the table and unlock an account they had been guessing at. When
+// every entry is locked it fails closed instead, refusing attempts by new
+// keys until the oldest lock ends. That turns a flood into a temporary
+// lockout of keys not seen before, which is far less harmful than lifted
+// locks, and it takes limit judged failures per entry (each behind the
+// password hash and the other keys' throttles) to get there.
 type Throttle struct {
+	id      uint64 // orders locking in AttemptAll
 	limit   int
 	window  time.Duration
 	maxKeys int
 
 	mu      sync.Mutex
-	entries map[string]*throttleEntry
+	entries map[throttleKey]*throttleEntry
+	// oldest and newest are the ends of a list of all entries in order of
+	// window start, so that ended entries are found at its front.
+	oldest, newest *throttleEntry
+	locked         int // entries whose count has reached limit
 }
 
+// ThrottleEntryBytes bounds the memory one tracked key takes: the entry,
+// its map slot and the map's spare room (measured at about 170 bytes).
+const ThrottleEntryBytes = 256
+
+type throttleKey [sha256.Size]byte
+
 type throttleEntry struct {
-	start time.Time // when the current window began
-	count int       // attempts counted in the current window
+	key          throttleKey
+	start        time.Time // when the current window began
+	count        int       // attempts counted in the current window
+	older, newer *throttleEntry
 }
+
+var throttleIDs atomic.Uint64
 
 // NewThrottle returns a Throttle that blocks a key after limit attempts
 // within window, tracking at most maxKeys keys. It panics if any argument is
@@ -37,11 +65,75 @@ func NewThrottle(limit int, window time.Duration, maxKeys int) *Throttle {
 		panic("auth: NewThrottle needs positive limit, window and maxKeys")
 	}
 	return &Throttle{
+		id:      throttleIDs.Add(1),
 		limit:   limit,
 		window:  window,
 		maxKeys: maxKeys,
-		entries: make(map[string]*throttleEntry),
+		entries: make(map[throttleKey]*throttleEntry),
 	}
+}
+
+// ThrottleKey names a key in a throttle, for AttemptAll.
+type ThrottleKey struct {
+	Throttle *Throttle
+	Key      string
+}
+
+// Attempt checks and counts an attempt by key at now. When the key has
+// reached its limit, or is new and the table is full of locked keys, it
+// refuses, without counting, and retryAfter is the time until that changes.
+func (t *Throttle) Attempt(key string, now time.Time) (ok bool, retryAfter time.Duration) {
+	return AttemptAll(now, ThrottleKey{t, key})
+}
+
+// AttemptAll checks and counts one attempt against several keys, each in a
+// different throttle (a login's account and its address): it is counted
+// against all of them or, when any refuses, against none. So an attempt
+// refused for one key leaves no trace under the others, and cannot make
+// room for itself by pushing their entries out. retryAfter is the longest
+// wait among the refusing keys.
+func AttemptAll(now time.Time, keys ...ThrottleKey) (ok bool, retryAfter time.Duration) {
+	digests := make([]throttleKey, len(keys))
+	for i, k := range keys {
+		digests[i] = sha256.Sum256([]byte(k.Key))
+	}
+	// Lock in a fixed order so that two calls naming the same throttles
+	// cannot deadlock.
+	order := make([]int, len(keys))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return compareIDs(keys[a].Throttle, keys[b].Throttle) })
+	for i, o := range order {
+		if i > 0 && keys[order[i-1]].Throttle == keys[o].Throttle {
+			panic("auth: AttemptAll needs a different throttle for each key")
+		}
+		keys[o].Throttle.mu.Lock()
+		defer keys[o].Throttle.mu.Unlock()
+	}
+	refused := false
+	for i, k := range keys {
+		if admitted, wait := k.Throttle.admits(digests[i], now); !admitted {
+			refused, retryAfter = true, max(retryAfter, wait)
+		}
+	}
+	if refused {
+		return false, retryAfter
+	}
+	for i, k := range keys {
+		k.Throttle.count(digests[i], now)
+	}
+	return true, 0
+}
+
+func compareIDs(a, b *Throttle) int {
+	switch {
+	case a.id < b.id:
+		return -1
+	case a.id > b.id:
+		return 1
+	}
+	return 0
 }
 
 // ended reports whether e's window is over at now.
@@ -49,72 +141,139 @@ func (t *Throttle) ended(e *throttleEntry, now time.Time) bool {
 	return !now.Before(e.start.Add(t.window))
 }
 
-// Attempt checks and counts an attempt by key at now. When the key has
-// reached its limit it refuses, without counting, and retryAfter is the time
-// left until its window ends.
-func (t *Throttle) Attempt(key string, now time.Time) (ok bool, retryAfter time.Duration) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if e, found := t.entries[key]; found && !t.ended(e, now) && e.count >= t.limit {
-		return false, e.start.Add(t.window).Sub(now)
+// admits reports whether an attempt by key would be counted at now, and if
+// not how long until it would; it changes nothing. The caller holds the lock.
+func (t *Throttle) admits(key throttleKey, now time.Time) (bool, time.Duration) {
+	if e, found := t.entries[key]; found {
+		if !t.ended(e, now) && e.count >= t.limit {
+			return false, e.start.Add(t.window).Sub(now)
+		}
+		return true, 0
 	}
-	t.count(key, now)
-	return true, 0
+	if len(t.entries) < t.maxKeys || t.ended(t.oldest, now) || t.locked < len(t.entries) {
+		return true, 0
+	}
+	// Full, and since the list is in window order and its oldest entry is
+	// live, every entry is live and locked: the oldest lock ends first.
+	return false, t.oldest.start.Add(t.window).Sub(now)
+}
+
+// count records an attempt that admits allowed; the caller holds the lock.
+func (t *Throttle) count(key throttleKey, now time.Time) {
+	e, found := t.entries[key]
+	switch {
+	case !found:
+		if len(t.entries) >= t.maxKeys {
+			t.makeRoom(now)
+		}
+		e = &throttleEntry{key: key, start: now}
+		t.entries[key] = e
+		t.link(e)
+	case t.ended(e, now):
+		if e.count >= t.limit {
+			t.locked--
+		}
+		e.start, e.count = now, 0
+		t.unlink(e)
+		t.link(e)
+	}
+	e.count++
+	if e.count == t.limit {
+		t.locked++
+	}
+}
+
+// makeRoom frees at least one slot: first every ended entry, which costs
+// nothing in protection, then, if none had ended, the unlocked entry with
+// the oldest window start. admits has made sure one of them exists. Ended
+// entries are at the front of the list, and so is the walk's start, so the
+// walk passes over locked entries only.
+func (t *Throttle) makeRoom(now time.Time) {
+	for t.oldest != nil && t.ended(t.oldest, now) {
+		t.remove(t.oldest)
+	}
+	if len(t.entries) < t.maxKeys {
+		return
+	}
+	for e := t.oldest; e != nil; e = e.newer {
+		if e.count < t.limit {
+			t.remove(e)
+			return
+		}
+	}
+}
+
+// link puts e in the list by its window start. Attempts arrive in clock
+// order, near enough, so the walk back from the newest end is short.
+func (t *Throttle) link(e *throttleEntry) {
+	after := t.newest
+	for after != nil && after.start.After(e.start) {
+		after = after.older
+	}
+	e.older = after
+	if after == nil {
+		e.newer, t.oldest = t.oldest, e
+	} else {
+		e.newer, after.newer = after.newer, e
+	}
+	if e.newer == nil {
+		t.newest = e
+	} else {
+		e.newer.older = e
+	}
+}
+
+func (t *Throttle) unlink(e *throttleEntry) {
+	if e.older == nil {
+		t.oldest = e.newer
+	} else {
+		e.older.newer = e.newer
+	}
+	if e.newer == nil {
+		t.newest = e.older
+	} else {
+		e.newer.older = e.older
+	}
+	e.older, e.newer = nil, nil
+}
+
+// remove forgets e; the caller holds the lock.
+func (t *Throttle) remove(e *throttleEntry) {
+	if e.count >= t.limit {
+		t.locked--
+	}
+	t.unlink(e)
+	delete(t.entries, e.key)
 }
 
 // Forgive takes back one counted attempt of key: it succeeded, or it was
-// abandoned before the password was judged.
+// abandoned before the password was judged. A key left with no attempts is
+// forgotten, so such attempts do not fill the table.
 func (t *Throttle) Forgive(key string) {
+	k := throttleKey(sha256.Sum256([]byte(key)))
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if e, found := t.entries[key]; found && e.count > 0 {
-		e.count--
-	}
-}
-
-// count records an attempt; the caller holds the lock.
-func (t *Throttle) count(key string, now time.Time) {
-	if e, found := t.entries[key]; found {
-		if t.ended(e, now) {
-			e.start, e.count = now, 1
-		} else {
-			e.count++
-		}
+	e, found := t.entries[k]
+	if !found {
 		return
 	}
-	if len(t.entries) >= t.maxKeys {
-		t.makeRoom(now)
+	if e.count == t.limit {
+		t.locked--
 	}
-	t.entries[key] = &throttleEntry{start: now, count: 1}
-}
-
-// makeRoom frees at least one slot: first every expired entry, which costs
-// nothing in protection, then, if none had expired, the entry with the oldest
-// window start. It scans the whole map, which is fine because it runs only
-// when the map is full.
-func (t *Throttle) makeRoom(now time.Time) {
-	for k, e := range t.entries {
-		if t.ended(e, now) {
-			delete(t.entries, k)
-		}
-	}
-	for len(t.entries) >= t.maxKeys {
-		var oldestKey string
-		var oldest *throttleEntry
-		for k, e := range t.entries {
-			if oldest == nil || e.start.Before(oldest.start) {
-				oldestKey, oldest = k, e
-			}
-		}
-		delete(t.entries, oldestKey)
+	if e.count--; e.count <= 0 {
+		t.unlink(e)
+		delete(t.entries, k)
 	}
 }
 
 // Reset forgets key, after a successful login.
 func (t *Throttle) Reset(key string) {
+	k := throttleKey(sha256.Sum256([]byte(key)))
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	delete(t.entries, key)
+	if e, found := t.entries[k]; found {
+		t.remove(e)
+	}
 }
 
 // Len returns the number of keys tracked.

@@ -2,6 +2,8 @@ package auth
 
 import (
 	"fmt"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -170,8 +172,8 @@ func TestThrottleKeysIndependent(t *testing.T) {
 	if ok, _ := th.Attempt("dave", t0); ok {
 		t.Error("Reset of erin or Forgive of frank unlocked dave")
 	}
-	if n := th.Len(); n != 2 {
-		t.Errorf("Len = %d; want 2 (dave, frank)", n)
+	if n := th.Len(); n != 1 {
+		t.Errorf("Len = %d; want 1 (dave; frank's one attempt was forgiven)", n)
 	}
 }
 
@@ -213,12 +215,12 @@ func TestThrottlePrunesExpiredFirst(t *testing.T) {
 	}
 }
 
-// TestThrottleEvictsOldest fills the table with live entries; the next new
-// key must push out the one with the oldest window start and nothing else,
-// and the new key must be tracked (the throttle never fails closed).
+// TestThrottleEvictsOldest fills the table with unlocked live entries; the
+// next new key must push out the one with the oldest window start and
+// nothing else, and the new key must be tracked.
 func TestThrottleEvictsOldest(t *testing.T) {
 	t.Parallel()
-	th := NewThrottle(1, time.Hour, 3)
+	th := NewThrottle(2, time.Hour, 3)
 	// Insert out of start order so that insertion order cannot stand in for age.
 	mustAttempt(t, th, "middle", t0.Add(2*time.Minute))
 	mustAttempt(t, th, "oldest", t0.Add(1*time.Minute))
@@ -228,16 +230,200 @@ func TestThrottleEvictsOldest(t *testing.T) {
 	if n := th.Len(); n != 3 {
 		t.Errorf("Len = %d; want 3", n)
 	}
-	// Refused attempts change nothing, so check the kept keys first: an
-	// allowed attempt on "oldest" re-adds it and evicts another.
+	// A kept key has one attempt left; an evicted one has two.
 	for _, k := range []string{"middle", "newest", "incoming"} {
+		mustAttempt(t, th, k, now)
 		if ok, _ := th.Attempt(k, now); ok {
-			t.Errorf("%s: attempt allowed; want refused (entry should be kept)", k)
+			t.Errorf("%s: third attempt allowed; want refused (entry should be kept)", k)
 		}
 	}
-	if ok, _ := th.Attempt("oldest", now); !ok {
-		t.Error("oldest entry is still locked; want it evicted")
+	if n := th.Len(); n != 3 {
+		t.Errorf("Len = %d; want 3", n)
 	}
+}
+
+// TestThrottleEvictionSkipsLocks: a full table evicts the oldest entry that
+// is still under its limit, never a locked one, however old.
+func TestThrottleEvictionSkipsLocks(t *testing.T) {
+	t.Parallel()
+	th := NewThrottle(2, time.Hour, 3)
+	mustAttempt(t, th, "locked", t0)
+	mustAttempt(t, th, "locked", t0)
+	mustAttempt(t, th, "open-old", t0.Add(time.Minute))
+	mustAttempt(t, th, "open-new", t0.Add(2*time.Minute))
+	now := t0.Add(3 * time.Minute)
+	mustAttempt(t, th, "incoming", now)
+	if ok, retry := th.Attempt("locked", now); ok || retry != 57*time.Minute {
+		t.Errorf("locked key = %v, %v; want still refused for 57m", ok, retry)
+	}
+	// open-new and incoming are kept with one attempt left; open-old went.
+	for _, k := range []string{"open-new", "incoming"} {
+		mustAttempt(t, th, k, now)
+		if ok, _ := th.Attempt(k, now); ok {
+			t.Errorf("%s: third attempt allowed; want refused (entry should be kept)", k)
+		}
+	}
+}
+
+// TestThrottleFullOfLocksFailsClosed: when every entry is locked, a new key
+// is refused until the oldest lock ends, and no lock is lost meanwhile.
+func TestThrottleFullOfLocksFailsClosed(t *testing.T) {
+	t.Parallel()
+	th := NewThrottle(1, time.Hour, 3)
+	mustAttempt(t, th, "b", t0.Add(2*time.Minute))
+	mustAttempt(t, th, "a", t0.Add(1*time.Minute)) // the oldest lock
+	mustAttempt(t, th, "c", t0.Add(3*time.Minute))
+	for i := range 100 {
+		now := t0.Add(10 * time.Minute)
+		if ok, retry := th.Attempt(fmt.Sprintf("new-%d", i), now); ok || retry != 51*time.Minute {
+			t.Fatalf("new key %d in a table full of locks = %v, %v; want refused for 51m", i, ok, retry)
+		}
+	}
+	if n := th.Len(); n != 3 {
+		t.Errorf("Len = %d; want 3 (refused keys are not tracked)", n)
+	}
+	for _, k := range []string{"a", "b", "c"} {
+		if ok, _ := th.Attempt(k, t0.Add(10*time.Minute)); ok {
+			t.Errorf("%s: lock lost", k)
+		}
+	}
+	// Once a's window ends, its slot is free again.
+	now := t0.Add(61 * time.Minute)
+	mustAttempt(t, th, "new-0", now)
+	if ok, retry := th.Attempt("new-1", now); ok || retry != time.Minute {
+		t.Errorf("next new key = %v, %v; want refused for 1m (b's lock ends)", ok, retry)
+	}
+	// A forgiven lock is evictable.
+	th.Forgive("c")
+	mustAttempt(t, th, "new-1", now)
+	if ok, _ := th.Attempt("b", now); ok {
+		t.Error("b: lock lost")
+	}
+}
+
+// TestThrottleFloodKeepsLock sends capacity plus many distinct keys after
+// locking one: the lock must hold throughout, and the table stay bounded.
+func TestThrottleFloodKeepsLock(t *testing.T) {
+	t.Parallel()
+	const capacity, limit = 300, 5
+	th := NewThrottle(limit, time.Hour, capacity)
+	for range limit {
+		mustAttempt(t, th, "demo", t0)
+	}
+	for i := range capacity + 1000 {
+		now := t0.Add(time.Duration(i) * time.Millisecond)
+		mustAttempt(t, th, fmt.Sprintf("flood-%d", i), now)
+		if ok, _ := th.Attempt("demo", now); ok {
+			t.Fatalf("after %d flood keys the locked key was allowed", i+1)
+		}
+	}
+	if n := th.Len(); n != capacity {
+		t.Errorf("Len = %d; want %d", n, capacity)
+	}
+}
+
+// TestThrottleForgiveForgetsUnused: a key whose every attempt was forgiven
+// is not kept, so abandoned or successful attempts do not fill the table.
+func TestThrottleForgiveForgetsUnused(t *testing.T) {
+	t.Parallel()
+	th := NewThrottle(3, time.Minute, 10)
+	mustAttempt(t, th, "jay", t0)
+	mustAttempt(t, th, "jay", t0)
+	th.Forgive("jay")
+	if n := th.Len(); n != 1 {
+		t.Errorf("Len with one attempt left counted = %d; want 1", n)
+	}
+	th.Forgive("jay")
+	if n := th.Len(); n != 0 {
+		t.Errorf("Len after every attempt was forgiven = %d; want 0", n)
+	}
+}
+
+// TestAttemptAllAllOrNothing: an attempt refused for one key is counted
+// against none, and plants no key in the other table.
+func TestAttemptAllAllOrNothing(t *testing.T) {
+	t.Parallel()
+	users, addrs := NewThrottle(2, time.Minute, 10), NewThrottle(3, time.Minute, 10)
+	both := func(user, addr string, now time.Time) (bool, time.Duration) {
+		return AttemptAll(now, ThrottleKey{users, user}, ThrottleKey{addrs, addr})
+	}
+	for range 2 {
+		if ok, _ := both("kim", "198.51.100.1", t0); !ok {
+			t.Fatal("attempt under both limits refused")
+		}
+	}
+	// kim is locked: attempts from new addresses leave no address key.
+	for i := range 20 {
+		if ok, retry := both("kim", fmt.Sprintf("203.0.113.%d", i), t0.Add(10*time.Second)); ok || retry != 50*time.Second {
+			t.Fatalf("locked user from a new address = %v, %v; want refused for 50s", ok, retry)
+		}
+	}
+	if n := addrs.Len(); n != 1 {
+		t.Errorf("addresses tracked = %d; want 1 (refused attempts plant none)", n)
+	}
+	// Lock the address: its third attempt passes, for a new user.
+	if ok, _ := both("lee", "198.51.100.1", t0.Add(20*time.Second)); !ok {
+		t.Fatal("third attempt of the address refused")
+	}
+	for i := range 20 {
+		if ok, retry := both(fmt.Sprintf("ghost-%d", i), "198.51.100.1", t0.Add(30*time.Second)); ok || retry != 30*time.Second {
+			t.Fatalf("new user from a locked address = %v, %v; want refused for 30s", ok, retry)
+		}
+	}
+	if n := users.Len(); n != 2 {
+		t.Errorf("users tracked = %d; want 2 (kim, lee; refused attempts plant none)", n)
+	}
+	// lee's one attempt was counted, the refused ones were not: one left.
+	if ok, _ := both("lee", "192.0.2.1", t0.Add(40*time.Second)); !ok {
+		t.Error("lee's second attempt refused")
+	}
+	// Both locked: the answer is the longer wait, here the address's.
+	addrs.Reset("198.51.100.1")
+	mustAttempt(t, addrs, "198.51.100.1", t0.Add(50*time.Second))
+	mustAttempt(t, addrs, "198.51.100.1", t0.Add(50*time.Second))
+	mustAttempt(t, addrs, "198.51.100.1", t0.Add(50*time.Second))
+	if ok, retry := both("kim", "198.51.100.1", t0.Add(55*time.Second)); ok || retry != 55*time.Second {
+		t.Errorf("both locked = %v, %v; want refused for 55s (the address's wait)", ok, retry)
+	}
+}
+
+func TestAttemptAllPanicsOnRepeatedThrottle(t *testing.T) {
+	t.Parallel()
+	th := NewThrottle(1, time.Minute, 10)
+	defer func() {
+		if recover() == nil {
+			t.Error("AttemptAll with one throttle twice did not panic")
+		}
+	}()
+	AttemptAll(t0, ThrottleKey{th, "a"}, ThrottleKey{th, "b"})
+}
+
+// TestThrottleMemoryBoundedInBytes fills a table with 40 KB keys: it must
+// hold no more than ThrottleEntryBytes per key, whatever their length. It
+// runs alone so that the heap it measures is its own.
+func TestThrottleMemoryBoundedInBytes(t *testing.T) {
+	const keys, keyBytes = 4000, 40 << 10
+	th := NewThrottle(5, time.Hour, keys)
+	filler := strings.Repeat("k", keyBytes)
+	before := liveHeap()
+	for i := range keys + 1000 {
+		mustAttempt(t, th, fmt.Sprint(i)+filler, t0)
+	}
+	growth := liveHeap() - before
+	t.Logf("%d keys of %d KB: %d bytes a key", keys, keyBytes>>10, growth/keys)
+	if growth > keys*ThrottleEntryBytes {
+		t.Errorf("table of %d keys takes %d bytes; want at most %d (%d a key)", keys, growth, keys*ThrottleEntryBytes, ThrottleEntryBytes)
+	}
+	runtime.KeepAlive(th)
+}
+
+// liveHeap is the live heap after a full collection.
+func liveHeap() int64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
 }
 
 func TestThrottleConcurrent(t *testing.T) {

@@ -39,10 +39,8 @@ func New(svc *ocp.Service, h *host.Host, docURL string, log *slog.Logger) *Handl
 	if docURL == "" {
 		docURL = DefaultDocumentationURL
 	}
-	hd := &Handler{ocp: svc, host: h, log: log, docURL: docURL, mux: http.NewServeMux(), gets: http.NewServeMux(),
-		clients:   auth.NewThrottle(clientFailureLimit, throttleWindow, throttleKeys),
-		addresses: auth.NewThrottle(addressFailureLimit, throttleWindow, throttleKeys),
-	}
+	hd := &Handler{ocp: svc, host: h, log: log, docURL: docURL, mux: http.NewServeMux(), gets: http.NewServeMux()}
+	hd.SetThrottleKeys(throttleKeys)
 	hd.mux.HandleFunc("POST /v1/oauth/token", hd.active(hd.token))
 	hd.get("/v1/ocp/customers/enrollment_levels", hd.enrollmentLevels)
 	hd.get("/v1/ocp/customers/ids", hd.customerIDs)
@@ -51,6 +49,14 @@ func New(svc *ocp.Service, h *host.Host, docURL string, log *slog.Logger) *Handl
 	hd.get("/v1/ocp/customers/{id}/customer_profile", hd.customerProfile)
 	hd.mux.HandleFunc(Prefix, hd.unrouted)
 	return hd
+}
+
+// SetThrottleKeys replaces the token endpoint's throttles with empty ones
+// that track at most keys client ids and keys addresses, so that a test can
+// fill them; call it before serving.
+func (h *Handler) SetThrottleKeys(keys int) {
+	h.clients = auth.NewThrottle(clientFailureLimit, throttleWindow, keys)
+	h.addresses = auth.NewThrottle(addressFailureLimit, throttleWindow, keys)
 }
 
 // unrouted answers what no route took: 405 for a known path called with

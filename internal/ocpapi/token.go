@@ -14,13 +14,19 @@ import (
 )
 
 // Token requests are throttled as CRM.COM logins are: a client id may fail
-// 10 times and an address 50 times in 15 minutes.
+// 10 times and an address 50 times in 15 minutes. Each table holds at most
+// 100 000 keys (under 26 MB, see auth.ThrottleEntryBytes).
 const (
 	clientFailureLimit  = 10
 	addressFailureLimit = 50
 	throttleWindow      = 15 * time.Minute
 	throttleKeys        = 100_000
 )
+
+// maxClientIDLen is the longest client id the OCP service accepts; a longer
+// one names no client, so it is refused before it reaches the throttle and
+// costs neither a table entry nor an attempt of the address.
+const maxClientIDLen = 128
 
 // maxTokenRequestBytes bounds the token request's form body.
 const maxTokenRequestBytes = 16 << 10
@@ -64,22 +70,21 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 // issue checks the client, throttled like CRM.COM logins (each check costs
 // an argon2id hash), and answers the token.
 func (h *Handler) issue(w http.ResponseWriter, r *http.Request, clientID, secret string) *oauthError {
+	if len(clientID) > maxClientIDLen {
+		return errClientAuthFailed
+	}
 	addr := clientAddress(r)
-	now := time.Now()
-	for i, t := range []*auth.Throttle{h.clients, h.addresses} {
-		key := []string{clientID, addr}[i]
-		if ok, wait := t.Attempt(key, now); !ok {
-			if i == 1 {
-				h.clients.Forgive(clientID)
-			}
-			w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
-			return &oauthError{http.StatusTooManyRequests, "invalid_request", "Too many failed attempts; try again later."}
-		}
+	// Counted against the client and the address together or not at all,
+	// so a refused request plants no key.
+	ok, wait := auth.AttemptAll(time.Now(), auth.ThrottleKey{Throttle: h.clients, Key: clientID}, auth.ThrottleKey{Throttle: h.addresses, Key: addr})
+	if !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+		return &oauthError{http.StatusTooManyRequests, "invalid_request", "Too many failed attempts; try again later."}
 	}
 	tok, err := h.ocp.IssueToken(r.Context(), clientID, secret)
 	switch {
 	case carebridge.ErrorCode(err) == carebridge.ECREDENTIALS:
-		return &oauthError{http.StatusUnauthorized, "invalid_client", "Client authentication failed."}
+		return errClientAuthFailed
 	case err != nil:
 		h.clients.Forgive(clientID)
 		h.addresses.Forgive(addr)
@@ -91,6 +96,8 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, clientID, secret
 	writeJSON(w, http.StatusOK, tokenJSON{AccessToken: tok.Value, TokenType: "bearer", ExpiresIn: int64(tok.ExpiresIn.Seconds())})
 	return nil
 }
+
+var errClientAuthFailed = &oauthError{http.StatusUnauthorized, "invalid_client", "Client authentication failed."}
 
 func clientAddress(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
