@@ -2,6 +2,7 @@ package ocpapi
 
 import (
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 
 	"carebridge"
 	"carebridge/internal/auth"
+	"carebridge/internal/strict"
 )
 
 // Token requests are throttled as CRM.COM logins are: a client id may fail
@@ -114,15 +116,21 @@ func clientCredentials(w http.ResponseWriter, r *http.Request) (id, secret strin
 	if !strings.EqualFold(strings.TrimSpace(ct), "application/x-www-form-urlencoded") {
 		return "", "", false, invalid("The request must be application/x-www-form-urlencoded.")
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxTokenRequestBytes)
-	if err := r.ParseForm(); err != nil {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxTokenRequestBytes))
+	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			return "", "", false, invalid("The request is too large.")
 		}
-		return "", "", false, invalid("The request body is not a valid form.")
+		return "", "", false, invalid("The request body could not be read.")
 	}
-	form := r.PostForm
+	// Read as the other faces read queries: a pair with a malformed
+	// percent-escape is refused by name, where ParseForm says only that
+	// the form is not valid.
+	form, err := strict.Query(string(body))
+	if err != nil {
+		return "", "", false, invalid(err.Error() + ".")
+	}
 	for name, values := range form {
 		if len(values) > 1 {
 			return "", "", false, invalid("Parameter " + name + " is given more than once.")
