@@ -175,19 +175,24 @@ type StoredCharge struct {
 	Customer   string
 	Amount     money.Amount
 	ReceivedOn time.Time
+	Report     string // the signed report that created it; "" when loaded otherwise
 }
 
 // IngestResults answers a report from what the store inserted in this call
 // (by partner id) and what it holds now: a charge inserted now is new; one
 // held before, or repeated in the report, is a duplicate when its data
 // matches and a conflict when it does not (the same id with other data is
-// a partner error, not a retry). Every engine answers through this.
-func IngestResults(charges []NewCharge, inserted map[string]int64, stored map[string]StoredCharge) []IngestResult {
+// a partner error, not a retry). A charge that this very report created
+// (the same signed bytes sent again by a client that timed out) is answered
+// as new again, so a re-sent report gets the answer the first one got.
+// Every engine answers through this.
+func IngestResults(charges []NewCharge, report string, inserted map[string]int64, stored map[string]StoredCharge) []IngestResult {
 	results := make([]IngestResult, len(charges))
 	seen := map[string]bool{}
 	for i, c := range charges {
-		_, isNew := inserted[c.PartnerChargeID]
 		s := stored[c.PartnerChargeID]
+		_, isNew := inserted[c.PartnerChargeID]
+		isNew = isNew || (report != "" && s.Report == report)
 		results[i] = IngestResult{PartnerChargeID: c.PartnerChargeID, ChargeID: s.ID, Duplicate: !isNew || seen[c.PartnerChargeID]}
 		seen[c.PartnerChargeID] = true
 		if results[i].Duplicate && (s.Customer != c.Customer || s.Amount != c.Amount || !s.ReceivedOn.Equal(c.ReceivedOn)) {

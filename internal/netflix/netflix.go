@@ -122,10 +122,10 @@ type Store interface {
 
 	// IngestCharges stores reported charges as PENDING, idempotently on the
 	// partner's charge id: a charge reported before is answered with its
-	// number and stored again nowhere. A non-empty signature is recorded in
-	// the same transaction; one seen before is refused (EUNAUTHORIZED) and
-	// nothing is stored. The charges must be valid.
-	IngestCharges(ctx context.Context, operatorID int64, charges []NewCharge, signature string, at time.Time) ([]IngestResult, error)
+	// number and stored again nowhere. report names the signed report the
+	// charges came in ("" for none); each charge it creates keeps it, and the
+	// answers come from IngestResults. The charges must be valid.
+	IngestCharges(ctx context.Context, operatorID int64, charges []NewCharge, report string, at time.Time) ([]IngestResult, error)
 
 	// SettleCharges settles up to limit PENDING charges of any operator,
 	// oldest first, in one transaction: claim, decide with settle, write the
@@ -145,9 +145,6 @@ type Store interface {
 
 	// ChargeEvents returns a charge's status history, oldest first.
 	ChargeEvents(ctx context.Context, operatorID, chargeID int64) ([]ChargeEvent, error)
-
-	// PurgePartnerSignatures forgets signatures seen before t.
-	PurgePartnerSignatures(ctx context.Context, t time.Time) (int64, error)
 
 	// RegisterDevices registers valid, distinct ESNs to an operator in one
 	// transaction and returns those registered to another operator.

@@ -90,8 +90,10 @@ func (s *Service) devices(ctx context.Context, caller carebridge.Caller, g careb
 // Ingest stores a partner's report of charges for an operator. Invalid
 // items are refused one by one; the valid ones are stored together, and
 // the processor is woken to settle them. A report whose every item was
-// refused by the face arrives empty and stores nothing.
-func (s *Service) Ingest(ctx context.Context, operatorID int64, charges []NewCharge, signature string) ([]IngestResult, error) {
+// refused by the face arrives empty and stores nothing. report identifies
+// a signed report (its signature), so that the same report sent again is
+// answered as the first time; "" for charges loaded otherwise.
+func (s *Service) Ingest(ctx context.Context, operatorID int64, charges []NewCharge, report string) ([]IngestResult, error) {
 	if len(charges) > MaxChargesPerReport {
 		return nil, invalid("charges has %d items; at most %d are allowed.", len(charges), MaxChargesPerReport)
 	}
@@ -107,10 +109,10 @@ func (s *Service) Ingest(ctx context.Context, operatorID int64, charges []NewCha
 		valid = append(valid, c)
 		at = append(at, i)
 	}
-	if len(valid) == 0 && signature == "" {
+	if len(valid) == 0 {
 		return results, nil
 	}
-	stored, err := s.Store.IngestCharges(ctx, operatorID, valid, signature, s.now())
+	stored, err := s.Store.IngestCharges(ctx, operatorID, valid, report, s.now())
 	if err != nil {
 		return nil, err
 	}

@@ -109,7 +109,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (reportJSON, err
 	if err != nil {
 		return reportJSON{}, carebridge.Errorf(carebridge.EINVALID, "The report could not be read.")
 	}
-	operatorID, err := h.verify(r.Context(), r.Header, body)
+	operatorID, report, err := h.verify(r.Context(), r.Header, body)
 	if err != nil {
 		return reportJSON{}, err
 	}
@@ -125,10 +125,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (reportJSON, err
 			index = append(index, i)
 		}
 	}
-	// No signature is remembered: a report sent again byte for byte (a
-	// client retrying after a timeout) is answered from the charges it
-	// stored, idempotently on partner_charge_id, and stores nothing new.
-	stored, err := h.netflix.Ingest(r.Context(), operatorID, valid, "")
+	// The signature names the report: sent again byte for byte (a client
+	// retrying after a timeout), it gets the answer the first one got and
+	// stores nothing new.
+	stored, err := h.netflix.Ingest(r.Context(), operatorID, valid, report)
 	if err != nil {
 		return reportJSON{}, err
 	}
@@ -167,14 +167,15 @@ func toResult(res netflix.IngestResult) resultJSON {
 }
 
 // verify authenticates a report: the operator's secret, a timestamp within
-// the window, and an HMAC over "<t>.<body>". Every failure gives the same
-// answer, so nothing tells an operator id that exists from one that does
-// not. The window bounds how long captured bytes can be sent again, which
+// the window, and an HMAC over "<t>.<body>". It returns the operator and
+// the report's identity, the HMAC in lower-case hex. Every failure gives
+// the same answer, so nothing tells an operator id that exists from one
+// that does not. The window bounds how long captured bytes can be sent again, which
 // can only repeat what they already did.
-func (h *Handler) verify(ctx context.Context, hdr http.Header, body []byte) (operatorID int64, err error) {
+func (h *Handler) verify(ctx context.Context, hdr http.Header, body []byte) (operatorID int64, report string, err error) {
 	operatorID, err = strconv.ParseInt(hdr.Get(OperatorHeader), 10, 64)
 	if err != nil || operatorID <= 0 {
-		return 0, errBadSignature
+		return 0, "", errBadSignature
 	}
 	var ts, v1 string
 	for _, part := range strings.Split(hdr.Get(SignatureHeader), ",") {
@@ -188,26 +189,26 @@ func (h *Handler) verify(ctx context.Context, hdr http.Header, body []byte) (ope
 	}
 	sec, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
-		return 0, errBadSignature
+		return 0, "", errBadSignature
 	}
 	if d := h.now().Sub(time.Unix(sec, 0)); d > SignatureWindow || d < -SignatureWindow {
-		return 0, carebridge.Errorf(carebridge.EUNAUTHORIZED, "The signature's timestamp is more than 5 minutes from the server's clock.")
+		return 0, "", carebridge.Errorf(carebridge.EUNAUTHORIZED, "The signature's timestamp is more than 5 minutes from the server's clock.")
 	}
 	got, err := hex.DecodeString(v1)
 	if err != nil {
-		return 0, errBadSignature
+		return 0, "", errBadSignature
 	}
 	secret, err := h.secrets.PartnerSecret(ctx, operatorID)
 	switch {
 	case carebridge.ErrorCode(err) == carebridge.ENOTFOUND:
 		secret = "" // compare anyway, so timing does not tell
 	case err != nil:
-		return 0, err
+		return 0, "", err
 	}
 	if !hmac.Equal(got, mac(secret, ts, body)) || secret == "" {
-		return 0, errBadSignature
+		return 0, "", errBadSignature
 	}
-	return operatorID, nil
+	return operatorID, hex.EncodeToString(got), nil
 }
 
 // errMethodNotAllowed is this face's code for a wrong HTTP method.

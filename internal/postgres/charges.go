@@ -32,9 +32,9 @@ const ingestSQL = `WITH batch AS (
 ), ins AS (
 	INSERT INTO netflix_charges
 		(id, operator_id, partner_charge_id, customer_identifier, amount_minor, currency,
-		 local_amount_minor, local_currency, paid_through_date, received_on, status, created_at)
+		 local_amount_minor, local_currency, paid_through_date, received_on, status, created_at, report)
 	SELECT coalesce(f.id, nextval(pg_get_serial_sequence('netflix_charges', 'id')::regclass)),
-	       $1, f.p, f.c, f.a, f.cur, f.la, f.lc, f.pt, f.r, 'PENDING', $2
+	       $1, f.p, f.c, f.a, f.cur, f.la, f.lc, f.pt, f.r, 'PENDING', $2, nullif($12, '')
 	FROM fresh f ORDER BY f.n
 	ON CONFLICT (operator_id, partner_charge_id) DO NOTHING
 	RETURNING id, partner_charge_id
@@ -51,7 +51,7 @@ SELECT partner_charge_id, id FROM ins`
 const advanceChargeSequenceSQL = `SELECT setval(s.seq, GREATEST((SELECT max(id) FROM netflix_charges), pg_sequence_last_value(s.seq), 1))
 	FROM (SELECT pg_get_serial_sequence('netflix_charges', 'id')::regclass AS seq) s`
 
-func (s *NetflixStore) IngestCharges(ctx context.Context, operatorID int64, charges []netflix.NewCharge, signature string, at time.Time) ([]netflix.IngestResult, error) {
+func (s *NetflixStore) IngestCharges(ctx context.Context, operatorID int64, charges []netflix.NewCharge, report string, at time.Time) ([]netflix.IngestResult, error) {
 	n := len(charges)
 	var (
 		ids          = make([]*int64, n)
@@ -80,18 +80,6 @@ func (s *NetflixStore) IngestCharges(ctx context.Context, operatorID int64, char
 	}
 	results := make([]netflix.IngestResult, n)
 	err := s.db.tx(ctx, func(tx pgx.Tx) error {
-		if signature != "" {
-			// A replica receiving the same signed report at once waits
-			// here for the first, and finds the signature taken.
-			tag, err := tx.Exec(ctx, `INSERT INTO netflix_partner_signatures (operator_id, signature, seen_at)
-				VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, operatorID, signature, unix(at))
-			if err != nil {
-				return err
-			}
-			if tag.RowsAffected() == 0 {
-				return carebridge.Errorf(carebridge.EUNAUTHORIZED, "This signed report was received before; sign each report anew.")
-			}
-		}
 		if fixedIDs {
 			// Fixed numbers and the sequence are reconciled while no other
 			// transaction can insert charges (and so draw numbers): taken
@@ -102,7 +90,7 @@ func (s *NetflixStore) IngestCharges(ctx context.Context, operatorID int64, char
 			}
 		}
 		inserted, err := queryIDs(ctx, tx, ingestSQL, operatorID, unix(at),
-			ids, partners, customers, amounts, currencies, localAmounts, localCurs, paidThrough, received)
+			ids, partners, customers, amounts, currencies, localAmounts, localCurs, paidThrough, received, report)
 		if err != nil {
 			return err
 		}
@@ -115,7 +103,7 @@ func (s *NetflixStore) IngestCharges(ctx context.Context, operatorID int64, char
 		if err != nil {
 			return err
 		}
-		copy(results, netflix.IngestResults(charges, inserted, stored))
+		copy(results, netflix.IngestResults(charges, report, inserted, stored))
 		return nil
 	})
 	return results, retryable(err)
@@ -125,7 +113,7 @@ func (s *NetflixStore) IngestCharges(ctx context.Context, operatorID int64, char
 // statement of its own, so that it also sees a charge another replica
 // committed while this transaction's insert waited for it.
 func storedCharges(ctx context.Context, tx pgx.Tx, operatorID int64, partnerIDs []string) (map[string]netflix.StoredCharge, error) {
-	rows, err := tx.Query(ctx, `SELECT partner_charge_id, id, customer_identifier, amount_minor, currency, received_on
+	rows, err := tx.Query(ctx, `SELECT partner_charge_id, id, customer_identifier, amount_minor, currency, received_on, coalesce(report, '')
 		FROM netflix_charges
 		WHERE operator_id = $1 AND partner_charge_id = ANY ($2::text[])`, operatorID, partnerIDs)
 	if err != nil {
@@ -137,7 +125,7 @@ func storedCharges(ctx context.Context, tx pgx.Tx, operatorID int64, partnerIDs 
 		var partnerID string
 		var s netflix.StoredCharge
 		var received int64
-		if err := rows.Scan(&partnerID, &s.ID, &s.Customer, &s.Amount.Minor, &s.Amount.Currency, &received); err != nil {
+		if err := rows.Scan(&partnerID, &s.ID, &s.Customer, &s.Amount.Minor, &s.Amount.Currency, &received, &s.Report); err != nil {
 			return nil, err
 		}
 		s.ReceivedOn = fromUnix(received)
@@ -471,12 +459,4 @@ func (s *NetflixStore) ChargeEvents(ctx context.Context, operatorID, chargeID in
 		evs = append(evs, ev)
 	}
 	return evs, rows.Err()
-}
-
-func (s *NetflixStore) PurgePartnerSignatures(ctx context.Context, t time.Time) (int64, error) {
-	tag, err := s.db.pool.Exec(ctx, `DELETE FROM netflix_partner_signatures WHERE seen_at < $1`, unix(t))
-	if err != nil {
-		return 0, err
-	}
-	return tag.RowsAffected(), nil
 }

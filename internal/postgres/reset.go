@@ -20,7 +20,7 @@ import (
 var pluginTables = map[string][]string{
 	netflix.Callsign: {
 		"netflix_reference_numbers", "netflix_charge_acknowledgements", "netflix_charge_events",
-		"netflix_partner_signatures", "netflix_customer_prices", "netflix_charges", "netflix_devices", "netflix_redemptions",
+		"netflix_customer_prices", "netflix_charges", "netflix_devices", "netflix_redemptions",
 		"netflix_subscription_events", "netflix_subscriptions", "netflix_promotions",
 	},
 	ocp.Callsign: {"ocp_tokens", "ocp_application_customers", "ocp_applications", "ocp_customers"},

@@ -308,8 +308,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// housekeeping deletes long-ended sessions, partner signatures past their
-// replay window and expired OCP tokens, every ten minutes.
+// housekeeping deletes long-ended sessions and expired OCP tokens, every
+// ten minutes.
 func (s *Server) housekeeping(ctx context.Context) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
@@ -323,12 +323,6 @@ func (s *Server) housekeeping(ctx context.Context) {
 			s.cfg.Log.Warn("purge sessions", "err", err)
 		} else if n > 0 {
 			s.cfg.Log.Info("purged ended sessions", "count", n)
-		}
-		// A signature can be accepted until its timestamp is SignatureWindow
-		// old, and its timestamp may be SignatureWindow ahead: keep it twice
-		// that, plus a minute for clocks that disagree between replicas.
-		if _, err := s.Stores.Netflix.PurgePartnerSignatures(ctx, s.cfg.Now().Add(-2*partnerapi.SignatureWindow-time.Minute)); err != nil {
-			s.cfg.Log.Warn("purge partner signatures", "err", err)
 		}
 		if _, err := s.Stores.OCP.DeleteTokensExpiredBefore(ctx, s.cfg.Now()); err != nil {
 			s.cfg.Log.Warn("purge OCP tokens", "err", err)

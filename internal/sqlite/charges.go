@@ -24,7 +24,7 @@ type chargeRow struct {
 	ReceivedOn  int64   `json:"r"`
 }
 
-func (s *NetflixStore) IngestCharges(ctx context.Context, operatorID int64, charges []netflix.NewCharge, signature string, at time.Time) ([]netflix.IngestResult, error) {
+func (s *NetflixStore) IngestCharges(ctx context.Context, operatorID int64, charges []netflix.NewCharge, report string, at time.Time) ([]netflix.IngestResult, error) {
 	rows := make([]chargeRow, len(charges))
 	for i, c := range charges {
 		r := chargeRow{Partner: c.PartnerChargeID, Customer: c.Customer, Amount: c.Amount.Minor, Currency: c.Amount.Currency, ReceivedOn: unix(c.ReceivedOn)}
@@ -46,26 +46,16 @@ func (s *NetflixStore) IngestCharges(ctx context.Context, operatorID int64, char
 	}
 	results := make([]netflix.IngestResult, len(charges))
 	err = s.db.writeTx(ctx, func(tx *wtx) error {
-		if signature != "" {
-			_, err := tx.ExecContext(ctx, `INSERT INTO netflix_partner_signatures (operator_id, signature, seen_at) VALUES (?, ?, ?)`,
-				operatorID, signature, unix(at))
-			if isUniqueViolation(err) {
-				return carebridge.Errorf(carebridge.EUNAUTHORIZED, "This signed report was received before; sign each report anew.")
-			}
-			if err != nil {
-				return err
-			}
-		}
 		// One statement inserts the whole batch; a partner charge id seen
 		// before (or earlier in the batch) is skipped.
 		inserted, err := queryIDs(ctx, tx, `INSERT INTO netflix_charges
 			(id, operator_id, partner_charge_id, customer_identifier, amount_minor, currency,
-			 local_amount_minor, local_currency, paid_through_date, received_on, status, created_at)
+			 local_amount_minor, local_currency, paid_through_date, received_on, status, created_at, report)
 			SELECT j.value ->> 'id', ?1, j.value ->> 'p', j.value ->> 'c', j.value ->> 'a', j.value ->> 'cur',
-			       j.value ->> 'la', j.value ->> 'lc', j.value ->> 'pt', j.value ->> 'r', 'PENDING', ?2
+			       j.value ->> 'la', j.value ->> 'lc', j.value ->> 'pt', j.value ->> 'r', 'PENDING', ?2, nullif(?4, '')
 			FROM json_each(?3) j WHERE true
 			ON CONFLICT (operator_id, partner_charge_id) DO NOTHING
-			RETURNING partner_charge_id, id`, operatorID, unix(at), string(batch))
+			RETURNING partner_charge_id, id`, operatorID, unix(at), string(batch), report)
 		if err != nil {
 			return err
 		}
@@ -77,7 +67,7 @@ func (s *NetflixStore) IngestCharges(ctx context.Context, operatorID int64, char
 		if err != nil {
 			return err
 		}
-		copy(results, netflix.IngestResults(charges, inserted, stored))
+		copy(results, netflix.IngestResults(charges, report, inserted, stored))
 		return nil
 	})
 	return results, err
@@ -85,7 +75,7 @@ func (s *NetflixStore) IngestCharges(ctx context.Context, operatorID int64, char
 
 // storedCharges reads the stored charges of a batch's partner ids.
 func storedCharges(ctx context.Context, tx *wtx, operatorID int64, batch string) (map[string]netflix.StoredCharge, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT partner_charge_id, id, customer_identifier, amount_minor, currency, received_on
+	rows, err := tx.QueryContext(ctx, `SELECT partner_charge_id, id, customer_identifier, amount_minor, currency, received_on, coalesce(report, '')
 		FROM netflix_charges
 		WHERE operator_id = ? AND partner_charge_id IN (SELECT j.value ->> 'p' FROM json_each(?) j)`, operatorID, batch)
 	if err != nil {
@@ -97,7 +87,7 @@ func storedCharges(ctx context.Context, tx *wtx, operatorID int64, batch string)
 		var partnerID string
 		var s netflix.StoredCharge
 		var received int64
-		if err := rows.Scan(&partnerID, &s.ID, &s.Customer, &s.Amount.Minor, &s.Amount.Currency, &received); err != nil {
+		if err := rows.Scan(&partnerID, &s.ID, &s.Customer, &s.Amount.Minor, &s.Amount.Currency, &received, &s.Report); err != nil {
 			return nil, err
 		}
 		s.ReceivedOn = fromUnix(received)
@@ -412,17 +402,4 @@ func (s *NetflixStore) ChargeEvents(ctx context.Context, operatorID, chargeID in
 		evs = append(evs, ev)
 	}
 	return evs, rows.Err()
-}
-
-func (s *NetflixStore) PurgePartnerSignatures(ctx context.Context, t time.Time) (int64, error) {
-	var n int64
-	err := s.db.writeTx(ctx, func(tx *wtx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM netflix_partner_signatures WHERE seen_at < ?`, unix(t))
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	return n, err
 }

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -65,18 +66,29 @@ func testCharges(t *testing.T, open Open) {
 		if !again[0].Duplicate || !again[1].Duplicate || again[0].ChargeID != res[0].ChargeID || again[1].ChargeID != res[1].ChargeID {
 			t.Fatalf("retry results %+v", again)
 		}
-		// A replayed signature stores nothing, not even new charges.
-		_, err := s.IngestCharges(ctx, tn.op.ID, []netflix.NewCharge{charge("p3", "c3", 100, base)}, "sig-1", base)
-		wantCode(t, err, carebridge.EUNAUTHORIZED)
-		if n := len(list(t, tn, tn.op.ID, false)); n != 2 {
-			t.Fatalf("%d charges after a replay, want 2", n)
+		// The same report sent again is answered as the first time: what it
+		// created is new again, what it repeated a duplicate; nothing is
+		// stored. The report is per operator.
+		first := ok(s.IngestCharges(ctx, tn.op.ID, []netflix.NewCharge{batch[0], charge("p3", "c3", 100, base)}, "sig-3", base)).must(t)
+		resent := ok(s.IngestCharges(ctx, tn.op.ID, []netflix.NewCharge{batch[0], charge("p3", "c3", 100, base)}, "sig-3", base)).must(t)
+		if !first[0].Duplicate || first[1].Duplicate || !reflect.DeepEqual(first, resent) {
+			t.Fatalf("first answer %+v, re-sent %+v", first, resent)
 		}
-		// Signatures are per operator, and forgotten after the purge.
-		ok(s.IngestCharges(ctx, tn.op2.ID, []netflix.NewCharge{charge("p1", "c1", 100, base)}, "sig-1", base)).must(t)
-		if n := ok(s.PurgePartnerSignatures(ctx, base.Add(time.Second))).must(t); n != 3 {
-			t.Fatalf("purged %d signatures, want 3", n)
+		if n := len(list(t, tn, tn.op.ID, false)); n != 3 {
+			t.Fatalf("%d charges after a re-sent report, want 3", n)
 		}
-		ok(s.IngestCharges(ctx, tn.op.ID, []netflix.NewCharge{charge("p3", "c3", 100, base)}, "sig-1", base)).must(t)
+		// Another report repeating p3, and a load without a report, get
+		// duplicates.
+		for _, report := range []string{"sig-4", ""} {
+			again := ok(s.IngestCharges(ctx, tn.op.ID, []netflix.NewCharge{charge("p3", "c3", 100, base)}, report, base)).must(t)
+			if !again[0].Duplicate || again[0].ChargeID != first[1].ChargeID {
+				t.Fatalf("report %q: %+v", report, again)
+			}
+		}
+		// The same report name at another operator is another report.
+		if r := ok(s.IngestCharges(ctx, tn.op2.ID, []netflix.NewCharge{charge("p1", "c1", 100, base)}, "sig-1", base)).must(t); r[0].Duplicate {
+			t.Fatalf("op2: %+v", r)
+		}
 
 		// The same partner id at another operator is another charge; an
 		// operator sees only its own.
