@@ -26,7 +26,8 @@ import (
 
 const crm = "/crmapi/rest/v2/"
 
-// Fixed shapes of the scenarios the issue names.
+// Fixed shapes of the scenarios the load tool measures (see the README's
+// Performance section).
 const (
 	wsConnections      = 8  // rpc_ws connections (at most --connections)
 	wsPipeline         = 16 // requests in flight per WebSocket (the server serves 64 at once)

@@ -315,7 +315,7 @@ func TestRegisterDevicesGroupScope(t *testing.T) {
 	t.Run("same organisation, other operator", func(t *testing.T) {
 		t.Parallel()
 		e := e.as(t)
-		// SPEC: "an operator of the caller's organisation".
+		// The group must be an operator of the caller's organisation.
 		noneFailed(t, e.callDevices(registerDevices, "", map[string]any{"name": "reseller"}, "RES-1", "RES-2"))
 		// They are the reseller's, not demo's.
 		wantFailed(t, e.callDevices(unregisterDevices, "", demoGroup, "RES-1", "RES-2"), "RES-1", "RES-2")

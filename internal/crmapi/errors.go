@@ -21,7 +21,7 @@ type failure struct {
 const errMethodNotAllowed = "crmapi.method_not_allowed"
 
 // failures is the one table from error code to the envelope's status.code
-// and the HTTP status (SPEC §3).
+// and the HTTP status (the README's Errors section).
 var failures = map[string]failure{
 	carebridge.EUNAUTHORIZED: {"INVALID_TOKEN", http.StatusUnauthorized},
 	carebridge.ECREDENTIALS:  {"INVALID_CREDENTIALS", http.StatusUnauthorized},

@@ -12,7 +12,7 @@ import (
 	"carebridge/internal/netflix"
 )
 
-// Every row of the SPEC §3 error table, over real HTTP.
+// Every row of the README's CRM.COM error table, over real HTTP.
 
 func TestInvalidToken(t *testing.T) {
 	t.Parallel()

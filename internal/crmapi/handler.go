@@ -1,5 +1,6 @@
 // Package crmapi is the CRM.COM Web API face: the Netflix methods under
-// /crmapi/rest/v2/, their envelope and their error model (SPEC §3).
+// /crmapi/rest/v2/, their envelope and their error model (see the README's
+// Errors section).
 package crmapi
 
 import (

@@ -24,7 +24,7 @@ func (e *env) show(customer string) shown {
 	return s
 }
 
-// The state machine of SPEC §3, transition by transition, over HTTP.
+// The subscription life cycle, transition by transition, over HTTP.
 func TestLifeCycle(t *testing.T) {
 	t.Parallel()
 	e := setup(t)

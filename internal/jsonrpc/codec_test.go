@@ -549,7 +549,7 @@ func TestMarshalResponseUnencodable(t *testing.T) {
 
 func TestNewErrorMessages(t *testing.T) {
 	t.Parallel()
-	// SPEC §5's codes and messages.
+	// The codes and messages of Thunder's JSON-RPC conventions.
 	want := map[int]string{
 		-32700: "Parse error.",
 		-32600: "Invalid request.",
@@ -571,7 +571,7 @@ func TestNewErrorMessages(t *testing.T) {
 	seen := map[int]bool{}
 	for name, code := range consts {
 		if _, ok := want[code]; !ok {
-			t.Errorf("%s = %d is not a SPEC §5 code", name, code)
+			t.Errorf("%s = %d is not a Thunder code", name, code)
 		}
 		seen[code] = true
 	}

@@ -13,7 +13,7 @@ import (
 	"carebridge/internal/strict"
 )
 
-// Error codes and messages (SPEC §5).
+// Error codes and messages, as Thunder answers them.
 const (
 	CodeParseError      = -32700
 	CodeInvalidRequest  = -32600

@@ -12,9 +12,9 @@ const (
 	ActionCancel    Action = "cancel"
 )
 
-// transitions is the life cycle of SPEC §3: for each action, the states it
-// may start from and the life-cycle and Netflix states it leads to. Create
-// may also start from no subscription at all.
+// transitions is the subscription life cycle (the README's table): for
+// each action, the states it may start from and the life-cycle and Netflix
+// states it leads to. Create may also start from no subscription at all.
 var transitions = map[Action]struct {
 	from            []State
 	life, onNetflix State

@@ -9,13 +9,13 @@ import (
 )
 
 // TestNextEveryPair walks every (action, from-state) pair against the life
-// cycle table of SPEC §3.
+// cycle table of the README.
 func TestNextEveryPair(t *testing.T) {
 	t.Parallel()
 	type result struct {
 		life, onNetflix netflix.State
 	}
-	// allowed is the SPEC §3 table; every pair not in it is ECONFLICT.
+	// allowed is the README's table; every pair not in it is ECONFLICT.
 	allowed := map[netflix.Action]map[netflix.State]result{
 		netflix.ActionSuspend: {
 			netflix.Effective: {netflix.NotEffective, netflix.NotEffective},
@@ -73,7 +73,7 @@ func TestNextEveryPair(t *testing.T) {
 		}
 	}
 	if allowedSeen != 5 {
-		t.Fatalf("the table has %d allowed pairs; SPEC §3 has 5", allowedSeen)
+		t.Fatalf("the table has %d allowed pairs; the README's has 5", allowedSeen)
 	}
 }
 

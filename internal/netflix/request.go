@@ -127,8 +127,9 @@ func (r *CreateRequest) Validity() time.Duration {
 	return time.Duration(*r.ValidityDuration) * time.Second
 }
 
-// Validate checks every rule of the CRM.COM document and SPEC §3 that does
-// not need the store, and returns the first broken one.
+// Validate checks every rule of the CRM.COM document, and of the README's
+// decisions, that does not need the store, and returns the first broken
+// one.
 func (r *CreateRequest) Validate() error {
 	if err := ValidateCustomer(r.Customer); err != nil {
 		return err

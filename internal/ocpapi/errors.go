@@ -12,7 +12,7 @@ import (
 // errMethodNotAllowed is this face's code for a wrong HTTP method.
 const errMethodNotAllowed = "ocpapi.method_not_allowed"
 
-// statuses is the one table from error code to HTTP status (SPEC §4).
+// statuses is the one table from error code to HTTP status (the README's OCP Customer Services section).
 var statuses = map[string]int{
 	carebridge.EUNAUTHORIZED: http.StatusUnauthorized,
 	carebridge.EFORBIDDEN:    http.StatusForbidden,

@@ -155,7 +155,7 @@ func TestMalformedCustomerID(t *testing.T) {
 	e.wantError("malformed without a token", e.get("/v1/ocp/customers/abc", ""), http.StatusUnauthorized)
 }
 
-// A permitted id without a customer record is 404 (SPEC §4).
+// A permitted id without a customer record is 404.
 func TestPermittedWithoutRecord(t *testing.T) {
 	t.Parallel()
 	e := setup(t)

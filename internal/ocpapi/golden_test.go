@@ -11,7 +11,7 @@ import (
 // goldens pair each route of the OCP document with its example body in
 // testdata, copied from the document (seeds/002). The document answers
 // enrollment_level with 501 "Not Yet Implemented."; the product implements
-// it, so enrollment_level_1649.json is SPEC §4's example.
+// it, so enrollment_level_1649.json is the OCP document's example.
 var goldens = []struct{ path, file string }{
 	{"/v1/ocp/customers/enrollment_levels", "enrollment_levels.json"},
 	{"/v1/ocp/customers/ids", "ids.json"},

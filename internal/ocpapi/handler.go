@@ -1,6 +1,6 @@
 // Package ocpapi is the OCP Customer Services face: the OAuth2 token
 // endpoint (client credentials, RFC 6749 §4.4) and the customer routes
-// under /v1/ocp/, with the error model of SPEC §4.
+// under /v1/ocp/, with the error model of the OCP Customer Services document.
 package ocpapi
 
 import (

@@ -26,7 +26,7 @@ var start = time.Date(2017, 2, 1, 18, 11, 54, 0, time.UTC)
 // documentURL is the documentationUrl of the OCP document's error example.
 const documentURL = "https://github.com/grantvictor/Partner-API-V1-Documentation/wiki"
 
-// The demo application (SPEC §6).
+// The demo application (the README's Trying it section).
 const (
 	demoClientID = "app-88"
 	demoSecret   = "demo-secret"
