@@ -2,6 +2,8 @@ package jsonrpc
 
 import (
 	"bytes"
+	"maps"
+	"slices"
 	"sync"
 )
 
@@ -81,24 +83,34 @@ func (e *Events) Drop(conn Conn) {
 	}
 }
 
+// BatchConn is a Conn that takes an event once for all the ids it
+// registered it under, so that a burst to a connection with many
+// registrations costs one queued entry per event, not one per id.
+type BatchConn interface {
+	Conn
+	NotifyIDs(ids []string, event string, params any) error
+}
+
 // Publish sends a plugin's event to every registered connection. Notify
-// must not block (the WebSocket transport queues); a connection that
+// and NotifyIDs must not block (the WebSocket transport queues), so that
+// one slow connection does not hold up the others; a connection that
 // cannot take the event is skipped and its transport deals with it.
 func (e *Events) Publish(callsign, event string, params any) {
-	type target struct {
-		conn Conn
-		id   string
-	}
 	e.mu.Lock()
-	var targets []target
-	for conn, ids := range e.subs[eventKey{callsign, event}] {
-		for id := range ids {
-			targets = append(targets, target{conn, id})
-		}
+	subs := e.subs[eventKey{callsign, event}]
+	targets := make(map[Conn][]string, len(subs))
+	for conn, ids := range subs {
+		targets[conn] = slices.Sorted(maps.Keys(ids))
 	}
 	e.mu.Unlock()
-	for _, t := range targets {
-		t.conn.Notify(t.id+"."+event, params)
+	for conn, ids := range targets {
+		if b, ok := conn.(BatchConn); ok {
+			b.NotifyIDs(ids, event, params)
+			continue
+		}
+		for _, id := range ids {
+			conn.Notify(id+"."+event, params)
+		}
 	}
 }
 

@@ -52,6 +52,7 @@ type Handler struct {
 	closing   chan struct{}
 	closeOnce sync.Once
 	sockets   sync.WaitGroup
+	ws        wsSettings
 }
 
 // CloseWebSockets closes every WebSocket with "going away" and waits for

@@ -2,9 +2,13 @@ package rpcapi
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"math"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -12,78 +16,354 @@ import (
 	"carebridge/internal/jsonrpc"
 )
 
-// Limits of one WebSocket connection.
+// Limits of one WebSocket connection. Answers need no limit of their own:
+// a request keeps its slot until its answer is on the wire, and reading
+// waits for a slot, so at most maxInFlight answers wait.
 const (
-	maxInFlight  = 64               // requests being served at once; reading waits beyond it
-	maxQueued    = 256              // answers and events waiting to be written; a peer this far behind is dropped
-	writeTimeout = 10 * time.Second // a peer that does not read for this long is dropped
-	pingInterval = 30 * time.Second // keeps idle connections alive and finds dead peers
+	maxInFlight = 64 // requests read and not yet answered on the wire
+	// maxQueuedEvents notifications may wait for the writer as long as the
+	// peer reads; an event beyond them waits for room at most the write
+	// timeout, and maxPendingEvents bound them all, so that the memory of
+	// a connection (16 bytes an id, the params being shared) stays bounded
+	// whatever the publishers do.
+	maxQueuedEvents     = 4096
+	maxPendingEvents    = 32768
+	defaultWriteTimeout = 10 * time.Second // a message unwritten this long means the peer does not read
+	pingInterval        = 30 * time.Second // keeps idle connections alive and finds dead peers
 )
+
+var errNotReading = errors.New("rpcapi: the WebSocket peer is not reading")
+
+// wsSettings are a Handler's WebSocket settings.
+type wsSettings struct {
+	writeTimeout atomic.Int64 // nanoseconds; 0 is defaultWriteTimeout
+}
+
+// SetWebSocketWriteTimeout sets how long one message may take to reach a
+// WebSocket peer before the peer is deemed not reading and dropped (10 s
+// by default; tests shorten it). Connections opened afterwards use it.
+func (h *Handler) SetWebSocketWriteTimeout(d time.Duration) {
+	h.ws.writeTimeout.Store(int64(d))
+}
+
+func (h *Handler) wsWriteTimeout() time.Duration {
+	if d := time.Duration(h.ws.writeTimeout.Load()); d > 0 {
+		return d
+	}
+	return defaultWriteTimeout
+}
 
 func isWebSocket(r *http.Request) bool {
 	return r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
-// wsConn is one WebSocket: the Conn that events are pushed to. Everything
-// it sends goes through a queue that one writer drains, so that neither a
-// publisher of events nor the other connections ever wait on a slow peer:
-// a peer whose queue fills up is disconnected.
+// upgradeToken is the admin token of an upgrade: an Authorization: Bearer
+// header, which command-line clients send, or else ?token=, the only way
+// a browser has. A Bearer header, when present, is the one that counts.
+func upgradeToken(r *http.Request) string {
+	if scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " "); strings.EqualFold(scheme, "Bearer") {
+		return strings.TrimSpace(token)
+	}
+	return r.URL.Query().Get("token")
+}
+
+// wsConn is one WebSocket: the Conn that events are pushed to. One writer
+// sends everything, answers and events in the order they were queued, so
+// that neither a publisher nor another connection waits on this peer.
+// A peer that reads gets every message however far behind it falls: its
+// requests are not read while maxInFlight answers wait, and events wait
+// in a bounded queue. A peer whose writer makes no progress for the write
+// timeout is dropped with a close frame and a log line.
 type wsConn struct {
-	c      *websocket.Conn
-	ctx    context.Context
-	cancel context.CancelFunc
-	out    chan []byte
+	h            *Handler
+	c            *websocket.Conn
+	ctx          context.Context
+	cancel       context.CancelFunc
+	remote       string
+	writeTimeout time.Duration
+
+	slots   chan struct{} // one per request read and not yet answered on the wire
+	answers chan answer   // as many as slots, so queueing an answer never blocks
+	wake    chan struct{} // an event was queued
+	stop    chan struct{} // closed when the connection ends: stop writing and reading
+	ended   sync.Once
+	closing bool          // set before stop is closed: a close handshake is under way
+	closed  chan struct{} // closed when that handshake is over
+	seq     atomic.Uint64 // orders answers and events as they were queued
+
+	mu       sync.Mutex
+	events   []*eventBatch // oldest first
+	admitted int           // events[:admitted] are queued; the others wait for room
+	queued   int           // notifications of events[:admitted] not yet taken
+	pending  int           // notifications of all events not yet taken
+
+	held *answer // the writer's: taken from answers, not yet written
 }
 
-// send queues a message without blocking.
-func (w *wsConn) send(b []byte) error {
-	select {
-	case w.out <- b:
-		return nil
-	case <-w.ctx.Done():
-		return w.ctx.Err()
-	default:
-		// Too slow. Ending the context ends the read loop, whose deferred
-		// CloseNow drops the peer; nothing here waits on it.
-		w.cancel()
-		return context.Canceled
-	}
+// answer is a response waiting for the writer.
+type answer struct {
+	seq uint64
+	msg []byte
 }
 
-// writer writes queued messages until the connection ends.
-func (w *wsConn) writer() {
-	for {
-		select {
-		case <-w.ctx.Done():
-			return
-		case b := <-w.out:
-			ctx, cancel := context.WithTimeout(w.ctx, writeTimeout)
-			err := w.c.Write(ctx, websocket.MessageText, b)
-			cancel()
-			if err != nil {
-				w.cancel()
-				return
-			}
-		}
-	}
+// eventBatch is one event for one or more ids: a notification of method
+// id+suffix for each id, all with the same params.
+type eventBatch struct {
+	seq    uint64
+	at     time.Time // when it was published
+	ids    []string
+	suffix string
+	params any
+	next   int             // ids[:next] are taken
+	raw    json.RawMessage // params, encoded by the writer once
+	bad    bool            // params that cannot be encoded
 }
 
 // Notify queues an event.
 func (w *wsConn) Notify(method string, params any) error {
-	b, err := jsonrpc.MarshalNotification(method, params)
-	if err != nil {
-		return err
-	}
-	return w.send(b)
+	return w.enqueue(&eventBatch{ids: []string{method}, params: params})
 }
 
-// serveWebSocket upgrades after checking the ?token= admin token (403
-// without one), then answers requests as they come, several at a time, in
+// NotifyIDs queues an event for every id it was registered under.
+func (w *wsConn) NotifyIDs(ids []string, event string, params any) error {
+	return w.enqueue(&eventBatch{ids: ids, suffix: "." + event, params: params})
+}
+
+// enqueue queues an event without blocking.
+func (w *wsConn) enqueue(b *eventBatch) error {
+	if len(b.ids) == 0 {
+		return nil
+	}
+	b.at = time.Now()
+	w.mu.Lock()
+	select {
+	case <-w.stop:
+		w.mu.Unlock()
+		return errNotReading
+	default:
+	}
+	if w.pending+len(b.ids) > maxPendingEvents {
+		w.mu.Unlock()
+		w.drop(websocket.StatusTryAgainLater, "too many events waiting")
+		return errNotReading
+	}
+	b.seq = w.seq.Add(1)
+	w.events = append(w.events, b)
+	w.pending += len(b.ids)
+	w.admit()
+	late := w.late(b.at)
+	w.mu.Unlock()
+	if late {
+		w.drop(websocket.StatusTryAgainLater, "events waited too long")
+		return errNotReading
+	}
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// admit queues waiting events while there is room, and always the first
+// one; the caller holds mu.
+func (w *wsConn) admit() {
+	for w.admitted < len(w.events) {
+		n := len(w.events[w.admitted].ids)
+		if w.queued > 0 && w.queued+n > maxQueuedEvents {
+			return
+		}
+		w.queued += n
+		w.admitted++
+	}
+}
+
+// late tells whether the first event waiting for room has waited longer
+// than the write timeout: a peer that reads cannot be this far behind.
+// Events only move forwards, so it has waited since it was published. The
+// caller holds mu.
+func (w *wsConn) late(now time.Time) bool {
+	return w.admitted < len(w.events) && now.Sub(w.events[w.admitted].at) > w.writeTimeout
+}
+
+// takeEvent returns the next notification when its event was queued
+// before seq (ok false when there is none), or reports the peer too slow.
+func (w *wsConn) takeEvent(before uint64) (b *eventBatch, method string, ok, late bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.events) == 0 || w.events[0].seq > before {
+		return nil, "", false, false
+	}
+	b = w.events[0]
+	method = b.ids[b.next] + b.suffix
+	b.next++
+	w.queued--
+	w.pending--
+	if b.next == len(b.ids) {
+		w.events[0] = nil
+		w.events = w.events[1:]
+		w.admitted--
+		w.admit()
+	}
+	return b, method, true, w.late(time.Now())
+}
+
+// next returns the next message to write, whichever of the answers and
+// events was queued first; ok is false once the connection ends.
+func (w *wsConn) next() (msg []byte, isAnswer, ok bool) {
+	for {
+		select {
+		case <-w.stop:
+			return nil, false, false
+		default:
+		}
+		if w.held == nil {
+			select {
+			case a := <-w.answers:
+				w.held = &a
+			default:
+			}
+		}
+		before := uint64(math.MaxUint64)
+		if w.held != nil {
+			before = w.held.seq
+		}
+		b, method, ok, late := w.takeEvent(before)
+		if late {
+			w.drop(websocket.StatusTryAgainLater, "events waited too long")
+			return nil, false, false
+		}
+		if ok {
+			if msg := w.notification(b, method); msg != nil {
+				return msg, false, true
+			}
+			continue
+		}
+		if w.held != nil {
+			a := w.held
+			w.held = nil
+			return a.msg, true, true
+		}
+		select {
+		case <-w.stop:
+			return nil, false, false
+		case a := <-w.answers:
+			w.held = &a
+		case <-w.wake:
+		}
+	}
+}
+
+// notification encodes one notification of b; nil when its params cannot
+// be encoded, which is logged once.
+func (w *wsConn) notification(b *eventBatch, method string) []byte {
+	if b.raw == nil && !b.bad {
+		raw, err := json.Marshal(b.params)
+		if err != nil {
+			b.bad = true
+			w.h.log.ErrorContext(w.ctx, "rpcapi: event params cannot be encoded", "method", method, "err", err)
+		}
+		b.raw = raw
+	}
+	if b.bad {
+		return nil
+	}
+	msg, err := jsonrpc.MarshalNotification(method, b.raw)
+	if err != nil {
+		return nil
+	}
+	return msg
+}
+
+// writer writes messages until the connection ends. A write that has not
+// finished after the write timeout means the peer does not read: it is
+// dropped. The write itself goes on, so that the close frame can follow it
+// should the peer read again.
+func (w *wsConn) writer() {
+	stalled := time.AfterFunc(time.Hour, func() {
+		w.drop(websocket.StatusPolicyViolation, "not reading")
+	})
+	stalled.Stop()
+	defer stalled.Stop()
+	for {
+		msg, isAnswer, ok := w.next()
+		if !ok {
+			return
+		}
+		stalled.Reset(w.writeTimeout)
+		err := w.c.Write(context.Background(), websocket.MessageText, msg)
+		inTime := stalled.Stop()
+		if isAnswer {
+			<-w.slots
+		}
+		if !inTime {
+			return // dropped: the close frame may go now
+		}
+		if err != nil {
+			w.end()
+			w.cancel()
+			return
+		}
+	}
+}
+
+// end stops the writer and the reading of requests; only its first call
+// returns true.
+func (w *wsConn) end() bool { return w.finish(false) }
+
+func (w *wsConn) finish(closing bool) bool {
+	first := false
+	w.ended.Do(func() {
+		w.closing = closing
+		close(w.stop)
+		first = true
+	})
+	return first
+}
+
+// closeWith ends the connection with a close frame, unless it is ending
+// already. The frame waits for the message being written, so Close runs
+// on its own; settle waits for it.
+func (w *wsConn) closeWith(code websocket.StatusCode, reason string) bool {
+	if !w.finish(true) {
+		return false
+	}
+	go func() {
+		w.c.Close(code, reason)
+		close(w.closed)
+		w.cancel()
+	}()
+	return true
+}
+
+// settle ends the connection and waits for its close handshake, which
+// the handler's CloseNow would cut short.
+func (w *wsConn) settle() {
+	w.end()
+	if w.closing {
+		<-w.closed
+	}
+}
+
+// drop ends the connection of a peer that does not read, with a close
+// frame and a log line.
+func (w *wsConn) drop(code websocket.StatusCode, reason string) {
+	if !w.closeWith(code, reason) {
+		return
+	}
+	w.mu.Lock()
+	pending := w.pending
+	w.mu.Unlock()
+	w.h.log.WarnContext(w.ctx, "rpcapi: WebSocket peer dropped", "reason", reason, "code", int(code),
+		"remote", w.remote, "admin", adminName(w.ctx), "events_waiting", pending, "write_timeout", w.writeTimeout)
+}
+
+// serveWebSocket upgrades after checking the admin token (403 without
+// one), then answers requests as they come, several at a time, in
 // whatever order they finish.
 func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request, callsign string) {
-	ctx, ok := h.authenticate(r, r.URL.Query().Get("token"))
+	ctx, ok := h.authenticate(r, upgradeToken(r))
 	if !ok {
-		http.Error(w, "An admin token is required: ?token=<token>.", http.StatusForbidden)
+		http.Error(w, "An admin token is required: ?token=<token> or Authorization: Bearer <token>.", http.StatusForbidden)
 		return
 	}
 	if callsign != "" && !h.dispatcher.Has(callsign) {
@@ -105,8 +385,8 @@ func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request, callsig
 	rc.SetWriteDeadline(time.Time{})
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		Subprotocols: []string{"notification", "json"},
-		// The admin token in the URL is the credential, not a cookie, so
-		// pages of any origin (care tools) may connect.
+		// The admin token is the credential, not a cookie, so pages of
+		// any origin (care tools) may connect.
 		InsecureSkipVerify: true,
 	})
 	if err != nil {
@@ -116,19 +396,25 @@ func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request, callsig
 	c.SetReadLimit(MaxMessageBytes)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	conn := &wsConn{c: c, ctx: ctx, cancel: cancel, out: make(chan []byte, maxQueued)}
+	conn := &wsConn{
+		h: h, c: c, ctx: ctx, cancel: cancel, remote: r.RemoteAddr, writeTimeout: h.wsWriteTimeout(),
+		slots:   make(chan struct{}, maxInFlight),
+		answers: make(chan answer, maxInFlight),
+		wake:    make(chan struct{}, 1),
+		stop:    make(chan struct{}),
+		closed:  make(chan struct{}),
+	}
 	defer h.dispatcher.Events.Drop(conn)
+	defer conn.settle()
 	go conn.writer()
 	go func() {
 		select {
 		case <-h.closing:
-			c.Close(websocket.StatusGoingAway, "server shutting down")
-			cancel()
+			conn.closeWith(websocket.StatusGoingAway, "server shutting down")
 		case <-ctx.Done():
 		}
 	}()
 
-	slots := make(chan struct{}, maxInFlight)
 	go func() {
 		t := time.NewTicker(pingInterval)
 		defer t.Stop()
@@ -137,17 +423,17 @@ func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request, callsig
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if len(slots) == cap(slots) {
+				if len(conn.slots) == cap(conn.slots) {
 					// Reading waits for a free slot, so a pong could not be
-					// read now: busy is not dead.
+					// read now; the writer's timeout finds a peer that
+					// does not read.
 					continue
 				}
-				pctx, pcancel := context.WithTimeout(ctx, writeTimeout)
+				pctx, pcancel := context.WithTimeout(ctx, conn.writeTimeout)
 				err := c.Ping(pctx)
 				pcancel()
 				if err != nil {
-					c.Close(websocket.StatusGoingAway, "no pong")
-					cancel()
+					conn.drop(websocket.StatusPolicyViolation, "no pong")
 					return
 				}
 			}
@@ -160,27 +446,34 @@ func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request, callsig
 		typ, msg, err := c.Read(ctx)
 		if err != nil {
 			if websocket.CloseStatus(err) == -1 && ctx.Err() == nil {
-				c.Close(websocket.StatusPolicyViolation, "read failed")
+				conn.closeWith(websocket.StatusPolicyViolation, "read failed")
 			}
-			cancel()
 			return
 		}
 		if typ != websocket.MessageText {
-			c.Close(websocket.StatusUnsupportedData, "JSON-RPC messages are text")
-			cancel()
+			conn.closeWith(websocket.StatusUnsupportedData, "JSON-RPC messages are text")
 			return
 		}
 		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
+		case conn.slots <- struct{}{}:
+		case <-conn.stop:
 			return
+		}
+		select {
+		case <-conn.stop:
+			return
+		default:
 		}
 		inflight.Add(1)
 		go func() {
-			defer func() { <-slots; inflight.Done() }()
-			if answer := h.handle(ctx, msg, callsign, conn); answer != nil {
-				conn.send(answer)
+			defer inflight.Done()
+			msg := h.handle(ctx, msg, callsign, conn)
+			if msg == nil {
+				<-conn.slots // a notification: nothing to write
+				return
 			}
+			// The slot is freed by the writer once the answer is out.
+			conn.answers <- answer{seq: conn.seq.Add(1), msg: msg}
 		}()
 	}
 }

@@ -102,8 +102,7 @@ func TestWebSocketAuthentication(t *testing.T) {
 			t.Fatalf("%s with token %q: HTTP %d (%v), want %d", tc.path, tc.token, status, err, tc.want)
 		}
 	}
-	// The admin token in an Authorization header is not the WebSocket's
-	// credential; ?token= is.
+	// A bad token in an Authorization header is refused as well.
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
 	c, res, err := websocket.Dial(ctx, e.wsURL("/jsonrpc", ""), &websocket.DialOptions{
