@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,8 +25,8 @@ const (
 	// maxQueuedEvents notifications may wait for the writer as long as the
 	// peer reads; an event beyond them waits for room at most the write
 	// timeout, and maxPendingEvents bound them all, so that the memory of
-	// a connection (16 bytes an id, the params being shared) stays bounded
-	// whatever the publishers do.
+	// a connection stays bounded whatever the publishers do (params are
+	// shared, and a burst to the same ids keeps one list of them).
 	maxQueuedEvents     = 4096
 	maxPendingEvents    = 32768
 	defaultWriteTimeout = 10 * time.Second // a message unwritten this long means the peer does not read
@@ -146,6 +147,10 @@ func (w *wsConn) enqueue(b *eventBatch) error {
 		w.mu.Unlock()
 		w.drop(websocket.StatusTryAgainLater, "too many events waiting")
 		return errNotReading
+	}
+	if n := len(w.events); n > 0 && slices.Equal(w.events[n-1].ids, b.ids) {
+		// A burst to the same registrations keeps one list of ids.
+		b.ids = w.events[n-1].ids
 	}
 	b.seq = w.seq.Add(1)
 	w.events = append(w.events, b)

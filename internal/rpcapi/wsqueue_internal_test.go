@@ -87,3 +87,19 @@ func TestWriterOrder(t *testing.T) {
 		t.Fatalf("written %q, want %q", got, want)
 	}
 }
+
+// A burst of events to the same registrations keeps one list of ids, so
+// that a full queue costs little more than its events.
+func TestEventQueueSharesIDs(t *testing.T) {
+	t.Parallel()
+	w := queueConn()
+	w.NotifyIDs(registrations(256), "statechange", nil)
+	w.NotifyIDs(registrations(256), "statechange", nil)
+	w.NotifyIDs(registrations(255), "statechange", nil)
+	if &w.events[0].ids[0] != &w.events[1].ids[0] {
+		t.Fatal("the same ids are kept twice")
+	}
+	if len(w.events[2].ids) != 255 || w.pending != 256+256+255 {
+		t.Fatalf("other ids: %d, pending %d", len(w.events[2].ids), w.pending)
+	}
+}
