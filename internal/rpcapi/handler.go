@@ -1,7 +1,7 @@
 // Package rpcapi is the Thunder JSON-RPC 2.0 plane at /jsonrpc: HTTP POST
 // and WebSocket transports, admin-token security, the Controller and
 // CustomerCareOperations plugins, and factoryReset on every plugin that
-// owns data (SPEC §5).
+// owns data (see the README's JSON-RPC plane section).
 package rpcapi
 
 import (

@@ -301,7 +301,7 @@ func goldenExamples(t *testing.T) []goldenExample {
 	}
 }
 
-// ---- error cases of SPEC §5, for both transports ----
+// ---- error cases of the README's JSON-RPC plane section, for both transports ----
 
 // errorCase is one request that must fail with a given JSON-RPC error.
 type errorCase struct {
@@ -312,7 +312,7 @@ type errorCase struct {
 	request string
 	id      string // the answer's id, raw JSON
 	code    int
-	message string       // "" when SPEC names none: any non-empty message
+	message string       // "" when Thunder names none: any non-empty message
 	check   func(e *env) // after the answer: nothing happened
 }
 
