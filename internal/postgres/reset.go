@@ -9,22 +9,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"carebridge"
-	"carebridge/internal/netflix"
-	"carebridge/internal/ocp"
+	"carebridge/internal/migrations"
 )
-
-// pluginTables are the tables of each plugin that owns data, children
-// before parents, which is the order a factory reset deletes them in.
-// Operators and their partner secrets are platform data and stay; so do
-// the sequences, so that numbers are never reused.
-var pluginTables = map[string][]string{
-	netflix.Callsign: {
-		"netflix_reference_numbers", "netflix_charge_acknowledgements", "netflix_charge_events",
-		"netflix_customer_prices", "netflix_charges", "netflix_devices", "netflix_redemptions",
-		"netflix_subscription_events", "netflix_subscriptions", "netflix_promotions",
-	},
-	ocp.Callsign: {"ocp_tokens", "ocp_application_customers", "ocp_applications", "ocp_customers"},
-}
 
 // FactoryReset deletes every row of the plugins' tables and writes one
 // audit record per plugin, in the order given, all in one transaction:
@@ -43,7 +29,7 @@ var pluginTables = map[string][]string{
 func (db *DB) FactoryReset(ctx context.Context, actor string, at time.Time, callsigns []string) error {
 	var quoted []string
 	for _, c := range callsigns {
-		tables, ok := pluginTables[c]
+		tables, ok := migrations.PluginTables[c]
 		if !ok {
 			return fmt.Errorf("postgres: factory reset: plugin %q owns no data here", c)
 		}
@@ -70,7 +56,7 @@ func (db *DB) resetOnce(ctx context.Context, actor string, at time.Time, callsig
 			return err
 		}
 		for _, c := range callsigns {
-			for _, t := range pluginTables[c] {
+			for _, t := range migrations.PluginTables[c] {
 				if _, err := tx.Exec(ctx, `DELETE FROM `+pgx.Identifier{t}.Sanitize()); err != nil {
 					return err
 				}

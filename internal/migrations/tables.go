@@ -1,0 +1,20 @@
+package migrations
+
+import (
+	"carebridge/internal/netflix"
+	"carebridge/internal/ocp"
+)
+
+// PluginTables are the tables each data-owning plugin has in both engines'
+// schemas, by callsign, children before parents: the order a factory reset
+// deletes them in. Operators and their partner secrets are platform data
+// and are not listed; neither are the sequences, so that numbers are never
+// reused.
+var PluginTables = map[string][]string{
+	netflix.Callsign: {
+		"netflix_reference_numbers", "netflix_charge_acknowledgements", "netflix_charge_events",
+		"netflix_customer_prices", "netflix_charges", "netflix_devices", "netflix_redemptions",
+		"netflix_subscription_events", "netflix_subscriptions", "netflix_promotions",
+	},
+	ocp.Callsign: {"ocp_tokens", "ocp_application_customers", "ocp_applications", "ocp_customers"},
+}
