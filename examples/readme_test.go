@@ -6,7 +6,6 @@ package examples
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +13,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -90,15 +90,28 @@ func expected(block string) []*regexp.Regexp {
 	return out
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+// lockedBuffer collects a child's output, written by exec's copying
+// goroutine and read by the test.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
 }
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// listeningAddr is the address in the server's "carebridge listening on
+// http://ADDR" line, once it is printed.
+var listeningAddr = regexp.MustCompile(`carebridge listening on http://(\S+)`)
 
 // Every path under examples/ that the README names exists, and every
 // sample file here is named by the README.
@@ -154,14 +167,15 @@ func TestReadmeCommands(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 
-	addr := freeAddr(t)
 	environ := append(os.Environ(),
 		"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
 		"CAREBRIDGE_DB="+filepath.Join(t.TempDir(), "carebridge.db"),
 		"PASSWORD=billing-password-1",
 	)
-	var serverLog bytes.Buffer
-	srv := exec.Command(filepath.Join(bin, "carebridge"), "serve", "--demo", "--addr", addr)
+	// Port 0: the server picks a free port and prints it, so no other test
+	// can take it in between.
+	var serverLog lockedBuffer
+	srv := exec.Command(filepath.Join(bin, "carebridge"), "serve", "--demo", "--addr", "127.0.0.1:0")
 	srv.Env, srv.Stdout, srv.Stderr = environ, &serverLog, &serverLog
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
@@ -176,16 +190,26 @@ func TestReadmeCommands(t *testing.T) {
 			srv.Process.Kill()
 		}
 	})
+	var addr string
 	for deadline := time.Now().Add(30 * time.Second); ; {
+		if addr == "" {
+			if m := listeningAddr.FindStringSubmatch(serverLog.String()); m != nil {
+				addr = m[1]
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo server did not get ready:\n%s", serverLog.String())
+		}
+		if addr == "" {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
 		res, err := http.Get("http://" + addr + "/readyz")
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
 				break
 			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the demo server did not get ready:\n%s", serverLog.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
