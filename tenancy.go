@@ -110,10 +110,11 @@ type TenancyStore interface {
 	// already, and returns the value that holds: the first writer wins, so
 	// processes that decide at once still agree.
 	SettleSetting(ctx context.Context, key, value string) (string, error)
-	// WithMigrationLock runs fn holding the lock the schema migrations take:
-	// servers starting at once on one database run it one after another
-	// (SQLite: those of one process), and none migrates meanwhile. fn's
-	// store calls are transactions of their own.
+	// WithMigrationLock runs fn holding the lock the schema migrations take
+	// on PostgreSQL: servers starting at once on one database run it one
+	// after another, and none migrates meanwhile. On SQLite it orders the
+	// callers of one process only; between processes SettleSetting keeps a
+	// decision single. fn's store calls are transactions of their own.
 	WithMigrationLock(ctx context.Context, fn func(ctx context.Context) error) error
 }
 

@@ -149,7 +149,9 @@ func (h *Host) Resettable() []string {
 // does no work (Thunder answers its calls with ERROR_UNAVAILABLE), so a
 // reset that names one is refused whole with ErrNotActive before anything
 // is wiped: skipping it would report success while its data stays, to
-// come back when the plugin is activated again.
+// come back when the plugin is activated again. The check is not atomic
+// with the wipe: a plugin deactivated while its reset is under way is
+// still wiped, as if the reset had come first.
 func (h *Host) FactoryReset(ctx context.Context, actor string, callsigns []string) error {
 	plugins := make([]CustomerCareOperations, 0, len(callsigns))
 	for _, c := range callsigns {

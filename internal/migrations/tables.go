@@ -1,6 +1,8 @@
 package migrations
 
 import (
+	"fmt"
+
 	"carebridge/internal/netflix"
 	"carebridge/internal/ocp"
 )
@@ -17,4 +19,19 @@ var PluginTables = map[string][]string{
 		"netflix_subscription_events", "netflix_subscriptions", "netflix_promotions",
 	},
 	ocp.Callsign: {"ocp_tokens", "ocp_application_customers", "ocp_applications", "ocp_customers"},
+}
+
+// ResetTables lists the tables of each plugin named, in the order given,
+// or fails on a callsign that owns no tables: a reset naming one must not
+// start.
+func ResetTables(callsigns []string) ([][]string, error) {
+	out := make([][]string, len(callsigns))
+	for i, c := range callsigns {
+		tables, ok := PluginTables[c]
+		if !ok {
+			return nil, fmt.Errorf("factory reset: plugin %q owns no data here", c)
+		}
+		out[i] = tables
+	}
+	return out, nil
 }

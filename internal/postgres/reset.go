@@ -2,7 +2,7 @@ package postgres
 
 import (
 	"context"
-	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,20 +27,16 @@ import (
 // so the two can deadlock; PostgreSQL then rolls one back. The reset tries
 // again a few times (its locks make it win once writers drain).
 func (db *DB) FactoryReset(ctx context.Context, actor string, at time.Time, callsigns []string) error {
-	var quoted []string
-	for _, c := range callsigns {
-		tables, ok := migrations.PluginTables[c]
-		if !ok {
-			return fmt.Errorf("postgres: factory reset: plugin %q owns no data here", c)
-		}
-		for _, t := range tables {
-			quoted = append(quoted, pgx.Identifier{t}.Sanitize())
+	tables, err := migrations.ResetTables(callsigns)
+	if err != nil || len(callsigns) == 0 {
+		return err
+	}
+	quoted := make([][]string, len(tables))
+	for i, ts := range tables {
+		for _, t := range ts {
+			quoted[i] = append(quoted[i], pgx.Identifier{t}.Sanitize())
 		}
 	}
-	if len(callsigns) == 0 {
-		return nil
-	}
-	var err error
 	for attempt := 0; attempt < 5; attempt++ {
 		err = db.resetOnce(ctx, actor, at, callsigns, quoted)
 		if carebridge.ErrorCode(err) != carebridge.EUNAVAILABLE {
@@ -50,14 +46,16 @@ func (db *DB) FactoryReset(ctx context.Context, actor string, at time.Time, call
 	return err
 }
 
-func (db *DB) resetOnce(ctx context.Context, actor string, at time.Time, callsigns, quoted []string) error {
+// resetOnce is one try of FactoryReset; quoted holds each plugin's tables,
+// quoted for SQL.
+func (db *DB) resetOnce(ctx context.Context, actor string, at time.Time, callsigns []string, quoted [][]string) error {
 	return db.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `LOCK TABLE `+strings.Join(quoted, ", ")+` IN EXCLUSIVE MODE`); err != nil {
+		if _, err := tx.Exec(ctx, `LOCK TABLE `+strings.Join(slices.Concat(quoted...), ", ")+` IN EXCLUSIVE MODE`); err != nil {
 			return err
 		}
-		for _, c := range callsigns {
-			for _, t := range migrations.PluginTables[c] {
-				if _, err := tx.Exec(ctx, `DELETE FROM `+pgx.Identifier{t}.Sanitize()); err != nil {
+		for i, c := range callsigns {
+			for _, t := range quoted[i] {
+				if _, err := tx.Exec(ctx, `DELETE FROM `+t); err != nil {
 					return err
 				}
 			}

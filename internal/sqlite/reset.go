@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"carebridge/internal/migrations"
@@ -12,14 +11,13 @@ import (
 // audit record per plugin, in the order given, all in one transaction:
 // the plugins are reset together or not at all.
 func (db *DB) FactoryReset(ctx context.Context, actor string, at time.Time, callsigns []string) error {
-	for _, c := range callsigns {
-		if _, ok := migrations.PluginTables[c]; !ok {
-			return fmt.Errorf("sqlite: factory reset: plugin %q owns no data here", c)
-		}
+	tables, err := migrations.ResetTables(callsigns)
+	if err != nil {
+		return err
 	}
 	return db.writeTx(ctx, func(tx *wtx) error {
-		for _, c := range callsigns {
-			for _, t := range migrations.PluginTables[c] {
+		for i, c := range callsigns {
+			for _, t := range tables[i] {
 				if _, err := tx.ExecContext(ctx, `DELETE FROM `+t); err != nil {
 					return err
 				}
