@@ -40,14 +40,13 @@ type Service struct {
 // NewService returns a Service whose tokens live for lifetime.
 func NewService(store carebridge.TenancyStore, now func() time.Time, lifetime time.Duration) *Service {
 	s := &Service{store: store, now: now, lifetime: lifetime}
-	s.SetThrottleKeys(throttleKeys)
+	s.setThrottles(throttleKeys)
 	return s
 }
 
-// SetThrottleKeys replaces the login throttles with empty ones that track
-// at most keys usernames and keys addresses, so that a test can fill them;
-// call it before the first login.
-func (s *Service) SetThrottleKeys(keys int) {
+// setThrottles gives the service empty login throttles that track at most
+// keys usernames and keys addresses.
+func (s *Service) setThrottles(keys int) {
 	s.users = NewThrottle(userFailureLimit, throttleWindow, keys)
 	s.clients = NewThrottle(addressFailureLimit, throttleWindow, keys)
 }

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"container/heap"
 	"crypto/sha256"
 	"slices"
 	"sync"
@@ -28,6 +29,11 @@ import (
 // lockout of keys not seen before, which is far less harmful than lifted
 // locks, and it takes limit judged failures per entry (each behind the
 // password hash and the other keys' throttles) to get there.
+//
+// Entries under their limit and locked ones are kept apart, each ordered
+// by window start, so that making room never looks past the entries it
+// drops: an attempt costs O(log keys) under the lock all logins share,
+// however many keys are locked.
 type Throttle struct {
 	id      uint64 // orders locking in AttemptAll
 	limit   int
@@ -36,10 +42,11 @@ type Throttle struct {
 
 	mu      sync.Mutex
 	entries map[throttleKey]*throttleEntry
-	// oldest and newest are the ends of a list of all entries in order of
-	// window start, so that ended entries are found at its front.
-	oldest, newest *throttleEntry
-	locked         int // entries whose count has reached limit
+	// open holds the entries under their limit, locked those at it; the
+	// top of each is its entry with the oldest window start. An entry
+	// moves between them when its count reaches the limit, when a Forgive
+	// takes it back under, and when a new window starts.
+	open, locked entryHeap
 }
 
 // ThrottleEntryBytes bounds the memory one tracked key takes: the entry,
@@ -49,10 +56,36 @@ const ThrottleEntryBytes = 256
 type throttleKey [sha256.Size]byte
 
 type throttleEntry struct {
-	key          throttleKey
-	start        time.Time // when the current window began
-	count        int       // attempts counted in the current window
-	older, newer *throttleEntry
+	key   throttleKey
+	start time.Time // when the current window began
+	count int       // attempts counted in the current window
+	slot  int       // index in open or locked, whichever holds it
+}
+
+// entryHeap is a min-heap of entries by window start (container/heap),
+// each entry knowing its slot so that it can be removed from the middle.
+// A heap rather than a list: an entry whose lock a Forgive lifts goes back
+// among the open ones with its old window start, and a list would need a
+// walk to put it in its place.
+type entryHeap []*throttleEntry
+
+func (h entryHeap) Len() int           { return len(h) }
+func (h entryHeap) Less(i, j int) bool { return h[i].start.Before(h[j].start) }
+func (h entryHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].slot, h[j].slot = i, j
+}
+func (h *entryHeap) Push(x any) {
+	e := x.(*throttleEntry)
+	e.slot = len(*h)
+	*h = append(*h, e)
+}
+func (h *entryHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return e
 }
 
 var throttleIDs atomic.Uint64
@@ -150,12 +183,11 @@ func (t *Throttle) admits(key throttleKey, now time.Time) (bool, time.Duration) 
 		}
 		return true, 0
 	}
-	if len(t.entries) < t.maxKeys || t.ended(t.oldest, now) || t.locked < len(t.entries) {
+	if len(t.entries) < t.maxKeys || len(t.open) > 0 || t.ended(t.locked[0], now) {
 		return true, 0
 	}
-	// Full, and since the list is in window order and its oldest entry is
-	// live, every entry is live and locked: the oldest lock ends first.
-	return false, t.oldest.start.Add(t.window).Sub(now)
+	// Full of live locks: the oldest ends first.
+	return false, t.locked[0].start.Add(t.window).Sub(now)
 }
 
 // count records an attempt that admits allowed; the caller holds the lock.
@@ -168,81 +200,47 @@ func (t *Throttle) count(key throttleKey, now time.Time) {
 		}
 		e = &throttleEntry{key: key, start: now}
 		t.entries[key] = e
-		t.link(e)
+		heap.Push(&t.open, e)
 	case t.ended(e, now):
-		if e.count >= t.limit {
-			t.locked--
-		}
+		t.take(e)
 		e.start, e.count = now, 0
-		t.unlink(e)
-		t.link(e)
+		heap.Push(&t.open, e)
 	}
 	e.count++
 	if e.count == t.limit {
-		t.locked++
+		heap.Remove(&t.open, e.slot)
+		heap.Push(&t.locked, e)
 	}
 }
 
 // makeRoom frees at least one slot: first every ended entry, which costs
-// nothing in protection, then, if none had ended, the unlocked entry with
-// the oldest window start. admits has made sure one of them exists. Ended
-// entries are at the front of the list, and so is the walk's start, so the
-// walk passes over locked entries only.
+// nothing in protection, then, if none had ended, the open entry with the
+// oldest window start. admits has made sure one of them exists. Ended
+// entries are at the tops, so no live entry is looked at but the one
+// evicted.
 func (t *Throttle) makeRoom(now time.Time) {
-	for t.oldest != nil && t.ended(t.oldest, now) {
-		t.remove(t.oldest)
-	}
-	if len(t.entries) < t.maxKeys {
-		return
-	}
-	for e := t.oldest; e != nil; e = e.newer {
-		if e.count < t.limit {
-			t.remove(e)
-			return
+	for _, h := range []*entryHeap{&t.locked, &t.open} {
+		for len(*h) > 0 && t.ended((*h)[0], now) {
+			t.remove((*h)[0])
 		}
 	}
-}
-
-// link puts e in the list by its window start. Attempts arrive in clock
-// order, near enough, so the walk back from the newest end is short.
-func (t *Throttle) link(e *throttleEntry) {
-	after := t.newest
-	for after != nil && after.start.After(e.start) {
-		after = after.older
-	}
-	e.older = after
-	if after == nil {
-		e.newer, t.oldest = t.oldest, e
-	} else {
-		e.newer, after.newer = after.newer, e
-	}
-	if e.newer == nil {
-		t.newest = e
-	} else {
-		e.newer.older = e
+	if len(t.entries) >= t.maxKeys {
+		t.remove(t.open[0])
 	}
 }
 
-func (t *Throttle) unlink(e *throttleEntry) {
-	if e.older == nil {
-		t.oldest = e.newer
+// take removes e from whichever of open and locked holds it.
+func (t *Throttle) take(e *throttleEntry) {
+	if e.count >= t.limit {
+		heap.Remove(&t.locked, e.slot)
 	} else {
-		e.older.newer = e.newer
+		heap.Remove(&t.open, e.slot)
 	}
-	if e.newer == nil {
-		t.newest = e.older
-	} else {
-		e.newer.older = e.older
-	}
-	e.older, e.newer = nil, nil
 }
 
 // remove forgets e; the caller holds the lock.
 func (t *Throttle) remove(e *throttleEntry) {
-	if e.count >= t.limit {
-		t.locked--
-	}
-	t.unlink(e)
+	t.take(e)
 	delete(t.entries, e.key)
 }
 
@@ -257,12 +255,15 @@ func (t *Throttle) Forgive(key string) {
 	if !found {
 		return
 	}
-	if e.count == t.limit {
-		t.locked--
-	}
-	if e.count--; e.count <= 0 {
-		t.unlink(e)
-		delete(t.entries, k)
+	switch {
+	case e.count <= 1:
+		t.remove(e)
+	case e.count == t.limit:
+		heap.Remove(&t.locked, e.slot)
+		e.count--
+		heap.Push(&t.open, e)
+	default:
+		e.count--
 	}
 }
 

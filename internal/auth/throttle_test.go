@@ -511,3 +511,67 @@ func TestNewThrottlePanicsOnNonsense(t *testing.T) {
 		}()
 	}
 }
+
+// TestThrottleEvictionIgnoresLocks: making room for a new key costs the
+// same whether or not the table also holds many locks, since the attempt
+// happens under the lock every login shares. Timed against a table
+// without locks; a walk over the locks would be hundreds of times slower.
+func TestThrottleEvictionIgnoresLocks(t *testing.T) {
+	t.Parallel()
+	const locks, inserts = 50_000, 2_000
+	evictions := func(locked int) time.Duration {
+		th := NewThrottle(2, time.Hour, locked+1)
+		for i := range locked {
+			key := fmt.Sprint("locked-", i)
+			mustAttempt(t, th, key, t0)
+			mustAttempt(t, th, key, t0)
+		}
+		best := time.Duration(1<<63 - 1)
+		for round := range 3 {
+			start := time.Now()
+			for i := range inserts {
+				// Each new key pushes out the one before it, the only open entry.
+				mustAttempt(t, th, fmt.Sprint("new-", round, "-", i), t0.Add(time.Second))
+			}
+			best = min(best, time.Since(start))
+		}
+		if n := th.Len(); n != locked+1 {
+			t.Fatalf("Len = %d; want %d", n, locked+1)
+		}
+		return best
+	}
+	without, with := evictions(0), evictions(locks)
+	t.Logf("%d evictions: %v without locks, %v beside %d locks", inserts, without, with, locks)
+	if with > 20*without+10*time.Millisecond {
+		t.Errorf("%d evictions took %v beside %d locks, %v without: making room looks at the locks", inserts, with, locks, without)
+	}
+}
+
+// TestThrottleLiftedLockKeepsItsWindow: a lock lifted by Forgive goes back
+// among the open entries by its window start, so it is the first evicted
+// when it is the oldest, and it keeps its count.
+func TestThrottleLiftedLockKeepsItsWindow(t *testing.T) {
+	t.Parallel()
+	th := NewThrottle(3, time.Hour, 3)
+	for range 3 {
+		mustAttempt(t, th, "lifted", t0)
+	}
+	mustAttempt(t, th, "kept", t0.Add(time.Minute))
+	mustAttempt(t, th, "newer", t0.Add(2*time.Minute))
+	th.Forgive("lifted") // count 2 of 3, window still from t0
+	now := t0.Add(3 * time.Minute)
+	mustAttempt(t, th, "incoming", now) // evicts the oldest open entry: lifted
+	// Evicted, it starts over with three attempts; kept, it would have one.
+	for range 3 {
+		mustAttempt(t, th, "lifted", now)
+	}
+	th2 := NewThrottle(3, time.Hour, 3)
+	for range 3 {
+		mustAttempt(t, th2, "lifted", t0)
+	}
+	th2.Forgive("lifted")
+	mustAttempt(t, th2, "lifted", t0.Add(time.Minute)) // back at the limit
+	if ok, retry := th2.Attempt("lifted", t0.Add(2*time.Minute)); ok || retry != 58*time.Minute {
+		t.Errorf("relocked = %v, %v; want refused until its first window ends (58m)", ok, retry)
+	}
+}

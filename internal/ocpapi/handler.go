@@ -40,7 +40,7 @@ func New(svc *ocp.Service, h *host.Host, docURL string, log *slog.Logger) *Handl
 		docURL = DefaultDocumentationURL
 	}
 	hd := &Handler{ocp: svc, host: h, log: log, docURL: docURL, mux: http.NewServeMux(), gets: http.NewServeMux()}
-	hd.SetThrottleKeys(throttleKeys)
+	hd.setThrottles(throttleKeys)
 	hd.mux.HandleFunc("POST /v1/oauth/token", hd.active(hd.token))
 	hd.get("/v1/ocp/customers/enrollment_levels", hd.enrollmentLevels)
 	hd.get("/v1/ocp/customers/ids", hd.customerIDs)
@@ -51,10 +51,9 @@ func New(svc *ocp.Service, h *host.Host, docURL string, log *slog.Logger) *Handl
 	return hd
 }
 
-// SetThrottleKeys replaces the token endpoint's throttles with empty ones
-// that track at most keys client ids and keys addresses, so that a test can
-// fill them; call it before serving.
-func (h *Handler) SetThrottleKeys(keys int) {
+// setThrottles gives the token endpoint empty throttles that track at most
+// keys client ids and keys addresses.
+func (h *Handler) setThrottles(keys int) {
 	h.clients = auth.NewThrottle(clientFailureLimit, throttleWindow, keys)
 	h.addresses = auth.NewThrottle(addressFailureLimit, throttleWindow, keys)
 }
