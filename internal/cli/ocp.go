@@ -53,6 +53,17 @@ func newCustomerFlags(fs *flag.FlagSet) *customerFlags {
 	}
 }
 
+// customerFields are the flags of customerFlags that set a profile field:
+// all but --id.
+var customerFields = []string{"nsid", "name", "email", "enrollment-level", "canviewip", "canaccessip", "isrms",
+	"ocpservices", "device-subset-start-time"}
+
+// anyField tells whether a field flag was given, whatever other flags the
+// command has, so that an update of nothing is refused.
+func (c *customerFlags) anyField() bool {
+	return slices.ContainsFunc(customerFields, func(name string) bool { return flagSet(c.fs, name) })
+}
+
 // apply sets the fields of p from the flags: all of them, or only those
 // given on the command line when given is true (an update).
 func (c *customerFlags) apply(p *ocp.Profile, given bool) error {
@@ -137,7 +148,7 @@ func ocpCustomerUpdate(e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if fs.NFlag() == 1 || (fs.NFlag() == 2 && flagSet(fs, "db")) {
+	if !c.anyField() {
 		return fmt.Errorf("give at least one field to change, such as --name or --enrollment-level")
 	}
 	// Check the flags before the database is opened.

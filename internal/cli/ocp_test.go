@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"flag"
 	"os"
 	"reflect"
 	"regexp"
@@ -159,6 +160,41 @@ func TestOCPCustomerUpdate(t *testing.T) {
 	}
 	if p, _ := profileOf(t, path, 1649); !reflect.DeepEqual(p, want) {
 		t.Errorf("refused updates changed the profile to %+v", p)
+	}
+}
+
+// An update is refused unless a field flag is given, however many other
+// flags the command has; every customer flag but --id counts as a field.
+func TestCustomerFieldFlags(t *testing.T) {
+	t.Parallel()
+	fs := flag.NewFlagSet("update", flag.ContinueOnError)
+	fs.String("db", "", "")
+	fs.Bool("verbose", false, "") // a flag that is not a field
+	c := newCustomerFlags(fs)
+	if err := fs.Parse([]string{"--id", "1649", "--db", "x.db", "--verbose"}); err != nil {
+		t.Fatal(err)
+	}
+	if c.anyField() {
+		t.Error("--id, --db and --verbose count as a field to change")
+	}
+	fields := map[string]bool{}
+	for _, name := range customerFields {
+		fields[name] = true
+	}
+	newCustomerFlags(flag.NewFlagSet("fields", flag.ContinueOnError)).fs.VisitAll(func(f *flag.Flag) {
+		if f.Name != "id" && !fields[f.Name] {
+			t.Errorf("--%s is missing from customerFields", f.Name)
+		}
+	})
+	for name := range fields {
+		fs := flag.NewFlagSet("update", flag.ContinueOnError)
+		c := newCustomerFlags(fs)
+		if err := fs.Set(name, "1"); err != nil {
+			t.Fatal(err)
+		}
+		if !c.anyField() {
+			t.Errorf("--%s does not count as a field", name)
+		}
 	}
 }
 
