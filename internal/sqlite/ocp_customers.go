@@ -11,8 +11,7 @@ import (
 // CreateCustomer inserts a profile unless its id is taken, in one
 // statement, so two creates of one id cannot both succeed.
 func (s *OCPStore) CreateCustomer(ctx context.Context, p ocp.Profile, at time.Time) (bool, error) {
-	return s.changeCustomer(ctx, `INSERT INTO ocp_customers
-		(id, nsid, name, email, enrollment_level, can_view_ip, can_access_ip, is_rms, ocp_services, device_subset_start_time, updated_at)
+	return s.changeCustomer(ctx, `INSERT INTO ocp_customers (`+customerColumns+`)
 		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (id) DO NOTHING`, p, at)
 }
 
@@ -23,17 +22,32 @@ func (s *OCPStore) UpdateCustomer(ctx context.Context, p ocp.Profile, at time.Ti
 		WHERE id = ?1`, p, at)
 }
 
+// customerColumns are the columns of ocp_customers that a profile's
+// writes set, in the order of profileArgs: ?1 is the id, ?11 updated_at.
+const customerColumns = `id, nsid, name, email, enrollment_level, can_view_ip, can_access_ip, is_rms,
+	ocp_services, device_subset_start_time, updated_at`
+
+// profileArgs are a profile's values for customerColumns, so that every
+// write of a profile stores it the same way.
+func profileArgs(p ocp.Profile, at time.Time) ([]any, error) {
+	services, err := json.Marshal(p.OCPServices)
+	if err != nil {
+		return nil, err
+	}
+	return []any{p.ID, p.NSID, p.Name, nullString(p.Email), p.EnrollmentLevel,
+		p.CanViewIP, p.CanAccessIP, p.IsRMS, string(services), p.DeviceSubsetStartTime, unix(at)}, nil
+}
+
 // changeCustomer runs one statement on a profile's columns and tells
 // whether it changed a row.
 func (s *OCPStore) changeCustomer(ctx context.Context, query string, p ocp.Profile, at time.Time) (bool, error) {
-	services, err := json.Marshal(p.OCPServices)
+	args, err := profileArgs(p, at)
 	if err != nil {
 		return false, err
 	}
 	var changed bool
 	err = s.db.writeTx(ctx, func(tx *wtx) error {
-		res, err := tx.ExecContext(ctx, query, p.ID, p.NSID, p.Name, nullString(p.Email), p.EnrollmentLevel,
-			p.CanViewIP, p.CanAccessIP, p.IsRMS, string(services), p.DeviceSubsetStartTime, unix(at))
+		res, err := tx.ExecContext(ctx, query, args...)
 		if err != nil {
 			return err
 		}
