@@ -57,8 +57,11 @@ var errFailedRegistered = &Error{Code: CodeFailedRegistered, Message: "Registrat
 const errorUnknownKey = 22
 
 // Conn is a connection that can receive notifications (a WebSocket).
+// NotifyIDs takes an event once for all the ids it was registered under,
+// each to be sent as "<id>.<event>", so that a burst to a connection with
+// many registrations costs one entry per event, not one per id.
 type Conn interface {
-	Notify(method string, params any) error
+	NotifyIDs(ids []string, event string, params any) error
 }
 
 // Dispatcher routes calls to plugins and serves the built-in methods every

@@ -100,19 +100,21 @@ func BenchmarkDispatchStatus(b *testing.B) {
 	}
 }
 
-// benchConn is a WebSocket stand-in: Notify encodes the notification as
-// the real connection does, and counts it instead of sending it.
+// benchConn is a WebSocket stand-in: NotifyIDs encodes the notifications as
+// the real connection does, and counts them instead of sending them.
 type benchConn struct {
 	notes, bytes int
 }
 
-func (c *benchConn) Notify(method string, params any) error {
-	msg, err := MarshalNotification(method, params)
-	if err != nil {
-		return err
+func (c *benchConn) NotifyIDs(ids []string, event string, params any) error {
+	for _, id := range ids {
+		msg, err := MarshalNotification(id+"."+event, params)
+		if err != nil {
+			return err
+		}
+		c.notes++
+		c.bytes += len(msg)
 	}
-	c.notes++
-	c.bytes += len(msg)
 	return nil
 }
 

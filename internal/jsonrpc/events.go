@@ -83,34 +83,26 @@ func (e *Events) Drop(conn Conn) {
 	}
 }
 
-// BatchConn is a Conn that takes an event once for all the ids it
-// registered it under, so that a burst to a connection with many
-// registrations costs one queued entry per event, not one per id.
-type BatchConn interface {
-	Conn
-	NotifyIDs(ids []string, event string, params any) error
-}
-
-// Publish sends a plugin's event to every registered connection. Notify
-// and NotifyIDs must not block (the WebSocket transport queues), so that
-// one slow connection does not hold up the others; a connection that
-// cannot take the event is skipped and its transport deals with it.
+// Publish sends a plugin's event to every registered connection, once
+// with all the ids it registered. NotifyIDs must not block (the WebSocket
+// transport queues), so that one slow connection does not hold up the
+// others; a connection that cannot take the event is skipped and its
+// transport deals with it.
 func (e *Events) Publish(callsign, event string, params any) {
 	e.mu.Lock()
 	subs := e.subs[eventKey{callsign, event}]
+	if len(subs) == 0 {
+		// An event nobody registered for costs only the lookup.
+		e.mu.Unlock()
+		return
+	}
 	targets := make(map[Conn][]string, len(subs))
 	for conn, ids := range subs {
 		targets[conn] = slices.Sorted(maps.Keys(ids))
 	}
 	e.mu.Unlock()
 	for conn, ids := range targets {
-		if b, ok := conn.(BatchConn); ok {
-			b.NotifyIDs(ids, event, params)
-			continue
-		}
-		for _, id := range ids {
-			conn.Notify(id+"."+event, params)
-		}
+		conn.NotifyIDs(ids, event, params)
 	}
 }
 

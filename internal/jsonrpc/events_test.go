@@ -16,8 +16,8 @@ type note struct {
 	params any
 }
 
-// fakeConn records notifications; err, when set, is returned by Notify
-// after recording.
+// fakeConn records notifications, one per id; err, when set, is returned
+// by NotifyIDs after recording.
 type fakeConn struct {
 	name  string
 	err   error
@@ -25,10 +25,12 @@ type fakeConn struct {
 	notes []note
 }
 
-func (c *fakeConn) Notify(method string, params any) error {
+func (c *fakeConn) NotifyIDs(ids []string, event string, params any) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.notes = append(c.notes, note{method, params})
+	for _, id := range ids {
+		c.notes = append(c.notes, note{id + "." + event, params})
+	}
 	return c.err
 }
 
@@ -325,4 +327,4 @@ func TestRegisterIsBounded(t *testing.T) {
 
 type capConn struct{ id int } // not zero-size: distinct pointers are distinct keys
 
-func (*capConn) Notify(string, any) error { return nil }
+func (*capConn) NotifyIDs([]string, string, any) error { return nil }

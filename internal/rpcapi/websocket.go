@@ -22,12 +22,12 @@ import (
 // waits for a slot, so at most maxInFlight answers wait.
 const (
 	maxInFlight = 64 // requests read and not yet answered on the wire
-	// maxQueuedEvents notifications may wait for the writer as long as the
-	// peer reads; an event beyond them waits for room at most the write
-	// timeout, and maxPendingEvents bound them all, so that the memory of
-	// a connection stays bounded whatever the publishers do (params are
-	// shared, and a burst to the same ids keeps one list of them).
-	maxQueuedEvents     = 4096
+	// maxPendingEvents bounds the notifications waiting for one peer, so
+	// that the memory of a connection stays bounded whatever the
+	// publishers do (params are shared, and a burst to the same ids keeps
+	// one list of them). It is the only limit on events: a peer that reads
+	// gets every event, however long its link takes to carry them, as long
+	// as fewer than this many wait.
 	maxPendingEvents    = 32768
 	defaultWriteTimeout = 10 * time.Second // a message unwritten this long means the peer does not read
 	pingInterval        = 30 * time.Second // keeps idle connections alive and finds dead peers
@@ -35,16 +35,13 @@ const (
 
 var errNotReading = errors.New("rpcapi: the WebSocket peer is not reading")
 
-// wsSettings are a Handler's WebSocket settings.
+// wsSettings are a Handler's WebSocket settings. They are read each time
+// they apply, so that a change reaches the connections already open.
 type wsSettings struct {
-	writeTimeout atomic.Int64 // nanoseconds; 0 is defaultWriteTimeout
-}
-
-// SetWebSocketWriteTimeout sets how long one message may take to reach a
-// WebSocket peer before the peer is deemed not reading and dropped (10 s
-// by default; tests shorten it). Connections opened afterwards use it.
-func (h *Handler) SetWebSocketWriteTimeout(d time.Duration) {
-	h.ws.writeTimeout.Store(int64(d))
+	// writeTimeout is how long one message may take to reach a peer
+	// before the peer is deemed not reading and dropped, in nanoseconds;
+	// 0 is defaultWriteTimeout.
+	writeTimeout atomic.Int64
 }
 
 func (h *Handler) wsWriteTimeout() time.Duration {
@@ -68,20 +65,28 @@ func upgradeToken(r *http.Request) string {
 	return r.URL.Query().Get("token")
 }
 
+// wsWire is what a wsConn writes to: a *websocket.Conn, or a stand-in
+// that lets the queue and the writer run without a socket.
+type wsWire interface {
+	Write(ctx context.Context, typ websocket.MessageType, p []byte) error
+	Close(code websocket.StatusCode, reason string) error
+}
+
 // wsConn is one WebSocket: the Conn that events are pushed to. One writer
 // sends everything, answers and events in the order they were queued, so
 // that neither a publisher nor another connection waits on this peer.
 // A peer that reads gets every message however far behind it falls: its
 // requests are not read while maxInFlight answers wait, and events wait
-// in a bounded queue. A peer whose writer makes no progress for the write
-// timeout is dropped with a close frame and a log line.
+// in a queue. Only these drop a peer, each with a close frame and a log
+// line: a write that makes no progress for the write timeout or a ping
+// unanswered for as long (1008), and an event that would make more than
+// maxPendingEvents notifications wait (1013).
 type wsConn struct {
-	h            *Handler
-	c            *websocket.Conn
-	ctx          context.Context
-	cancel       context.CancelFunc
-	remote       string
-	writeTimeout time.Duration
+	h      *Handler
+	c      wsWire
+	ctx    context.Context
+	cancel context.CancelFunc
+	remote string
 
 	slots   chan struct{} // one per request read and not yet answered on the wire
 	answers chan answer   // as many as slots, so queueing an answer never blocks
@@ -92,11 +97,9 @@ type wsConn struct {
 	closed  chan struct{} // closed when that handshake is over
 	seq     atomic.Uint64 // orders answers and events as they were queued
 
-	mu       sync.Mutex
-	events   []*eventBatch // oldest first
-	admitted int           // events[:admitted] are queued; the others wait for room
-	queued   int           // notifications of events[:admitted] not yet taken
-	pending  int           // notifications of all events not yet taken
+	mu      sync.Mutex
+	events  []*eventBatch // oldest first
+	pending int           // notifications of events not yet taken
 
 	held *answer // the writer's: taken from answers, not yet written
 }
@@ -111,7 +114,6 @@ type answer struct {
 // id+suffix for each id, all with the same params.
 type eventBatch struct {
 	seq    uint64
-	at     time.Time // when it was published
 	ids    []string
 	suffix string
 	params any
@@ -120,22 +122,13 @@ type eventBatch struct {
 	bad    bool            // params that cannot be encoded
 }
 
-// Notify queues an event.
-func (w *wsConn) Notify(method string, params any) error {
-	return w.enqueue(&eventBatch{ids: []string{method}, params: params})
-}
-
-// NotifyIDs queues an event for every id it was registered under.
+// NotifyIDs queues an event for every id it was registered under,
+// without blocking.
 func (w *wsConn) NotifyIDs(ids []string, event string, params any) error {
-	return w.enqueue(&eventBatch{ids: ids, suffix: "." + event, params: params})
-}
-
-// enqueue queues an event without blocking.
-func (w *wsConn) enqueue(b *eventBatch) error {
-	if len(b.ids) == 0 {
+	if len(ids) == 0 {
 		return nil
 	}
-	b.at = time.Now()
+	b := &eventBatch{ids: ids, suffix: "." + event, params: params}
 	w.mu.Lock()
 	select {
 	case <-w.stop:
@@ -155,13 +148,7 @@ func (w *wsConn) enqueue(b *eventBatch) error {
 	b.seq = w.seq.Add(1)
 	w.events = append(w.events, b)
 	w.pending += len(b.ids)
-	w.admit()
-	late := w.late(b.at)
 	w.mu.Unlock()
-	if late {
-		w.drop(websocket.StatusTryAgainLater, "events waited too long")
-		return errNotReading
-	}
 	select {
 	case w.wake <- struct{}{}:
 	default:
@@ -169,47 +156,23 @@ func (w *wsConn) enqueue(b *eventBatch) error {
 	return nil
 }
 
-// admit queues waiting events while there is room, and always the first
-// one; the caller holds mu.
-func (w *wsConn) admit() {
-	for w.admitted < len(w.events) {
-		n := len(w.events[w.admitted].ids)
-		if w.queued > 0 && w.queued+n > maxQueuedEvents {
-			return
-		}
-		w.queued += n
-		w.admitted++
-	}
-}
-
-// late tells whether the first event waiting for room has waited longer
-// than the write timeout: a peer that reads cannot be this far behind.
-// Events only move forwards, so it has waited since it was published. The
-// caller holds mu.
-func (w *wsConn) late(now time.Time) bool {
-	return w.admitted < len(w.events) && now.Sub(w.events[w.admitted].at) > w.writeTimeout
-}
-
 // takeEvent returns the next notification when its event was queued
-// before seq (ok false when there is none), or reports the peer too slow.
-func (w *wsConn) takeEvent(before uint64) (b *eventBatch, method string, ok, late bool) {
+// before seq; ok is false when there is none.
+func (w *wsConn) takeEvent(before uint64) (b *eventBatch, method string, ok bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if len(w.events) == 0 || w.events[0].seq > before {
-		return nil, "", false, false
+		return nil, "", false
 	}
 	b = w.events[0]
 	method = b.ids[b.next] + b.suffix
 	b.next++
-	w.queued--
 	w.pending--
 	if b.next == len(b.ids) {
 		w.events[0] = nil
 		w.events = w.events[1:]
-		w.admitted--
-		w.admit()
 	}
-	return b, method, true, w.late(time.Now())
+	return b, method, true
 }
 
 // next returns the next message to write, whichever of the answers and
@@ -232,12 +195,7 @@ func (w *wsConn) next() (msg []byte, isAnswer, ok bool) {
 		if w.held != nil {
 			before = w.held.seq
 		}
-		b, method, ok, late := w.takeEvent(before)
-		if late {
-			w.drop(websocket.StatusTryAgainLater, "events waited too long")
-			return nil, false, false
-		}
-		if ok {
+		if b, method, ok := w.takeEvent(before); ok {
 			if msg := w.notification(b, method); msg != nil {
 				return msg, false, true
 			}
@@ -294,7 +252,7 @@ func (w *wsConn) writer() {
 		if !ok {
 			return
 		}
-		stalled.Reset(w.writeTimeout)
+		stalled.Reset(w.h.wsWriteTimeout())
 		err := w.c.Write(context.Background(), websocket.MessageText, msg)
 		inTime := stalled.Stop()
 		if isAnswer {
@@ -359,7 +317,7 @@ func (w *wsConn) drop(code websocket.StatusCode, reason string) {
 	pending := w.pending
 	w.mu.Unlock()
 	w.h.log.WarnContext(w.ctx, "rpcapi: WebSocket peer dropped", "reason", reason, "code", int(code),
-		"remote", w.remote, "admin", adminName(w.ctx), "events_waiting", pending, "write_timeout", w.writeTimeout)
+		"remote", w.remote, "admin", adminName(w.ctx), "events_waiting", pending, "write_timeout", w.h.wsWriteTimeout())
 }
 
 // serveWebSocket upgrades after checking the admin token (403 without
@@ -402,7 +360,7 @@ func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request, callsig
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	conn := &wsConn{
-		h: h, c: c, ctx: ctx, cancel: cancel, remote: r.RemoteAddr, writeTimeout: h.wsWriteTimeout(),
+		h: h, c: c, ctx: ctx, cancel: cancel, remote: r.RemoteAddr,
 		slots:   make(chan struct{}, maxInFlight),
 		answers: make(chan answer, maxInFlight),
 		wake:    make(chan struct{}, 1),
@@ -434,7 +392,7 @@ func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request, callsig
 					// does not read.
 					continue
 				}
-				pctx, pcancel := context.WithTimeout(ctx, conn.writeTimeout)
+				pctx, pcancel := context.WithTimeout(ctx, h.wsWriteTimeout())
 				err := c.Ping(pctx)
 				pcancel()
 				if err != nil {

@@ -1,0 +1,10 @@
+package rpcapi
+
+import "time"
+
+// SetWebSocketWriteTimeout shortens how long one message may take to reach
+// a WebSocket peer before the peer is dropped, so that a test need not wait
+// the default 10 s. Open connections use it from their next write on.
+func (h *Handler) SetWebSocketWriteTimeout(d time.Duration) {
+	h.ws.writeTimeout.Store(int64(d))
+}
