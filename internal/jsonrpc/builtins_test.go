@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -91,6 +92,34 @@ func TestDispatchRegisterLimit(t *testing.T) {
 	}
 	_, err := d.Dispatch(context.Background(), request("Controller.1.register", `{"event":"statechange","id":"one-more"}`), "", conn)
 	wantError(t, err, CodeFailedRegistered, "Registration failed.")
+}
+
+// An event name or id over MaxRegistrationBytes is invalid params, and
+// nothing is registered: a connection's registrations stay small.
+func TestDispatchRegisterLongNames(t *testing.T) {
+	t.Parallel()
+	d, _ := testDispatcher()
+	conn := &fakeConn{}
+	long := strings.Repeat("x", MaxRegistrationBytes+1)
+	for _, params := range []string{
+		`{"event":"statechange","id":"` + long + `"}`,
+		`{"event":"` + long + `","id":"a"}`,
+	} {
+		_, err := d.Dispatch(context.Background(), request("Controller.1.register", params), "", conn)
+		if err == nil || err.Code != CodeInvalidParams {
+			t.Fatalf("register with a long name: %v, want -32602", err)
+		}
+	}
+	d.Events.mu.Lock()
+	n := d.Events.count(conn)
+	d.Events.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("%d registrations after refusals", n)
+	}
+	at := `{"event":"statechange","id":"` + long[:MaxRegistrationBytes] + `"}`
+	if _, err := d.Dispatch(context.Background(), request("Controller.1.register", at), "", conn); err != nil {
+		t.Fatalf("an id of exactly %d bytes: %v", MaxRegistrationBytes, err)
+	}
 }
 
 // exists in its older form takes the method's name as a string and

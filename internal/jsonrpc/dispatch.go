@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -189,6 +190,9 @@ func (d *Dispatcher) builtin(p *Plugin, c *Call) (any, error) {
 	var ps registerParams
 	if err := c.Bind(&ps); err != nil || ps.Event == "" || ps.ID == "" {
 		return nil, NewError(CodeInvalidParams)
+	}
+	if len(ps.Event) > MaxRegistrationBytes || len(ps.ID) > MaxRegistrationBytes {
+		return nil, &Error{Code: CodeInvalidParams, Message: fmt.Sprintf("The event and the id are at most %d bytes each.", MaxRegistrationBytes)}
 	}
 	if c.Conn == nil {
 		return nil, NewError(CodeNotAllowed)

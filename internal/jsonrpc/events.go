@@ -20,9 +20,13 @@ type eventKey struct{ callsign, event string }
 // NewEvents returns an empty registry.
 func NewEvents() *Events { return &Events{subs: map[eventKey]map[Conn]map[string]bool{}} }
 
-// MaxRegistrations bounds what one connection may register, so that its
-// memory stays bounded.
-const MaxRegistrations = 256
+// MaxRegistrations bounds what one connection may register, and
+// MaxRegistrationBytes the event name and the id of each, so that its
+// memory stays bounded (at most 128 KiB of names a connection).
+const (
+	MaxRegistrations     = 256
+	MaxRegistrationBytes = 256
+)
 
 // Register subscribes conn to a plugin's event under id. It refuses
 // (false) what conn has registered already, as Thunder does, and a
