@@ -84,6 +84,15 @@ func serve(e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if !*demoMode && !loopback(*addr) {
+		holds, err := demo.Holds(ctx, stores.Tenancy)
+		if err != nil {
+			return err
+		}
+		if holds {
+			return fmt.Errorf("the database %s holds the demo data, whose passwords and tokens are public, so it is served on loopback addresses only (such as 127.0.0.1:8080), not %q", *db, *addr)
+		}
+	}
 	var demoOperator carebridge.Operator
 	demoLoaded := false
 	if *demoMode {

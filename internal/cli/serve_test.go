@@ -364,6 +364,24 @@ func TestServeDemoRefusesOtherTenants(t *testing.T) {
 	}
 }
 
+// A database that holds the demo keeps its public passwords on loopback
+// addresses even when served without --demo.
+func TestServeDemoDatabaseLoopbackOnly(t *testing.T) {
+	t.Parallel()
+	path := dbPath(t)
+	s := startServe(t, nil, "--demo", "--addr", "127.0.0.1:0", "--db", path)
+	if code := s.stop(t); code != 0 {
+		t.Fatalf("serve --demo exited %d", code)
+	}
+	// Should serve fail to refuse, it cannot listen on that address (no
+	// interface has it) and fails all the same, without the reason.
+	r := runCLIContext(t, t.Context(), map[string]string{"CAREBRIDGE_DB": path}, "", "serve", "--addr", "192.0.2.1:8080")
+	wantFail(t, r, 1, "loopback")
+	if !strings.Contains(r.stderr, "demo data") || strings.Contains(r.stdout, "listening") {
+		t.Errorf("serve of a demo database on a public address: stdout %q, stderr %q", r.stdout, r.stderr)
+	}
+}
+
 // The demo banner gives every credential of the demo, and each works as
 // printed: the admin token on the JSON-RPC plane, the OCP application's
 // client id and secret at the token endpoint.

@@ -146,14 +146,39 @@ func decide(ctx context.Context, tenancy carebridge.TenancyStore) (bool, error) 
 	return saved == demoDatabase, err
 }
 
+// Holds tells whether the database holds the demo data set, whose
+// passwords and tokens are public: decided so when a server started on it
+// with the demo, or loaded before that decision was saved. It reads and
+// decides nothing new, so a server started without the demo can ask.
+func Holds(ctx context.Context, tenancy carebridge.TenancyStore) (bool, error) {
+	saved, err := tenancy.Setting(ctx, decisionKey)
+	switch carebridge.ErrorCode(err) {
+	case "":
+		return saved == demoDatabase, nil
+	case carebridge.ENOTFOUND:
+	default:
+		return false, err
+	}
+	used, err := tenancy.HasOrganisations(ctx)
+	if err != nil || !used {
+		return false, err
+	}
+	return earlierLoad(ctx, tenancy)
+}
+
 // earlierLoadOrEmpty tells whether the database is empty or holds a demo
-// loaded before the decision was saved: the demo user logs in with the
-// demo password.
+// loaded before the decision was saved.
 func earlierLoadOrEmpty(ctx context.Context, tenancy carebridge.TenancyStore) (bool, error) {
 	used, err := tenancy.HasOrganisations(ctx)
 	if err != nil || !used {
 		return !used, err
 	}
+	return earlierLoad(ctx, tenancy)
+}
+
+// earlierLoad tells whether a demo was loaded before the decision was
+// saved: the demo user logs in with the demo password.
+func earlierLoad(ctx context.Context, tenancy carebridge.TenancyStore) (bool, error) {
 	u, err := tenancy.UserForLogin(ctx, Organisation, Username)
 	if carebridge.ErrorCode(err) == carebridge.ENOTFOUND {
 		return false, nil

@@ -412,3 +412,36 @@ func TestLoadCompletesTheDemoPlatform(t *testing.T) {
 	}
 	f.checkLoaded(t)
 }
+
+// Holds tells a demo database from any other, deciding nothing itself: an
+// empty database or one of other data does not hold the demo (and asking
+// leaves it free to become one), a loaded one does.
+func TestHolds(t *testing.T) {
+	t.Parallel()
+	holds := func(f *fixture) bool {
+		t.Helper()
+		ok, err := demo.Holds(t.Context(), f.stores.Tenancy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	f := newFixture(t)
+	if holds(f) {
+		t.Fatal("an empty database holds the demo")
+	}
+	if !f.load(t) {
+		t.Fatal("the demo did not load after Holds asked")
+	}
+	if !holds(f) {
+		t.Fatal("a demo database does not hold the demo")
+	}
+
+	other := newFixture(t)
+	if _, err := other.stores.Tenancy.CreateOrganisation(t.Context(), "other", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if holds(other) {
+		t.Fatal("a database of other data holds the demo")
+	}
+}
