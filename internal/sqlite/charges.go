@@ -25,8 +25,17 @@ type chargeRow struct {
 }
 
 func (s *NetflixStore) IngestCharges(ctx context.Context, operatorID int64, charges []netflix.NewCharge, report string, at time.Time) ([]netflix.IngestResult, error) {
-	rows := make([]chargeRow, len(charges))
-	for i, c := range charges {
+	// Only the first of a partner id repeated in the batch is offered to
+	// the insert (IngestResults answers the others), and the insert skips
+	// ids stored before: a row that met the unique key would still draw a
+	// number, and retries must not burn numbers.
+	rows := make([]chargeRow, 0, len(charges))
+	offered := make(map[string]bool, len(charges))
+	for _, c := range charges {
+		if offered[c.PartnerChargeID] {
+			continue
+		}
+		offered[c.PartnerChargeID] = true
 		r := chargeRow{Partner: c.PartnerChargeID, Customer: c.Customer, Amount: c.Amount.Minor, Currency: c.Amount.Currency, ReceivedOn: unix(c.ReceivedOn)}
 		if c.ID > 0 {
 			r.ID = &c.ID
@@ -38,7 +47,7 @@ func (s *NetflixStore) IngestCharges(ctx context.Context, operatorID int64, char
 			pt := unix(c.PaidThroughDate)
 			r.PaidThrough = &pt
 		}
-		rows[i] = r
+		rows = append(rows, r)
 	}
 	batch, err := json.Marshal(rows)
 	if err != nil {
@@ -46,14 +55,14 @@ func (s *NetflixStore) IngestCharges(ctx context.Context, operatorID int64, char
 	}
 	results := make([]netflix.IngestResult, len(charges))
 	err = s.db.writeTx(ctx, func(tx *wtx) error {
-		// One statement inserts the whole batch; a partner charge id seen
-		// before (or earlier in the batch) is skipped.
+		// One statement inserts the whole batch.
 		inserted, err := queryIDs(ctx, tx, `INSERT INTO netflix_charges
 			(id, operator_id, partner_charge_id, customer_identifier, amount_minor, currency,
 			 local_amount_minor, local_currency, paid_through_date, received_on, status, created_at, report)
 			SELECT j.value ->> 'id', ?1, j.value ->> 'p', j.value ->> 'c', j.value ->> 'a', j.value ->> 'cur',
 			       j.value ->> 'la', j.value ->> 'lc', j.value ->> 'pt', j.value ->> 'r', 'PENDING', ?2, nullif(?4, '')
-			FROM json_each(?3) j WHERE true
+			FROM json_each(?3) j
+			WHERE NOT EXISTS (SELECT 1 FROM netflix_charges x WHERE x.operator_id = ?1 AND x.partner_charge_id = j.value ->> 'p')
 			ON CONFLICT (operator_id, partner_charge_id) DO NOTHING
 			RETURNING partner_charge_id, id`, operatorID, unix(at), string(batch), report)
 		if err != nil {

@@ -85,6 +85,11 @@ func testCharges(t *testing.T, open Open) {
 				t.Fatalf("report %q: %+v", report, again)
 			}
 		}
+		// None of those repeats drew a number: the next charge takes the
+		// one after the last created.
+		if next := ok(s.IngestCharges(ctx, tn.op.ID, []netflix.NewCharge{charge("p4", "c4", 100, base)}, "sig-5", base)).must(t); next[0].ChargeID != first[1].ChargeID+1 {
+			t.Fatalf("the charge after repeats is %d, want %d", next[0].ChargeID, first[1].ChargeID+1)
+		}
 		// The same report name at another operator is another report.
 		if r := ok(s.IngestCharges(ctx, tn.op2.ID, []netflix.NewCharge{charge("p1", "c1", 100, base)}, "sig-1", base)).must(t); r[0].Duplicate {
 			t.Fatalf("op2: %+v", r)
