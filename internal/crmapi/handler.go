@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"carebridge"
 	"carebridge/internal/auth"
 	"carebridge/internal/host"
+	"carebridge/internal/middleware"
 	"carebridge/internal/netflix"
 )
 
@@ -110,7 +110,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, plugin string, a
 	var err error
 	if r.Method == http.MethodPost {
 		var body []byte
-		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+		body, err = middleware.ReadBody(w, r, MaxBodyBytes)
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			return nil, carebridge.Errorf(carebridge.ETOOLARGE, "The request body is larger than %d bytes.", MaxBodyBytes)

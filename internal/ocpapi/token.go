@@ -2,7 +2,6 @@ package ocpapi
 
 import (
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -12,6 +11,7 @@ import (
 
 	"carebridge"
 	"carebridge/internal/auth"
+	"carebridge/internal/middleware"
 	"carebridge/internal/strict"
 )
 
@@ -116,7 +116,7 @@ func clientCredentials(w http.ResponseWriter, r *http.Request) (id, secret strin
 	if !strings.EqualFold(strings.TrimSpace(ct), "application/x-www-form-urlencoded") {
 		return "", "", false, invalid("The request must be application/x-www-form-urlencoded.")
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxTokenRequestBytes))
+	body, err := middleware.ReadBody(w, r, maxTokenRequestBytes)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {

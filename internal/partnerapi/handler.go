@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -101,7 +100,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (reportJSON, err
 	if !h.host.Active(netflix.Callsign) {
 		return reportJSON{}, carebridge.Errorf(carebridge.EUNAVAILABLE, "The Netflix service is not active.")
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	body, err := middleware.ReadBody(w, r, MaxBodyBytes)
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		return reportJSON{}, carebridge.Errorf(carebridge.ETOOLARGE, "The report is larger than %d bytes.", MaxBodyBytes)
