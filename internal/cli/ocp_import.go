@@ -18,6 +18,7 @@ import (
 	"carebridge"
 	"carebridge/internal/ocp"
 	"carebridge/internal/server"
+	"carebridge/internal/strict"
 )
 
 const customerImportHelp = `Inserts or replaces customer profiles from FILE, which is CSV or JSON:
@@ -498,6 +499,11 @@ func jsonObject(item int, raw json.RawMessage) (map[string]json.RawMessage, erro
 			rowErr = carebridge.Errorf(carebridge.EINVALID, "key %s appears twice.", c)
 		}
 		values[c] = v
+	}
+	// A lone surrogate escape or bytes that are not UTF-8 would be stored
+	// as U+FFFD; the faces refuse them, and so does the import.
+	if err := strict.JSON(raw); err != nil && rowErr == nil {
+		rowErr = carebridge.Errorf(carebridge.EINVALID, "%s.", err)
 	}
 	return values, rowErr
 }

@@ -163,12 +163,13 @@ func TestOCPImportJSON(t *testing.T) {
 	 {"nsid": 1, "name": "No id"},
 	 {"id": 3009, "nsid": 1, "name": "Object", "canviewip": {}},
 	 {"id": 3010, "nsid": 1e3, "name": "Exponent"},
+	 {"id": 3012, "nsid": 1, "name": "\ud800"},
 	 null,
 	 {"id": 3011, "nsid": 0, "name": "Last good", "ocpservices": null}
 	]
 	`
 	r := importFile(t, path, "customers.json", json)
-	wantSummary(t, r, "3 imported, 14 rejected; these rows were not stored:",
+	wantSummary(t, r, "3 imported, 15 rejected; these rows were not stored:",
 		"item 2: nsid must not be negative.",
 		`item 3: email "x@y" is not a valid email address.`,
 		"item 5: is not a JSON object.",
@@ -182,16 +183,17 @@ func TestOCPImportJSON(t *testing.T) {
 		"item 13: id is mandatory.",
 		"item 14: canviewip must be a single value, not an object.",
 		`item 15: nsid must be an integer; got "1e3".`,
-		"item 16: is not a JSON object.",
+		`item 16: name holds a lone UTF-16 surrogate \ud800, which is not a character.`,
+		"item 17: is not a JSON object.",
 	)
-	wantRejected(t, r, "imported 3/17 rows\n", 14, 17, 3)
+	wantRejected(t, r, "imported 3/18 rows\n", 15, 18, 3)
 	wantProfile(t, path, acme)
 	wantProfile(t, path, ocp.Profile{
 		Customer: ocp.Customer{ID: 3002, NSID: 2, Name: "Strings and case"}, CanViewIP: true, IsRMS: true,
 		EnrollmentLevel: ocp.None, OCPServices: []string{"a", "b"}, DeviceSubsetStartTime: 12,
 	})
 	wantProfile(t, path, ocp.Profile{Customer: ocp.Customer{ID: 3011, Name: "Last good"}, EnrollmentLevel: ocp.None, OCPServices: []string{}})
-	wantNoProfile(t, path, 3000, 3001, 3003, 3004, 3005, 3006, 3007, 3008, 3009, 3010)
+	wantNoProfile(t, path, 3000, 3001, 3003, 3004, 3005, 3006, 3007, 3008, 3009, 3010, 3012)
 }
 
 func TestOCPImportAllRejected(t *testing.T) {
