@@ -95,8 +95,14 @@ func (it *item) number(name string) string {
 	return n.String()
 }
 
-func (it *item) amount(name, number, currency string) money.Amount {
+// amount reads an amount in its currency; a fault of the currency is
+// reported against the currency's member, any other against the amount's.
+func (it *item) amount(name, currencyName, number, currency string) money.Amount {
 	if number == "" {
+		return money.Amount{}
+	}
+	if _, ok := money.Digits(currency); !ok {
+		it.fail("%s: %q is not an ISO-4217 currency code.", currencyName, currency)
 		return money.Amount{}
 	}
 	a, err := money.Parse(number, currency)
@@ -146,8 +152,8 @@ func decodeCharge(raw json.RawMessage) (netflix.NewCharge, error) {
 			return c, carebridge.Errorf(carebridge.EINVALID, "local_currency_amount and local_currency go together.")
 		}
 	}
-	c.Amount = it.amount("amount", amount, currency)
-	c.LocalAmount = it.amount("local_currency_amount", localAmount, localCurrency)
+	c.Amount = it.amount("amount", "currency", amount, currency)
+	c.LocalAmount = it.amount("local_currency_amount", "local_currency", localAmount, localCurrency)
 	if len(it.raw) > 0 && it.err == nil {
 		names := make([]string, 0, len(it.raw))
 		for k := range it.raw {
