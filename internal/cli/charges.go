@@ -113,6 +113,9 @@ func chargesIngest(e env, args []string) error {
 			}
 		}
 		fmt.Fprintf(e.stdout, "%d created, %d duplicate, %d rejected\n", created, duplicate, rejected)
+		if rejected == len(charges) {
+			return fmt.Errorf("all %d charges were rejected; nothing was stored", rejected)
+		}
 		if rejected > 0 {
 			return fmt.Errorf("%d of %d charges were rejected (the others were stored)", rejected, len(charges))
 		}

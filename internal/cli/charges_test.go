@@ -282,7 +282,7 @@ func TestChargesIngestBadItem(t *testing.T) {
 		{"partner_charge_id": "b-5", "amount": 5.99, "currency": "USD", "received_on": "2017-02-04T02:00:00"}
 	]}`)
 	r = runCLI(t, nil, "", "charges", "ingest", file, "--db", path, "--org", "acme", "--operator", "op1")
-	wantFail(t, r, 1, "2 of 2")
+	wantFail(t, r, 1, "all 2 charges were rejected; nothing was stored")
 	ingested(t, r.stdout, "0 created, 0 duplicate, 2 rejected")
 	for _, w := range []string{"charge 1 (b-4): rejected: amount must be a number.", "charge 2 (b-5): rejected: billing_system_customer_identifier is mandatory."} {
 		if !strings.Contains(r.stdout, w) {
