@@ -82,6 +82,7 @@ func TestRevokeNeverGranted(t *testing.T) {
 		t.Fatalf("after a refused revoke the grants are %v; want [1649 1650]", ids)
 	}
 	wantErr(t, "revoke of one never-granted id", svc.Revoke(ctx, 88, []int64{7}), carebridge.ENOTFOUND, "never granted customer 7;")
+	wantErr(t, "revoke naming an id twice", svc.Revoke(ctx, 88, []int64{9, 1650, 8, 9}), carebridge.ENOTFOUND, "never granted customers 8, 9;")
 	wantErr(t, "revoke for an unknown application", svc.Revoke(ctx, 404, []int64{1649}), carebridge.ENOTFOUND, "Application 404 does not exist")
 	if err := svc.Revoke(ctx, 88, []int64{1650}); err != nil {
 		t.Fatal(err)

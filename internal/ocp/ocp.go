@@ -72,10 +72,14 @@ type Store interface {
 
 	CreateApplication(ctx context.Context, a Application, customers []int64) (Application, error)
 	ApplicationByClientID(ctx context.Context, clientID string) (Application, error)
-	// Grant and Revoke change the customers an application may read;
-	// ENOTFOUND for an unknown application.
+	// Grant adds customers an application may read; ENOTFOUND for an
+	// unknown application.
 	Grant(ctx context.Context, appID int64, customers []int64) error
-	Revoke(ctx context.Context, appID int64, customers []int64) error
+	// Revoke deletes the application's grants of the given customers and,
+	// in the same transaction, passes decide the ids it deleted; when
+	// decide returns an error nothing is revoked and Revoke returns it.
+	// ENOTFOUND, without calling decide, for an unknown application.
+	Revoke(ctx context.Context, appID int64, customers []int64, decide RevokeFunc) error
 	// PermittedCustomers lists an application's customer ids, ascending.
 	PermittedCustomers(ctx context.Context, appID int64) ([]int64, error)
 	// Permitted tells whether an application may read a customer.
@@ -86,10 +90,12 @@ type Store interface {
 	CreateToken(ctx context.Context, hash []byte, appID int64, at, expires time.Time) error
 	TokenApplication(ctx context.Context, hash []byte, now time.Time) (appID int64, expires time.Time, err error)
 	DeleteTokensExpiredBefore(ctx context.Context, t time.Time) (int64, error)
-
-	// FactoryReset deletes all of the plugin's data and writes the audit
-	// record, in one transaction.
-	FactoryReset(ctx context.Context, actor string, at time.Time) error
 }
+
+// RevokeFunc decides whether a revoke stands, given the customer ids whose
+// grants it deleted (each once, in no particular order). It runs inside the
+// store's transaction, so what it sees is what the revoke did: a grant
+// deleted by a concurrent revoke is not among them.
+type RevokeFunc func(revoked []int64) error
 
 var errNotAuthorized = carebridge.Errorf(carebridge.EUNAUTHORIZED, "Not Authorized")

@@ -3,6 +3,7 @@ package ocp
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -232,39 +233,45 @@ func (s *Service) Grant(ctx context.Context, appID int64, customers []int64) err
 }
 
 // Revoke takes customers away from an application. It is all or nothing:
-// when any id was never granted (a typo, most likely) nothing is revoked
-// and the error (ENOTFOUND) names those ids, rather than reporting success
-// for a change that did not happen.
+// when any id was not granted (a typo, most likely) nothing is revoked and
+// the error (ENOTFOUND) names those ids, rather than reporting success for
+// a change that did not happen. The store decides nothing: it deletes and
+// reports, and allRevoked refuses within its transaction.
 func (s *Service) Revoke(ctx context.Context, appID int64, customers []int64) error {
 	if err := validIDs(customers); err != nil {
 		return err
 	}
-	permitted, err := s.Store.PermittedCustomers(ctx, appID)
-	if err != nil {
-		return err
+	return s.Store.Revoke(ctx, appID, customers, func(revoked []int64) error {
+		return allRevoked(appID, customers, revoked)
+	})
+}
+
+// allRevoked refuses a revoke that did not delete every asked-for grant,
+// naming the ids that were not granted, ascending and each once.
+func allRevoked(appID int64, asked, revoked []int64) error {
+	done := make(map[int64]bool, len(revoked))
+	for _, id := range revoked {
+		done[id] = true
 	}
-	granted := make(map[int64]bool, len(permitted))
-	for _, id := range permitted {
-		granted[id] = true
-	}
-	var never []string
-	for _, id := range customers {
-		if !granted[id] {
-			never = append(never, strconv.FormatInt(id, 10))
+	var missing []int64
+	for _, id := range asked {
+		if !done[id] {
+			done[id] = true // name a repeated id once
+			missing = append(missing, id)
 		}
 	}
-	if len(never) > 0 {
-		// An unknown application has no grants either: say which it is.
-		// A revoke of no ids changes nothing but checks the application.
-		if err := s.Store.Revoke(ctx, appID, nil); err != nil {
-			return err
-		}
-		word := "customer"
-		if len(never) > 1 {
-			word = "customers"
-		}
-		return carebridge.Errorf(carebridge.ENOTFOUND, "Application %d was never granted %s %s; nothing was revoked.",
-			appID, word, strings.Join(never, ", "))
+	if len(missing) == 0 {
+		return nil
 	}
-	return s.Store.Revoke(ctx, appID, customers)
+	slices.Sort(missing)
+	never := make([]string, len(missing))
+	for i, id := range missing {
+		never[i] = strconv.FormatInt(id, 10)
+	}
+	word := "customer"
+	if len(never) > 1 {
+		word = "customers"
+	}
+	return carebridge.Errorf(carebridge.ENOTFOUND, "Application %d was never granted %s %s; nothing was revoked.",
+		appID, word, strings.Join(never, ", "))
 }

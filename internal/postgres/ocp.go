@@ -28,19 +28,17 @@ func (s *OCPStore) SaveCustomers(ctx context.Context, ps []ocp.Profile, at time.
 	}
 	batch := &pgx.Batch{}
 	for _, p := range ps {
-		services, err := json.Marshal(p.OCPServices)
+		args, err := profileArgs(p, at)
 		if err != nil {
 			return err
 		}
-		batch.Queue(`INSERT INTO ocp_customers
-			(id, nsid, name, email, enrollment_level, can_view_ip, can_access_ip, is_rms, ocp_services, device_subset_start_time, updated_at)
+		batch.Queue(`INSERT INTO ocp_customers (`+customerColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10, $11)
 			ON CONFLICT (id) DO UPDATE SET nsid = excluded.nsid, name = excluded.name, email = excluded.email,
 				enrollment_level = excluded.enrollment_level, can_view_ip = excluded.can_view_ip,
 				can_access_ip = excluded.can_access_ip, is_rms = excluded.is_rms, ocp_services = excluded.ocp_services,
 				device_subset_start_time = excluded.device_subset_start_time, updated_at = excluded.updated_at`,
-			p.ID, p.NSID, p.Name, nullString(p.Email), string(p.EnrollmentLevel),
-			p.CanViewIP, p.CanAccessIP, p.IsRMS, string(services), p.DeviceSubsetStartTime, unix(at))
+			args...)
 	}
 	return s.db.tx(ctx, func(tx pgx.Tx) error {
 		return tx.SendBatch(ctx, batch).Close()
@@ -144,7 +142,11 @@ func (s *OCPStore) Grant(ctx context.Context, appID int64, customers []int64) er
 	})
 }
 
-func (s *OCPStore) Revoke(ctx context.Context, appID int64, customers []int64) error {
+// Revoke deletes the grants and reads back the ids deleted in one
+// statement, then lets decide keep or roll back the deletion. The deleted
+// rows stay locked until the end, so a concurrent revoke of the same grant
+// waits and then finds it gone.
+func (s *OCPStore) Revoke(ctx context.Context, appID int64, customers []int64, decide ocp.RevokeFunc) error {
 	return s.db.tx(ctx, func(tx pgx.Tx) error {
 		if err := lockGrants(ctx, tx); err != nil {
 			return err
@@ -152,12 +154,18 @@ func (s *OCPStore) Revoke(ctx context.Context, appID int64, customers []int64) e
 		if err := existingApp(ctx, tx, appID); err != nil {
 			return err
 		}
-		if len(customers) == 0 {
-			return nil
+		revoked := []int64{}
+		if len(customers) > 0 { // a nil list would be bound as a NULL array
+			rows, err := tx.Query(ctx, `DELETE FROM ocp_application_customers
+				WHERE app_id = $1 AND customer_id = ANY($2::bigint[]) RETURNING customer_id`, appID, customers)
+			if err != nil {
+				return err
+			}
+			if revoked, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
+				return err
+			}
 		}
-		_, err := tx.Exec(ctx, `DELETE FROM ocp_application_customers
-			WHERE app_id = $1 AND customer_id IN (SELECT unnest($2::bigint[]))`, appID, customers)
-		return err
+		return decide(revoked)
 	})
 }
 
@@ -199,10 +207,4 @@ func (s *OCPStore) DeleteTokensExpiredBefore(ctx context.Context, t time.Time) (
 		return 0, err
 	}
 	return tag.RowsAffected(), nil
-}
-
-// FactoryReset deletes all OCP data and records who did it (see
-// DB.FactoryReset).
-func (s *OCPStore) FactoryReset(ctx context.Context, actor string, at time.Time) error {
-	return s.db.FactoryReset(ctx, actor, at, []string{ocp.Callsign})
 }

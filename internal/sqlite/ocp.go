@@ -20,9 +20,8 @@ var _ ocp.Store = (*OCPStore)(nil)
 
 func (s *OCPStore) SaveCustomers(ctx context.Context, ps []ocp.Profile, at time.Time) error {
 	return s.db.writeTx(ctx, func(tx *wtx) error {
-		stmt, err := tx.Prepare(`INSERT INTO ocp_customers
-			(id, nsid, name, email, enrollment_level, can_view_ip, can_access_ip, is_rms, ocp_services, device_subset_start_time, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		stmt, err := tx.Prepare(`INSERT INTO ocp_customers (` + customerColumns + `)
+			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
 			ON CONFLICT (id) DO UPDATE SET nsid = excluded.nsid, name = excluded.name, email = excluded.email,
 				enrollment_level = excluded.enrollment_level, can_view_ip = excluded.can_view_ip,
 				can_access_ip = excluded.can_access_ip, is_rms = excluded.is_rms, ocp_services = excluded.ocp_services,
@@ -32,12 +31,11 @@ func (s *OCPStore) SaveCustomers(ctx context.Context, ps []ocp.Profile, at time.
 		}
 		defer stmt.Close()
 		for _, p := range ps {
-			services, err := json.Marshal(p.OCPServices)
+			args, err := profileArgs(p, at)
 			if err != nil {
 				return err
 			}
-			if _, err := stmt.Exec(p.ID, p.NSID, p.Name, nullString(p.Email), p.EnrollmentLevel,
-				p.CanViewIP, p.CanAccessIP, p.IsRMS, string(services), p.DeviceSubsetStartTime, unix(at)); err != nil {
+			if _, err := stmt.Exec(args...); err != nil {
 				return err
 			}
 		}
@@ -127,7 +125,9 @@ func (s *OCPStore) Grant(ctx context.Context, appID int64, customers []int64) er
 	})
 }
 
-func (s *OCPStore) Revoke(ctx context.Context, appID int64, customers []int64) error {
+// Revoke deletes the grants and reads back the ids deleted in one
+// statement, then lets decide keep or roll back the deletion.
+func (s *OCPStore) Revoke(ctx context.Context, appID int64, customers []int64, decide ocp.RevokeFunc) error {
 	ids, err := json.Marshal(customers)
 	if err != nil {
 		return err
@@ -136,17 +136,21 @@ func (s *OCPStore) Revoke(ctx context.Context, appID int64, customers []int64) e
 		if err := existingApp(ctx, tx, appID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM ocp_application_customers
-			WHERE app_id = ? AND customer_id IN (SELECT value FROM json_each(?))`, appID, string(ids))
-		return err
+		rows, err := tx.QueryContext(ctx, `DELETE FROM ocp_application_customers
+			WHERE app_id = ? AND customer_id IN (SELECT value FROM json_each(?)) RETURNING customer_id`, appID, string(ids))
+		if err != nil {
+			return err
+		}
+		revoked, err := scanIDs(rows)
+		if err != nil {
+			return err
+		}
+		return decide(revoked)
 	})
 }
 
-func (s *OCPStore) PermittedCustomers(ctx context.Context, appID int64) ([]int64, error) {
-	rows, err := s.db.readRows(ctx, `SELECT customer_id FROM ocp_application_customers WHERE app_id = ? ORDER BY customer_id`, appID)
-	if err != nil {
-		return nil, err
-	}
+// scanIDs reads a column of ids and closes rows; none is an empty list.
+func scanIDs(rows *sql.Rows) ([]int64, error) {
 	defer rows.Close()
 	ids := []int64{}
 	for rows.Next() {
@@ -157,6 +161,14 @@ func (s *OCPStore) PermittedCustomers(ctx context.Context, appID int64) ([]int64
 		ids = append(ids, id)
 	}
 	return ids, rows.Err()
+}
+
+func (s *OCPStore) PermittedCustomers(ctx context.Context, appID int64) ([]int64, error) {
+	rows, err := s.db.readRows(ctx, `SELECT customer_id FROM ocp_application_customers WHERE app_id = ? ORDER BY customer_id`, appID)
+	if err != nil {
+		return nil, err
+	}
+	return scanIDs(rows)
 }
 
 func (s *OCPStore) Permitted(ctx context.Context, appID, customerID int64) (bool, error) {
@@ -192,10 +204,4 @@ func (s *OCPStore) DeleteTokensExpiredBefore(ctx context.Context, t time.Time) (
 		return err
 	})
 	return n, err
-}
-
-// FactoryReset deletes all OCP data and records who did it (see
-// DB.FactoryReset).
-func (s *OCPStore) FactoryReset(ctx context.Context, actor string, at time.Time) error {
-	return s.db.FactoryReset(ctx, actor, at, []string{ocp.Callsign})
 }

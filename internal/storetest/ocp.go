@@ -31,6 +31,12 @@ func wantIDs(t *testing.T, what string, ids, want []int64) {
 	}
 }
 
+// keep is a RevokeFunc that lets every revoke stand and records the ids
+// it was given.
+func keep(revoked *[]int64) ocp.RevokeFunc {
+	return func(ids []int64) error { *revoked = ids; return nil }
+}
+
 // wantProfile fails unless the stored profile of want.ID is want, field by
 // field.
 func wantProfile(t *testing.T, s ocp.Store, want ocp.Profile) {
@@ -193,9 +199,11 @@ func testOCP(t *testing.T, open Open) {
 		if err := s.Grant(ctx, 88, nil); err != nil {
 			t.Fatalf("Grant(nil): %v", err)
 		}
-		if err := s.Revoke(ctx, 88, nil); err != nil {
+		var revoked []int64
+		if err := s.Revoke(ctx, 88, nil, keep(&revoked)); err != nil {
 			t.Fatalf("Revoke(nil): %v", err)
 		}
+		wantIDs(t, "revoked by Revoke(nil)", revoked, []int64{})
 		wantIDs(t, "PermittedCustomers(88) after nil grant and revoke", ok(s.PermittedCustomers(ctx, 88)).must(t), []int64{})
 	})
 
@@ -230,28 +238,80 @@ func testOCP(t *testing.T, open Open) {
 
 		err := s.Grant(ctx, 404, []int64{1})
 		wantCode(t, err, carebridge.ENOTFOUND)
-		err = s.Revoke(ctx, 404, []int64{1})
+		err = s.Revoke(ctx, 404, []int64{1}, func([]int64) error {
+			t.Fatal("decide was called for an unknown application")
+			return nil
+		})
 		wantCode(t, err, carebridge.ENOTFOUND)
 		if got := ok(s.Permitted(ctx, 404, 1)).must(t); got {
 			t.Fatal("a grant to an unknown application was kept")
 		}
 
-		if err := s.Revoke(ctx, 88, []int64{12, 9999}); err != nil { // 9999 was never granted
+		// A refusal rolls the deletion back; decide was told what it was.
+		var revoked []int64
+		refused := carebridge.Errorf(carebridge.ENOTFOUND, "refused")
+		err = s.Revoke(ctx, 88, []int64{12, 9999, 12}, func(ids []int64) error { revoked = ids; return refused })
+		if err != refused {
+			t.Fatalf("Revoke with a refusing decide = %v, want its error", err)
+		}
+		wantIDs(t, "revoked ids passed to decide", revoked, []int64{12}) // 9999 was never granted
+		wantIDs(t, "after a refused revoke", ok(s.PermittedCustomers(ctx, 88)).must(t), []int64{12, 1649, 5000})
+
+		if err := s.Revoke(ctx, 88, []int64{12, 9999}, keep(&revoked)); err != nil {
 			t.Fatalf("Revoke: %v", err)
 		}
-		if err := s.Revoke(ctx, 88, []int64{12}); err != nil {
+		wantIDs(t, "revoked", revoked, []int64{12})
+		if err := s.Revoke(ctx, 88, []int64{12}, keep(&revoked)); err != nil {
 			t.Fatalf("revoking again: %v", err)
 		}
+		wantIDs(t, "revoked again", revoked, []int64{})
 		wantIDs(t, "after revoke", ok(s.PermittedCustomers(ctx, 88)).must(t), []int64{1649, 5000})
 		if ok(s.Permitted(ctx, 88, 12)).must(t) {
 			t.Fatal("revoked customer 12 is still permitted")
 		}
 		wantIDs(t, "the other application after revoke", ok(s.PermittedCustomers(ctx, 89)).must(t), []int64{1650})
 
-		if err := s.Revoke(ctx, 88, []int64{1649, 5000}); err != nil {
+		if err := s.Revoke(ctx, 88, []int64{1649, 5000}, keep(&revoked)); err != nil {
 			t.Fatal(err)
 		}
+		slices.Sort(revoked)
+		wantIDs(t, "revoked all", revoked, []int64{1649, 5000})
 		wantIDs(t, "after revoking all", ok(s.PermittedCustomers(ctx, 88)).must(t), []int64{})
+	})
+
+	t.Run("ConcurrentRevokes", func(t *testing.T) {
+		t.Parallel()
+		s, ctx := open(t).OCP, context.Background()
+		ok(s.CreateApplication(ctx, ocpApp(88, "app-88"), []int64{12, 13})).must(t)
+		// Revokes of one grant at once: each sees what its own deletion
+		// did, so exactly one is told it revoked it, and a decide that
+		// refuses the others' empty revokes leaves the other grant alone.
+		const n = 8
+		errs := make(chan error, n)
+		for range n {
+			go func() {
+				errs <- s.Revoke(ctx, 88, []int64{12}, func(ids []int64) error {
+					if len(ids) != 1 {
+						return carebridge.Errorf(carebridge.ENOTFOUND, "not granted")
+					}
+					return nil
+				})
+			}()
+		}
+		succeeded := 0
+		for range n {
+			switch err := <-errs; carebridge.ErrorCode(err) {
+			case "":
+				succeeded++
+			case carebridge.ENOTFOUND:
+			default:
+				t.Fatalf("concurrent Revoke: %v", err)
+			}
+		}
+		if succeeded != 1 {
+			t.Fatalf("%d of %d concurrent revokes of one grant were told they revoked it; want 1", succeeded, n)
+		}
+		wantIDs(t, "after concurrent revokes", ok(s.PermittedCustomers(ctx, 88)).must(t), []int64{13})
 	})
 
 	t.Run("Tokens", func(t *testing.T) {
