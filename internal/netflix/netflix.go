@@ -153,10 +153,6 @@ type Store interface {
 	// UnregisterDevices removes valid, distinct ESNs from an operator in one
 	// transaction and returns those that were not registered to it.
 	UnregisterDevices(ctx context.Context, operatorID int64, esns []string) (failed []string, err error)
-
-	// FactoryReset deletes all of the plugin's data, of every operator, and
-	// writes the audit record, in one transaction.
-	FactoryReset(ctx context.Context, actor string, at time.Time) error
 }
 
 // ChargeEvent is one step of a charge's status history.

@@ -97,7 +97,7 @@ func TestTokenCache(t *testing.T) {
 	if err := authenticate(token); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.FactoryReset(ctx, "admin:test", clk.Now()); err != nil {
+	if err := db.FactoryReset(ctx, "admin:test", clk.Now(), []string{ocp.Callsign}); err != nil {
 		t.Fatal(err)
 	}
 	ocp.Plugin{Service: svc}.DataWiped()

@@ -321,9 +321,3 @@ func (s *NetflixStore) SubscriptionEvents(ctx context.Context, operatorID, subsc
 	}
 	return evs, rows.Err()
 }
-
-// FactoryReset deletes all Netflix data and records who did it (see
-// DB.FactoryReset).
-func (s *NetflixStore) FactoryReset(ctx context.Context, actor string, at time.Time) error {
-	return s.db.FactoryReset(ctx, actor, at, []string{netflix.Callsign})
-}

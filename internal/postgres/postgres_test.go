@@ -15,6 +15,8 @@ func TestContract(t *testing.T) {
 			Tenancy: postgres.NewTenancyStore(db),
 			Netflix: postgres.NewNetflixStore(db),
 			OCP:     postgres.NewOCPStore(db),
+
+			FactoryReset: db.FactoryReset,
 		}
 	})
 }

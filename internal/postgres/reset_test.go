@@ -13,8 +13,8 @@ func TestFactoryResetTogether(t *testing.T) {
 	t.Parallel()
 	db := OpenTest(t)
 	ctx := context.Background()
-	stores := storetest.Stores{Tenancy: NewTenancyStore(db), Netflix: NewNetflixStore(db), OCP: NewOCPStore(db)}
-	storetest.FactoryResetTogether(t, stores, db.FactoryReset, func(table string) func() {
+	stores := storetest.Stores{Tenancy: NewTenancyStore(db), Netflix: NewNetflixStore(db), OCP: NewOCPStore(db), FactoryReset: db.FactoryReset}
+	storetest.FactoryResetTogether(t, stores, func(table string) func() {
 		if _, err := db.pool.Exec(ctx, `CREATE FUNCTION fail_reset() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected'; END $$`); err != nil {
 			t.Fatal(err)
 		}

@@ -7,7 +7,6 @@ package rpcapi
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -33,8 +32,8 @@ type Config struct {
 	Tenancy      carebridge.TenancyStore // admin tokens
 	Host         *host.Host
 	Log          *slog.Logger
-	FactoryReset bool                                             // false: factoryReset answers -32604
-	AfterReset   func(ctx context.Context, callsign string) error // e.g. restore the demo data
+	FactoryReset bool                                                // false: factoryReset answers -32604
+	AfterReset   func(ctx context.Context, callsigns []string) error // after each reset, with the plugins it wiped
 	// Publish tells every replica (this one included) about an event or a
 	// state change; the server delivers what arrives through Deliver.
 	Publish func(ctx context.Context, m events.Message) error
@@ -81,11 +80,8 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h.dispatcher.Add(h.controller())
 	h.dispatcher.Add(h.customerCareOperations())
-	for _, info := range cfg.Host.Plugins() {
-		p, _ := cfg.Host.Plugin(info.Callsign)
-		if r, ok := p.(host.CustomerCareOperations); ok {
-			h.dispatcher.Add(h.resettable(info.Callsign, r))
-		}
+	for _, callsign := range cfg.Host.Resettable() {
+		h.dispatcher.Add(h.resettable(callsign))
 	}
 	return h, nil
 }
@@ -161,7 +157,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "No plugin has the callsign "+strconv.Quote(callsign)+".", http.StatusNotFound)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxMessageBytes))
+	body, err := middleware.ReadBody(w, r, MaxMessageBytes)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {

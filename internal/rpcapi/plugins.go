@@ -104,7 +104,7 @@ var factoryResetMethods = []string{"factoryReset", "factoryreset"}
 
 // resettable adds factoryReset to a data-owning plugin's interface; the
 // host wipes the plugin's data.
-func (h *Handler) resettable(callsign string, _ host.CustomerCareOperations) *jsonrpc.Plugin {
+func (h *Handler) resettable(callsign string) *jsonrpc.Plugin {
 	return withMethods(callsign, func(ctx context.Context, c *jsonrpc.Call) (any, error) {
 		return nil, h.reset(ctx, c, []string{callsign})
 	})
@@ -129,7 +129,7 @@ func withMethods(callsign string, reset jsonrpc.Handler) *jsonrpc.Plugin {
 }
 
 // reset wipes the plugins' data, unless configuration forbids it, and then
-// lets the server restore what it keeps (the demo data set) for each.
+// lets the server restore what it keeps (the demo data set), once.
 // factoryReset takes no parameters: params absent, null or {} are
 // accepted (Thunder's form of a call without parameters), anything else
 // is invalid and nothing is wiped. A deactivated plugin among them makes
@@ -153,9 +153,5 @@ func (h *Handler) reset(ctx context.Context, c *jsonrpc.Call, callsigns []string
 	if h.cfg.AfterReset == nil {
 		return nil
 	}
-	var errs []error
-	for _, callsign := range callsigns {
-		errs = append(errs, h.cfg.AfterReset(ctx, callsign))
-	}
-	return errors.Join(errs...)
+	return h.cfg.AfterReset(ctx, callsigns)
 }

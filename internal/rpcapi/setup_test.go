@@ -77,7 +77,7 @@ func setup(t *testing.T, opts ...option) *env {
 // restoreDemo makes a factory reset bring the demo data back, as
 // `serve --demo` does.
 func (e *env) restoreDemo() {
-	e.app.AfterReset = func(ctx context.Context, _ string) error {
+	e.app.AfterReset = func(ctx context.Context) error {
 		_, _, err := demo.Load(ctx, e.demo, time.Now())
 		return err
 	}

@@ -15,7 +15,7 @@ func (s *Server) LoadDemo(ctx context.Context) (carebridge.Operator, bool, error
 	services := demo.Services{Tenancy: s.Stores.Tenancy, Netflix: s.Netflix, OCP: s.OCP}
 	op, loaded, err := demo.Load(ctx, services, s.cfg.Now())
 	if loaded {
-		s.AfterReset = func(ctx context.Context, _ string) error {
+		s.AfterReset = func(ctx context.Context) error {
 			_, _, err := demo.Load(ctx, services, s.cfg.Now())
 			return err
 		}

@@ -52,9 +52,9 @@ type Server struct {
 	OCP       *ocp.Service
 	RPC       *rpcapi.Handler
 
-	// AfterReset, when set, runs after a plugin's factory reset (the demo
+	// AfterReset, when set, runs once after each factory reset (the demo
 	// sets it to restore its data set).
-	AfterReset func(ctx context.Context, callsign string) error
+	AfterReset func(ctx context.Context) error
 	Handler    http.Handler
 
 	cfg      Config
@@ -116,12 +116,14 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 	rpc, err := rpcapi.New(rpcapi.Config{
 		Tenancy: stores.Tenancy, Host: s.Host, Log: cfg.Log, FactoryReset: !cfg.DisableFactoryReset,
 		Publish: s.publish,
-		AfterReset: func(ctx context.Context, callsign string) error {
-			s.announce(ctx, events.Message{Kind: events.PluginReset, Callsign: callsign})
+		AfterReset: func(ctx context.Context, callsigns []string) error {
+			for _, callsign := range callsigns {
+				s.announce(ctx, events.Message{Kind: events.PluginReset, Callsign: callsign})
+			}
 			if s.AfterReset == nil {
 				return nil
 			}
-			return s.AfterReset(ctx, callsign)
+			return s.AfterReset(ctx)
 		},
 	})
 	if err != nil {

@@ -16,8 +16,8 @@ func TestFactoryResetTogether(t *testing.T) {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	stores := storetest.Stores{Tenancy: NewTenancyStore(db), Netflix: NewNetflixStore(db), OCP: NewOCPStore(db)}
-	storetest.FactoryResetTogether(t, stores, db.FactoryReset, func(table string) func() {
+	stores := storetest.Stores{Tenancy: NewTenancyStore(db), Netflix: NewNetflixStore(db), OCP: NewOCPStore(db), FactoryReset: db.FactoryReset}
+	storetest.FactoryResetTogether(t, stores, func(table string) func() {
 		if _, err := db.write.ExecContext(ctx, `CREATE TRIGGER fail_reset BEFORE DELETE ON `+table+` BEGIN SELECT RAISE(ABORT, 'injected'); END`); err != nil {
 			t.Fatal(err)
 		}

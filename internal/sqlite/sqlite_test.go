@@ -27,6 +27,6 @@ func TestContract(t *testing.T) {
 	t.Parallel()
 	storetest.Run(t, func(t *testing.T) storetest.Stores {
 		db := open(t)
-		return storetest.Stores{Tenancy: sqlite.NewTenancyStore(db), Netflix: sqlite.NewNetflixStore(db), OCP: sqlite.NewOCPStore(db)}
+		return storetest.Stores{Tenancy: sqlite.NewTenancyStore(db), Netflix: sqlite.NewNetflixStore(db), OCP: sqlite.NewOCPStore(db), FactoryReset: db.FactoryReset}
 	})
 }

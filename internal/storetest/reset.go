@@ -50,7 +50,7 @@ func testFactoryReset(t *testing.T, open Open) {
 	s, o, ctx := tn.stores.Netflix, tn.stores.OCP, tn.ctx
 	first := fill(t, tn)
 	at := base.Add(time.Hour)
-	if err := s.FactoryReset(ctx, "admin:ops", at); err != nil {
+	if err := tn.stores.FactoryReset(ctx, "admin:ops", at, []string{netflix.Callsign}); err != nil {
 		t.Fatal(err)
 	}
 	// Netflix data is gone…
@@ -65,8 +65,8 @@ func testFactoryReset(t *testing.T, open Open) {
 	if failed := ok(s.UnregisterDevices(ctx, tn.op.ID, []string{"ESN-1"})).must(t); len(failed) != 1 {
 		t.Fatal("a device survived the reset")
 	}
-	// …and may be created again: the signature is forgotten, the
-	// reference is free, numbers are not reused.
+	// …and may be created again: the reference is free, numbers are not
+	// reused.
 	again := ok(s.IngestCharges(ctx, tn.op.ID, []netflix.NewCharge{charge("p1", "c1", 599, base)}, "sig", base)).must(t)
 	if again[0].Duplicate || again[0].ChargeID <= first.ChargeID {
 		t.Fatalf("after reset: %+v (was %d)", again[0], first.ChargeID)
@@ -83,7 +83,7 @@ func testFactoryReset(t *testing.T, open Open) {
 	ok(tn.stores.Tenancy.UserForLogin(ctx, "acme", "alice")).must(t)
 	ok(tn.stores.Tenancy.OperatorByName(ctx, tn.org.ID, "op1")).must(t)
 
-	if err := o.FactoryReset(ctx, "admin:ops", at); err != nil {
+	if err := tn.stores.FactoryReset(ctx, "admin:ops", at, []string{ocp.Callsign}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = o.Profile(ctx, 1649)
@@ -136,8 +136,9 @@ type Reset func(ctx context.Context, actor string, at time.Time, callsigns []str
 // FactoryResetTogether checks a reset of both plugins at once on s, a
 // fresh database: all of it or none of it. fail injects a fault that
 // makes deleting the rows of table fail until heal is called.
-func FactoryResetTogether(t *testing.T, s Stores, reset Reset, fail func(table string) (heal func())) {
+func FactoryResetTogether(t *testing.T, s Stores, fail func(table string) (heal func())) {
 	tn := setup(t, func(*testing.T) Stores { return s })
+	reset := s.FactoryReset
 	n, o, ctx := s.Netflix, s.OCP, tn.ctx
 	fill(t, tn)
 	both := []string{netflix.Callsign, ocp.Callsign}

@@ -14,9 +14,10 @@ import (
 
 // Stores is what an engine hands to the contract: fresh, migrated, empty.
 type Stores struct {
-	Tenancy carebridge.TenancyStore
-	Netflix netflix.Store
-	OCP     ocp.Store
+	Tenancy      carebridge.TenancyStore
+	Netflix      netflix.Store
+	OCP          ocp.Store
+	FactoryReset Reset
 }
 
 // Open returns a fresh database for one test.
