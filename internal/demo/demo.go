@@ -124,40 +124,39 @@ func load(ctx context.Context, s Services, now time.Time) (carebridge.Operator, 
 
 // decide tells whether the database holds the demo: the saved decision, or
 // the one taken now and saved (when another process saved one first, that
-// one holds).
+// one holds). An empty database, or one loaded before decisions were
+// saved, becomes a demo database.
 func decide(ctx context.Context, tenancy carebridge.TenancyStore) (bool, error) {
-	saved, err := tenancy.Setting(ctx, decisionKey)
-	switch carebridge.ErrorCode(err) {
-	case "":
-		return saved == demoDatabase, nil
-	case carebridge.ENOTFOUND:
-	default:
-		return false, err
+	demo, decided, err := savedDecision(ctx, tenancy)
+	if err != nil || decided {
+		return demo, err
 	}
-	ok, err := earlierLoadOrEmpty(ctx, tenancy)
+	used, err := tenancy.HasOrganisations(ctx)
 	if err != nil {
 		return false, err
+	}
+	ok := !used
+	if used {
+		if ok, err = earlierLoad(ctx, tenancy); err != nil {
+			return false, err
+		}
 	}
 	decision := otherData
 	if ok {
 		decision = demoDatabase
 	}
-	saved, err = tenancy.SettleSetting(ctx, decisionKey, decision)
+	saved, err := tenancy.SettleSetting(ctx, decisionKey, decision)
 	return saved == demoDatabase, err
 }
 
 // Holds tells whether the database holds the demo data set, whose
 // passwords and tokens are public: decided so when a server started on it
-// with the demo, or loaded before that decision was saved. It reads and
-// decides nothing new, so a server started without the demo can ask.
+// with the demo, or loaded before that decision was saved. It decides
+// nothing new, so a server started without the demo can ask.
 func Holds(ctx context.Context, tenancy carebridge.TenancyStore) (bool, error) {
-	saved, err := tenancy.Setting(ctx, decisionKey)
-	switch carebridge.ErrorCode(err) {
-	case "":
-		return saved == demoDatabase, nil
-	case carebridge.ENOTFOUND:
-	default:
-		return false, err
+	demo, decided, err := savedDecision(ctx, tenancy)
+	if err != nil || decided {
+		return demo, err
 	}
 	used, err := tenancy.HasOrganisations(ctx)
 	if err != nil || !used {
@@ -166,14 +165,16 @@ func Holds(ctx context.Context, tenancy carebridge.TenancyStore) (bool, error) {
 	return earlierLoad(ctx, tenancy)
 }
 
-// earlierLoadOrEmpty tells whether the database is empty or holds a demo
-// loaded before the decision was saved.
-func earlierLoadOrEmpty(ctx context.Context, tenancy carebridge.TenancyStore) (bool, error) {
-	used, err := tenancy.HasOrganisations(ctx)
-	if err != nil || !used {
-		return !used, err
+// savedDecision reads the decision saved in the database, if there is one.
+func savedDecision(ctx context.Context, tenancy carebridge.TenancyStore) (demo, decided bool, err error) {
+	saved, err := tenancy.Setting(ctx, decisionKey)
+	switch carebridge.ErrorCode(err) {
+	case "":
+		return saved == demoDatabase, true, nil
+	case carebridge.ENOTFOUND:
+		return false, false, nil
 	}
-	return earlierLoad(ctx, tenancy)
+	return false, false, err
 }
 
 // earlierLoad tells whether a demo was loaded before the decision was
