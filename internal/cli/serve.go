@@ -85,7 +85,7 @@ func serve(e env, args []string) error {
 		return err
 	}
 	if !*demoMode && !loopback(*addr) {
-		holds, err := demo.Holds(ctx, stores.Tenancy)
+		holds, err := demo.Decline(ctx, stores.Tenancy)
 		if err != nil {
 			return err
 		}

@@ -149,20 +149,29 @@ func decide(ctx context.Context, tenancy carebridge.TenancyStore) (bool, error) 
 	return saved == demoDatabase, err
 }
 
-// Holds tells whether the database holds the demo data set, whose
-// passwords and tokens are public: decided so when a server started on it
-// with the demo, or loaded before that decision was saved. It decides
-// nothing new, so a server started without the demo can ask.
-func Holds(ctx context.Context, tenancy carebridge.TenancyStore) (bool, error) {
+// Decline is for a server started without the demo on an address others
+// can reach: it tells whether the database holds the demo data set, whose
+// passwords and tokens are public (then that server must not start), and
+// otherwise saves, unless a decision is saved already, that the database
+// is not a demo database, so that no server started later with the demo
+// loads the demo under it. A decision another process saves at the same
+// moment wins, and is what it reports.
+func Decline(ctx context.Context, tenancy carebridge.TenancyStore) (holds bool, err error) {
 	demo, decided, err := savedDecision(ctx, tenancy)
 	if err != nil || decided {
 		return demo, err
 	}
 	used, err := tenancy.HasOrganisations(ctx)
-	if err != nil || !used {
+	if err != nil {
 		return false, err
 	}
-	return earlierLoad(ctx, tenancy)
+	if used {
+		if earlier, err := earlierLoad(ctx, tenancy); err != nil || earlier {
+			return earlier, err
+		}
+	}
+	saved, err := tenancy.SettleSetting(ctx, decisionKey, otherData)
+	return saved == demoDatabase, err
 }
 
 // savedDecision reads the decision saved in the database, if there is one.

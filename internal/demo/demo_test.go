@@ -413,35 +413,38 @@ func TestLoadCompletesTheDemoPlatform(t *testing.T) {
 	f.checkLoaded(t)
 }
 
-// Holds tells a demo database from any other, deciding nothing itself: an
-// empty database or one of other data does not hold the demo (and asking
-// leaves it free to become one), a loaded one does.
-func TestHolds(t *testing.T) {
+// Decline refuses a demo database to a server on a public address, and
+// keeps any other database, an empty one included, from becoming one
+// later: a server that started on it with the demo loads nothing.
+func TestDecline(t *testing.T) {
 	t.Parallel()
-	holds := func(f *fixture) bool {
+	decline := func(f *fixture) bool {
 		t.Helper()
-		ok, err := demo.Holds(t.Context(), f.stores.Tenancy)
+		holds, err := demo.Decline(t.Context(), f.stores.Tenancy)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return ok
+		return holds
 	}
-	f := newFixture(t)
-	if holds(f) {
-		t.Fatal("an empty database holds the demo")
+	demoDB := newFixture(t)
+	if !demoDB.load(t) {
+		t.Fatal("the demo did not load into an empty database")
 	}
-	if !f.load(t) {
-		t.Fatal("the demo did not load after Holds asked")
-	}
-	if !holds(f) {
-		t.Fatal("a demo database does not hold the demo")
+	if !decline(demoDB) {
+		t.Fatal("Decline does not see the demo")
 	}
 
-	other := newFixture(t)
-	if _, err := other.stores.Tenancy.CreateOrganisation(t.Context(), "other", time.Now()); err != nil {
-		t.Fatal(err)
+	empty := newFixture(t)
+	if decline(empty) {
+		t.Fatal("an empty database holds the demo")
 	}
-	if holds(other) {
-		t.Fatal("a database of other data holds the demo")
+	if empty.load(t) {
+		t.Fatal("the demo loaded into a database a public server declined")
+	}
+	if c := empty.counts(t); c != (counts{}) {
+		t.Errorf("rows %+v after a declined load, want none", c)
+	}
+	if decline(empty) {
+		t.Fatal("Decline changed its mind")
 	}
 }
