@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -46,18 +47,11 @@ func operatorSecret(e env, args []string) error {
 // chargesIngest stores a charge report from a file, by the endpoint's rules
 // but without a signature (the database is the trust boundary here).
 func chargesIngest(e env, args []string) error {
-	file, args := positional(args)
 	fs, db := e.helpFlags("charges ingest", "FILE --org ORG --operator NAME", "Stores a charge report from a JSON file by the partner endpoint's rules.", args)
 	org := fs.String("org", "", "organisation name")
 	operator := fs.String("operator", "", "operator (group) name")
-	if file == "" && len(args) > 0 {
-		// FILE after the flags: parse them, then take the one argument left.
-		if err := fs.Parse(args); err != nil {
-			return errUsage
-		}
-		file, args = positional(fs.Args())
-	}
-	if err := parse(fs, args); err != nil {
+	file, err := parseWithFile(fs, args)
+	if err != nil {
 		return err
 	}
 	if err := need([2]string{"org", *org}, [2]string{"operator", *operator}, [2]string{"FILE", file}); err != nil {
@@ -124,6 +118,20 @@ func chargesIngest(e env, args []string) error {
 }
 
 // positional splits off a leading argument that is not a flag.
+// parseWithFile parses a command's flags and takes its one FILE argument,
+// given before the flags or after them.
+func parseWithFile(fs *flag.FlagSet, args []string) (string, error) {
+	file, rest := positional(args)
+	if file == "" && len(rest) > 0 {
+		// FILE after the flags: parse them, then take the one argument left.
+		if err := fs.Parse(rest); err != nil {
+			return "", errUsage
+		}
+		file, rest = positional(fs.Args())
+	}
+	return file, parse(fs, rest)
+}
+
 func positional(args []string) (string, []string) {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		return args[0], args[1:]

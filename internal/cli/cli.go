@@ -26,6 +26,7 @@ Usage:
                    [--ocp-token-lifetime D] [--ocp-documentation-url URL]
                    [--disable-factory-reset] [--debug-addr ADDR]
   carebridge migrate [--db URL]
+  carebridge backup [--db URL] FILE   (SQLite: a consistent copy while servers run)
   carebridge org create --name ORG
   carebridge operator create --org ORG --name NAME [--alternative-code CODE]
   carebridge user create --org ORG --operator NAME --username USER   (password on stdin)
@@ -75,6 +76,7 @@ type command func(e env, args []string) error
 var commands = map[string]command{
 	"serve":              serve,
 	"migrate":            migrate,
+	"backup":             backup,
 	"org create":         orgCreate,
 	"operator create":    operatorCreate,
 	"user create":        userCreate,

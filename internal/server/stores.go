@@ -2,8 +2,10 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -38,13 +40,13 @@ func OpenStores(ctx context.Context, url string) (*Stores, error) {
 	if url == "" {
 		url = DefaultDatabase
 	}
-	switch {
-	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+	if isPostgres(url) {
 		return openPostgres(ctx, url)
-	case strings.Contains(url, "://"):
-		return nil, fmt.Errorf("database %q: unknown scheme; use a file path, sqlite:PATH or postgres://", redactURL(url))
 	}
-	path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "file:")
+	path, err := sqlitePath(url)
+	if err != nil {
+		return nil, err
+	}
 	db, err := sqlite.Open(ctx, path)
 	if err != nil {
 		return nil, err
@@ -86,6 +88,43 @@ func openPostgres(ctx context.Context, url string) (*Stores, error) {
 		Ping:         db.Ping,
 		Close:        db.Close,
 	}, nil
+}
+
+func isPostgres(url string) bool {
+	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
+}
+
+// sqlitePath is the file a SQLite database URL names.
+func sqlitePath(url string) (string, error) {
+	if url == "" {
+		url = DefaultDatabase
+	}
+	if strings.Contains(url, "://") {
+		return "", fmt.Errorf("database %q: unknown scheme; use a file path, sqlite:PATH or postgres://", redactURL(url))
+	}
+	return strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "file:"), nil
+}
+
+// Backup writes a consistent copy of the SQLite database a URL names to
+// dest, while servers go on using it (see sqlite.DB.Backup). The database
+// must exist: a backup never creates one. PostgreSQL has its own tools,
+// and the answer says so.
+func Backup(ctx context.Context, url, dest string) error {
+	if isPostgres(url) {
+		return errors.New("backup copies SQLite databases; for PostgreSQL use pg_dump (for example pg_dump --format=custom --file=carebridge.dump 'postgres://…'), see README.md, Backups")
+	}
+	path, err := sqlitePath(url)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("database %s: %w", path, err)
+	}
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	return errors.Join(db.Backup(ctx, dest), db.Close())
 }
 
 // redactURL hides a password in a connection string before it is printed.
