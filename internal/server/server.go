@@ -144,6 +144,7 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 		writePlain(w, http.StatusOK, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", s.ready)
+	mux.HandleFunc("GET "+rpcapi.OpenRPCPath, rpcapi.ServeOpenRPC)
 	var h http.Handler = mux
 	h = middleware.Recover(cfg.Log, h)
 	h = middleware.AccessLog(cfg.Log, h)
