@@ -24,7 +24,7 @@ Usage:
   carebridge serve [--addr ADDR] [--db URL] [--demo] [--token-lifetime D]
                    [--settle-interval D] [--shutdown-delay D] [--log-format json|text]
                    [--ocp-token-lifetime D] [--ocp-documentation-url URL]
-                   [--disable-factory-reset] [--debug-addr ADDR]
+                   [--disable-factory-reset] [--debug-addr ADDR] [--metrics-addr ADDR]
   carebridge migrate [--db URL]
   carebridge backup [--db URL] FILE   (SQLite: a consistent copy while servers run)
   carebridge org create --name ORG

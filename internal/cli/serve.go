@@ -36,6 +36,7 @@ func serve(e env, args []string) error {
 	disableReset := fs.Bool("disable-factory-reset", noReset, "refuse factoryReset over JSON-RPC (-32604), for production")
 	logFormat := fs.String("log-format", e.envOr("CAREBRIDGE_LOG_FORMAT", "text"), "log format: text or json")
 	debugAddr := fs.String("debug-addr", e.envOr("CAREBRIDGE_DEBUG_ADDR", ""), "also serve Go's profiles (/debug/pprof/) on this loopback address; empty: off")
+	metricsAddr := fs.String("metrics-addr", e.envOr("CAREBRIDGE_METRICS_ADDR", ""), "serve /metrics on this address instead of --addr; empty: on --addr")
 	for env, d := range map[string]*time.Duration{
 		"CAREBRIDGE_TOKEN_LIFETIME":     lifetime,
 		"CAREBRIDGE_SETTLE_INTERVAL":    settle,
@@ -80,6 +81,7 @@ func serve(e env, args []string) error {
 	srv, err := server.New(stores, server.Config{
 		TokenLifetime: *lifetime, SettleInterval: *settle, ShutdownDelay: *shutdownDelay, Log: log,
 		OCPTokenLifetime: *ocpLifetime, OCPDocumentationURL: *ocpDocs, DisableFactoryReset: *disableReset,
+		MetricsElsewhere: *metricsAddr != "",
 	})
 	if err != nil {
 		return err
@@ -126,6 +128,19 @@ func serve(e env, args []string) error {
 			}
 		}()
 		fmt.Fprintf(e.stdout, "carebridge profiles on http://%s/debug/pprof/\n", dl.Addr())
+	}
+	if *metricsAddr != "" {
+		ml, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		go func() {
+			if err := srv.ServeMetrics(ctx, ml); err != nil {
+				log.Error("metrics listener", "err", err)
+			}
+		}()
+		fmt.Fprintf(e.stdout, "carebridge metrics on http://%s/metrics\n", ml.Addr())
 	}
 	return srv.Serve(ctx, ln)
 }

@@ -1,5 +1,5 @@
 // Package middleware wraps every route of the server: request ids, access
-// logs with secrets redacted, and panic recovery.
+// logs with secrets redacted, request metrics, and panic recovery.
 package middleware
 
 import (
@@ -102,12 +102,7 @@ func AccessLog(log *slog.Logger, next http.Handler) http.Handler {
 		rec := &recorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		elapsed := time.Since(start)
-		status := rec.status
-		if (status == 0 || status >= 500) && ClientGone(r.Context()) {
-			status = StatusClientClosedRequest
-		} else if status == 0 {
-			status = http.StatusOK
-		}
+		status := answered(rec, r)
 		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("request_id", RequestIDFrom(r.Context())),
 			slog.String("method", r.Method),

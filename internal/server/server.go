@@ -18,6 +18,7 @@ import (
 	"carebridge/internal/crmapi"
 	"carebridge/internal/events"
 	"carebridge/internal/host"
+	"carebridge/internal/metrics"
 	"carebridge/internal/middleware"
 	"carebridge/internal/netflix"
 	"carebridge/internal/ocp"
@@ -40,6 +41,8 @@ type Config struct {
 	TokenCacheTTL       time.Duration // how long a valid token is trusted without reading it again (0: 1s)
 	Log                 *slog.Logger
 	Now                 func() time.Time // nil: time.Now
+	Metrics             *metrics.Metrics // nil: a registry of its own
+	MetricsElsewhere    bool             // /metrics is served by ServeMetrics on its own address, not by Handler
 }
 
 // Server is a running carebridge: its services and its HTTP handler.
@@ -51,6 +54,7 @@ type Server struct {
 	Processor *netflix.Processor
 	OCP       *ocp.Service
 	RPC       *rpcapi.Handler
+	Metrics   *metrics.Metrics
 
 	// AfterReset, when set, runs once after each factory reset (the demo
 	// sets it to restore its data set).
@@ -81,6 +85,9 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.New()
+	}
 	processor := netflix.NewProcessor(stores.Netflix, cfg.Now, cfg.SettleInterval, cfg.Log)
 	hst := host.New()
 	hst.Wipe = func(ctx context.Context, actor string, callsigns []string) error {
@@ -98,7 +105,8 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 		Processor: processor,
 		OCP: &ocp.Service{Store: stores.OCP, Now: cfg.Now, TokenLifetime: cfg.OCPTokenLifetime,
 			Tokens: tokencache.New[int64](cfg.TokenCacheTTL)},
-		cfg: cfg,
+		Metrics: cfg.Metrics,
+		cfg:     cfg,
 	}
 	s.Auth.Sessions = tokencache.New[carebridge.Caller](cfg.TokenCacheTTL)
 	s.Auth.Released = func(ctx context.Context, tokenHash []byte) {
@@ -144,9 +152,12 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 		writePlain(w, http.StatusOK, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", s.ready)
-	mux.HandleFunc("GET "+rpcapi.OpenRPCPath, rpcapi.ServeOpenRPC)
+	if !cfg.MetricsElsewhere {
+		mux.Handle(MetricsPath, s.Metrics.Handler())
+	}
 	var h http.Handler = mux
 	h = middleware.Recover(cfg.Log, h)
+	h = middleware.Metrics(s.Metrics, routeLabels, h)
 	h = middleware.AccessLog(cfg.Log, h)
 	h = middleware.RequestID(h)
 	s.Handler = h
