@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
+	"strings"
 	"sync"
 
 	"carebridge"
@@ -96,6 +98,35 @@ func (d *Dispatcher) Has(callsign string) bool {
 }
 
 var builtins = map[string]bool{"versions": true, "exists": true, "register": true, "unregister": true}
+
+// Served is what one callsign answers: its interface versions, every
+// method (the built-ins included) and the events it publishes.
+type Served struct {
+	Callsign string
+	Versions []int
+	Methods  []string // sorted
+	Events   []string
+}
+
+// Served lists what every callsign answers, sorted by callsign, so that a
+// description of the plane can be checked against what is really served.
+func (d *Dispatcher) Served() []Served {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	out := make([]Served, 0, len(d.plugins))
+	for _, p := range d.plugins {
+		methods := slices.Collect(maps.Keys(p.Methods))
+		for name := range builtins {
+			if !slices.Contains(methods, name) {
+				methods = append(methods, name)
+			}
+		}
+		slices.Sort(methods)
+		out = append(out, Served{Callsign: p.Callsign, Versions: slices.Clone(p.Versions), Methods: methods, Events: slices.Clone(p.Events)})
+	}
+	slices.SortFunc(out, func(a, b Served) int { return strings.Compare(a.Callsign, b.Callsign) })
+	return out
+}
 
 // Dispatch runs a request and returns its result or error. pathCallsign is
 // the callsign of a /jsonrpc/<callsign> path, or "".

@@ -152,6 +152,7 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 		writePlain(w, http.StatusOK, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", s.ready)
+	mux.HandleFunc("GET "+rpcapi.OpenRPCPath, rpcapi.ServeOpenRPC)
 	if !cfg.MetricsElsewhere {
 		mux.Handle(MetricsPath, s.Metrics.Handler())
 	}

@@ -1,0 +1,13 @@
+// Package docs holds the documents the server serves about itself, built
+// into the binary so that what is served is what this build answers.
+package docs
+
+import _ "embed"
+
+// OpenRPC is the OpenRPC document of the JSON-RPC plane (openrpc.json):
+// every method, its params, results and errors, and the events under
+// x-events. Tests in internal/rpcapi and internal/jsonrpc hold it to what
+// the dispatcher serves.
+//
+//go:embed openrpc.json
+var OpenRPC []byte

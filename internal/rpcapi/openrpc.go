@@ -1,0 +1,20 @@
+package rpcapi
+
+import (
+	"net/http"
+	"strconv"
+
+	"carebridge/docs"
+)
+
+// OpenRPCPath is where the plane's OpenRPC document is served. It is
+// public, like any API description: it tells nothing the methods
+// themselves do not, and clients read it before they hold a token.
+const OpenRPCPath = "/openrpc.json"
+
+// ServeOpenRPC answers the OpenRPC document built into the binary.
+func ServeOpenRPC(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(docs.OpenRPC)))
+	w.Write(docs.OpenRPC)
+}
