@@ -38,7 +38,7 @@ func routeLabels(r *http.Request) (face, route string) {
 		face = "partner"
 	case strings.HasPrefix(path, ocpapi.Prefix):
 		face = "ocp"
-	case path == rpcapi.Prefix || strings.HasPrefix(path, rpcapi.Prefix+"/"):
+	case path == rpcapi.Prefix || strings.HasPrefix(path, rpcapi.Prefix+"/") || path == rpcapi.OpenRPCPath:
 		face = "jsonrpc"
 	case path == "/healthz" || path == "/readyz":
 		face = "health"

@@ -150,6 +150,7 @@ func TestMetricsCountRequestsByRouteTemplate(t *testing.T) {
 			want{"jsonrpc", "/jsonrpc", 0}},
 		{"POST", "/partner/netflix/v1/charges", `{"charges":[{"number":"` + chargeNumber + `"}]}`, nil,
 			want{"partner", "/partner/netflix/v1/charges", 0}},
+		{"GET", "/openrpc.json", "", nil, want{"jsonrpc", "GET /openrpc.json", 200}},
 		{"GET", "/customers/" + crmCustomer + "/charges/" + chargeNumber, "", nil, want{"other", "unmatched", 404}},
 		{"GET", "/" + secretToken, "", nil, want{"other", "unmatched", 404}},
 	}
