@@ -134,6 +134,11 @@ type Store interface {
 	// commit leaves every claimed charge PENDING.
 	SettleCharges(ctx context.Context, limit int, at time.Time, settle SettleFunc) (int, error)
 
+	// PendingCharges counts the PENDING charges of every operator and
+	// gives the oldest one's created_at (zero when none is PENDING): the
+	// backlog the processor has yet to settle.
+	PendingCharges(ctx context.Context) (PendingSummary, error)
+
 	// UnacknowledgedCharges lists an operator's charges whose current status
 	// has not been acknowledged, oldest received_on first (ties by number).
 	UnacknowledgedCharges(ctx context.Context, operatorID int64, r ListRequest) ([]Charge, error)

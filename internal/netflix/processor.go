@@ -19,6 +19,7 @@ type Processor struct {
 	BatchSize int
 	Log       *slog.Logger
 	Active    func() bool // settles only while this says the plugin is active; nil: always
+	Observer  Observer    // told of every batch that settled charges; nil: nobody
 
 	kick chan struct{}
 }
@@ -64,7 +65,11 @@ func (p *Processor) Run(ctx context.Context) {
 func (p *Processor) Drain(ctx context.Context) (int, error) {
 	total := 0
 	for {
+		began := time.Now()
 		n, err := p.Store.SettleCharges(ctx, p.BatchSize, p.Now().UTC().Truncate(time.Second), Settlement)
+		if n > 0 {
+			observe(p.Observer).SettledBatch(n, time.Since(began))
+		}
 		total += n
 		if carebridge.ErrorCode(err) == carebridge.EUNAVAILABLE {
 			err = nil

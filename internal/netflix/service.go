@@ -33,11 +33,12 @@ type RegistrationToken struct {
 // Service is what the CRM.COM face calls: the Netflix methods, each checked
 // and scoped to the caller's operator.
 type Service struct {
-	Store   Store
-	Partner PartnerGateway
-	Groups  GroupResolver
-	Now     func() time.Time
-	Settled Kicker // woken when charges arrive; may be nil
+	Store    Store
+	Partner  PartnerGateway
+	Groups   GroupResolver
+	Now      func() time.Time
+	Settled  Kicker   // woken when charges arrive; may be nil
+	Observer Observer // told of acknowledgements; may be nil
 }
 
 // Kicker is woken to do work now rather than at its next tick.

@@ -30,7 +30,11 @@ func (s *Service) AcknowledgeCharges(ctx context.Context, caller carebridge.Call
 	if err := ValidateAcks(acks); err != nil {
 		return nil, err
 	}
-	return s.Store.AcknowledgeCharges(ctx, caller.OperatorID, acks, caller, s.now())
+	failed, err := s.Store.AcknowledgeCharges(ctx, caller.OperatorID, acks, caller, s.now())
+	if err == nil {
+		observe(s.Observer).Acknowledged(len(acks)-len(failed), len(failed))
+	}
+	return failed, err
 }
 
 // RegisterDevices is operators/register_devices: it returns the ESNs that

@@ -39,8 +39,25 @@ type Secrets interface {
 	PartnerSecret(ctx context.Context, operatorID int64) (string, error)
 }
 
+// Observer is told what the face did with each signed report, so that
+// the server can count intake without this package knowing how.
+type Observer interface {
+	// IntakeItems reports the items of one verified report by outcome.
+	IntakeItems(created, duplicate, rejected int)
+	// InvalidSignature reports a report refused for its signature.
+	InvalidSignature()
+}
+
+type nopObserver struct{}
+
+func (nopObserver) IntakeItems(int, int, int) {}
+func (nopObserver) InvalidSignature()         {}
+
 // Handler serves the partner face.
 type Handler struct {
+	// Observer is told of intake and refused signatures; nil: nobody.
+	Observer Observer
+
 	secrets Secrets
 	netflix *netflix.Service
 	host    *host.Host
@@ -109,6 +126,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (reportJSON, err
 		return reportJSON{}, carebridge.Errorf(carebridge.EINVALID, "The report could not be read.")
 	}
 	operatorID, report, err := h.verify(r.Context(), r.Header, body)
+	if carebridge.ErrorCode(err) == carebridge.EUNAUTHORIZED {
+		h.observer().InvalidSignature()
+	}
 	if err != nil {
 		return reportJSON{}, err
 	}
@@ -138,10 +158,26 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (reportJSON, err
 			out.Results[i].rejected(itemErrs[i])
 		}
 	}
+	created, duplicate := 0, 0
 	for j, res := range stored {
 		out.Results[index[j]] = toResult(res)
+		switch {
+		case res.Err != nil:
+		case res.Duplicate:
+			duplicate++
+		default:
+			created++
+		}
 	}
+	h.observer().IntakeItems(created, duplicate, len(charges)-created-duplicate)
 	return out, nil
+}
+
+func (h *Handler) observer() Observer {
+	if h.Observer == nil {
+		return nopObserver{}
+	}
+	return h.Observer
 }
 
 func (r *resultJSON) rejected(err error) {

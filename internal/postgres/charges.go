@@ -460,3 +460,17 @@ func (s *NetflixStore) ChargeEvents(ctx context.Context, operatorID, chargeID in
 	}
 	return evs, rows.Err()
 }
+
+// PendingCharges reads the settlement backlog with the partial index
+// netflix_charges_pending.
+func (s *NetflixStore) PendingCharges(ctx context.Context) (netflix.PendingSummary, error) {
+	var p netflix.PendingSummary
+	var oldest *int64
+	if err := s.db.pool.QueryRow(ctx, `SELECT count(*), min(created_at) FROM netflix_charges WHERE status = 'PENDING'`).Scan(&p.Count, &oldest); err != nil {
+		return p, err
+	}
+	if oldest != nil {
+		p.Oldest = fromUnix(*oldest)
+	}
+	return p, nil
+}

@@ -94,13 +94,18 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 		return stores.FactoryReset(ctx, actor, cfg.Now(), callsigns)
 	}
 	processor.Active = func() bool { return hst.Active(netflix.Callsign) }
+	processor.Observer = cfg.Metrics
+	cfg.Metrics.WatchPending(func(ctx context.Context) (int64, time.Time, error) {
+		p, err := stores.Netflix.PendingCharges(ctx)
+		return p.Count, p.Oldest, err
+	}, cfg.Now)
 	s := &Server{
 		Stores: stores,
 		Host:   hst,
 		Auth:   auth.NewService(stores.Tenancy, cfg.Now, cfg.TokenLifetime),
 		Netflix: &netflix.Service{
 			Store: stores.Netflix, Partner: partner.Local{}, Groups: stores.Tenancy,
-			Now: cfg.Now, Settled: processor,
+			Now: cfg.Now, Settled: processor, Observer: cfg.Metrics,
 		},
 		Processor: processor,
 		OCP: &ocp.Service{Store: stores.OCP, Now: cfg.Now, TokenLifetime: cfg.OCPTokenLifetime,
@@ -146,7 +151,9 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 	mux.Handle(rpcapi.Prefix, rpc)
 	mux.Handle(rpcapi.Prefix+"/", rpc)
 	mux.Handle(crmapi.Prefix, crmapi.New(s.Auth, s.Netflix, s.Host, cfg.Log))
-	mux.Handle(partnerapi.Path, partnerapi.New(stores.Tenancy, s.Netflix, s.Host, cfg.Now, cfg.Log))
+	partnerFace := partnerapi.New(stores.Tenancy, s.Netflix, s.Host, cfg.Now, cfg.Log)
+	partnerFace.Observer = cfg.Metrics
+	mux.Handle(partnerapi.Path, partnerFace)
 	mux.Handle(ocpapi.Prefix, ocpapi.New(s.OCP, s.Host, cfg.OCPDocumentationURL, cfg.Log))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writePlain(w, http.StatusOK, "ok\n")

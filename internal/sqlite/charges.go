@@ -412,3 +412,17 @@ func (s *NetflixStore) ChargeEvents(ctx context.Context, operatorID, chargeID in
 	}
 	return evs, rows.Err()
 }
+
+// PendingCharges reads the settlement backlog with the partial index
+// netflix_charges_pending.
+func (s *NetflixStore) PendingCharges(ctx context.Context) (netflix.PendingSummary, error) {
+	var p netflix.PendingSummary
+	var oldest sql.NullInt64
+	if err := s.db.readRow(ctx, `SELECT count(*), min(created_at) FROM netflix_charges WHERE status = 'PENDING'`).Scan(&p.Count, &oldest); err != nil {
+		return p, err
+	}
+	if oldest.Valid {
+		p.Oldest = fromUnix(oldest.Int64)
+	}
+	return p, nil
+}
