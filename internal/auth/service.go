@@ -35,6 +35,36 @@ type Service struct {
 	// Released tells the other replicas, which call Forget.
 	Sessions *tokencache.Cache[carebridge.Caller]
 	Released func(ctx context.Context, tokenHash []byte)
+
+	// Observer is told of refused logins; nil: nobody.
+	Observer Observer
+}
+
+// Throttle kinds a login can be refused by, as Observer.Throttled names them.
+const (
+	ThrottleLoginUser    = "login_user"
+	ThrottleLoginAddress = "login_address"
+)
+
+// Observer is told of refused logins, so that the server can count
+// guessing and throttling without this package knowing how.
+type Observer interface {
+	// Throttled reports a request refused by the throttle of kind.
+	Throttled(kind string)
+	// FailedLogin reports a login refused for its credentials.
+	FailedLogin()
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Throttled(string) {}
+func (nopObserver) FailedLogin()     {}
+
+func (s *Service) observer() Observer {
+	if s.Observer == nil {
+		return nopObserver{}
+	}
+	return s.Observer
 }
 
 // NewService returns a Service whose tokens live for lifetime.
@@ -79,13 +109,17 @@ var errBadCredentials = carebridge.Errorf(carebridge.ECREDENTIALS, "The organisa
 // timing are the same whether or not the user exists.
 func (s *Service) Login(ctx context.Context, organisation, username, password, clientAddr string) (Token, error) {
 	if len(organisation) > maxNameLen || len(username) > maxNameLen {
+		s.observer().FailedLogin()
 		return Token{}, errBadCredentials // no such user can exist
 	}
 	now := s.now()
 	userKey := organisation + "\x00" + username
 	// Counted against the user and the address together or not at all: an
 	// attempt refused for either leaves no key in the other's table.
-	if ok, wait := AttemptAll(now, ThrottleKey{s.users, userKey}, ThrottleKey{s.clients, clientAddr}); !ok {
+	if refused, wait := AttemptAllRefused(now, ThrottleKey{s.users, userKey}, ThrottleKey{s.clients, clientAddr}); len(refused) > 0 {
+		for _, i := range refused {
+			s.observer().Throttled([]string{ThrottleLoginUser, ThrottleLoginAddress}[i])
+		}
 		return Token{}, &ThrottledError{RetryAfter: wait}
 	}
 	ok, u, err := s.check(ctx, organisation, username, password)
@@ -96,6 +130,7 @@ func (s *Service) Login(ctx context.Context, organisation, username, password, c
 		s.clients.Forgive(clientAddr)
 		return Token{}, err
 	case !ok:
+		s.observer().FailedLogin()
 		return Token{}, errBadCredentials
 	}
 	s.users.Reset(userKey)

@@ -126,6 +126,14 @@ func (t *Throttle) Attempt(key string, now time.Time) (ok bool, retryAfter time.
 // room for itself by pushing their entries out. retryAfter is the longest
 // wait among the refusing keys.
 func AttemptAll(now time.Time, keys ...ThrottleKey) (ok bool, retryAfter time.Duration) {
+	refused, retryAfter := AttemptAllRefused(now, keys...)
+	return len(refused) == 0, retryAfter
+}
+
+// AttemptAllRefused is AttemptAll that names the refusing keys by their
+// index in keys (none when the attempt was admitted and counted), so a
+// caller can tell which limit was reached.
+func AttemptAllRefused(now time.Time, keys ...ThrottleKey) (refused []int, retryAfter time.Duration) {
 	digests := make([]throttleKey, len(keys))
 	for i, k := range keys {
 		digests[i] = sha256.Sum256([]byte(k.Key))
@@ -144,19 +152,18 @@ func AttemptAll(now time.Time, keys ...ThrottleKey) (ok bool, retryAfter time.Du
 		keys[o].Throttle.mu.Lock()
 		defer keys[o].Throttle.mu.Unlock()
 	}
-	refused := false
 	for i, k := range keys {
 		if admitted, wait := k.Throttle.admits(digests[i], now); !admitted {
-			refused, retryAfter = true, max(retryAfter, wait)
+			refused, retryAfter = append(refused, i), max(retryAfter, wait)
 		}
 	}
-	if refused {
-		return false, retryAfter
+	if len(refused) > 0 {
+		return refused, retryAfter
 	}
 	for i, k := range keys {
 		k.Throttle.count(digests[i], now)
 	}
-	return true, 0
+	return nil, 0
 }
 
 func compareIDs(a, b *Throttle) int {

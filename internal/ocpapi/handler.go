@@ -32,6 +32,22 @@ type Handler struct {
 	gets   *http.ServeMux // the GET routes alone, to tell 405 from 404
 
 	clients, addresses *auth.Throttle // failed token requests
+
+	// Observer is told of token requests refused by a throttle; nil: nobody.
+	Observer Observer
+}
+
+// Throttle kinds a token request can be refused by, as Observer.Throttled
+// names them.
+const (
+	ThrottleClient  = "ocp_client"
+	ThrottleAddress = "ocp_address"
+)
+
+// Observer is told of throttled token requests, so that the server can
+// count them without this package knowing how.
+type Observer interface {
+	Throttled(kind string)
 }
 
 // New returns the face; docURL is the documentationUrl of error bodies.

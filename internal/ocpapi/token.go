@@ -78,8 +78,13 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, clientID, secret
 	addr := clientAddress(r)
 	// Counted against the client and the address together or not at all,
 	// so a refused request plants no key.
-	ok, wait := auth.AttemptAll(time.Now(), auth.ThrottleKey{Throttle: h.clients, Key: clientID}, auth.ThrottleKey{Throttle: h.addresses, Key: addr})
-	if !ok {
+	refused, wait := auth.AttemptAllRefused(time.Now(), auth.ThrottleKey{Throttle: h.clients, Key: clientID}, auth.ThrottleKey{Throttle: h.addresses, Key: addr})
+	if len(refused) > 0 {
+		if h.Observer != nil {
+			for _, i := range refused {
+				h.Observer.Throttled([]string{ThrottleClient, ThrottleAddress}[i])
+			}
+		}
 		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 		return &oauthError{http.StatusTooManyRequests, "invalid_request", "Too many failed attempts; try again later."}
 	}

@@ -114,6 +114,7 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 		cfg:     cfg,
 	}
 	s.Auth.Sessions = tokencache.New[carebridge.Caller](cfg.TokenCacheTTL)
+	s.Auth.Observer = cfg.Metrics
 	s.Auth.Released = func(ctx context.Context, tokenHash []byte) {
 		s.announce(ctx, events.Message{Kind: events.SessionReleased, Token: hex.EncodeToString(tokenHash)})
 	}
@@ -154,7 +155,9 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 	partnerFace := partnerapi.New(stores.Tenancy, s.Netflix, s.Host, cfg.Now, cfg.Log)
 	partnerFace.Observer = cfg.Metrics
 	mux.Handle(partnerapi.Path, partnerFace)
-	mux.Handle(ocpapi.Prefix, ocpapi.New(s.OCP, s.Host, cfg.OCPDocumentationURL, cfg.Log))
+	ocpFace := ocpapi.New(s.OCP, s.Host, cfg.OCPDocumentationURL, cfg.Log)
+	ocpFace.Observer = cfg.Metrics
+	mux.Handle(ocpapi.Prefix, ocpFace)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writePlain(w, http.StatusOK, "ok\n")
 	})
