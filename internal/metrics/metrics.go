@@ -45,7 +45,9 @@ type Metrics struct {
 }
 
 // New returns a registry holding the Go runtime and process collectors,
-// carebridge_build_info and the HTTP request metrics.
+// carebridge_build_info, the HTTP request metrics, and the settlement,
+// intake, acknowledgement and security metrics the server's observers
+// feed (the backlog gauges once WatchPending names their source).
 func New() *Metrics {
 	reg := prometheus.NewRegistry()
 	m := &Metrics{
