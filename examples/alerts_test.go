@@ -13,24 +13,6 @@ import (
 	"carebridge/internal/metrics"
 )
 
-// yamlBlocks returns the ```yaml blocks of a Markdown text, in order.
-func yamlBlocks(md string) []string {
-	var blocks []string
-	var cur *strings.Builder
-	for _, line := range strings.Split(md, "\n") {
-		switch {
-		case cur == nil && strings.TrimSpace(line) == "```yaml":
-			cur = &strings.Builder{}
-		case cur != nil && strings.TrimSpace(line) == "```":
-			blocks = append(blocks, cur.String())
-			cur = nil
-		case cur != nil:
-			cur.WriteString(line + "\n")
-		}
-	}
-	return blocks
-}
-
 // The README's example alert rules are valid Prometheus rules (promtool,
 // which CI installs, checks them) and name only metrics the server
 // exports, so a renamed metric cannot leave an alert that never fires.
@@ -40,7 +22,7 @@ func TestReadmeAlertRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rules string
-	for _, b := range yamlBlocks(string(readme)) {
+	for _, b := range fencedBlocks(string(readme), "yaml") {
 		if strings.HasPrefix(b, "groups:") {
 			rules = b
 		}

@@ -28,12 +28,16 @@ var notRun = []string{
 }
 
 // shBlocks returns the ```sh blocks of a Markdown text, in order.
-func shBlocks(md string) []string {
+func shBlocks(md string) []string { return fencedBlocks(md, "sh") }
+
+// fencedBlocks returns the fenced blocks of a language in a Markdown text,
+// in order.
+func fencedBlocks(md, lang string) []string {
 	var blocks []string
 	var cur *strings.Builder
 	for _, line := range strings.Split(md, "\n") {
 		switch {
-		case cur == nil && strings.TrimSpace(line) == "```sh":
+		case cur == nil && strings.TrimSpace(line) == "```"+lang:
 			cur = &strings.Builder{}
 		case cur != nil && strings.TrimSpace(line) == "```":
 			blocks = append(blocks, cur.String())
