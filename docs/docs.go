@@ -11,3 +11,12 @@ import _ "embed"
 //
 //go:embed openrpc.json
 var OpenRPC []byte
+
+// OpenAPI is the OpenAPI 3.1 document of the REST faces (openapi.json):
+// the CRM.COM methods, the OAuth2 token endpoint and OCP routes, and the
+// signed partner intake. Tests in the faces' packages validate their live
+// answers against it, and internal/server holds its paths to the routes
+// the server registers.
+//
+//go:embed openapi.json
+var OpenAPI []byte

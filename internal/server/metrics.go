@@ -40,6 +40,8 @@ func routeLabels(r *http.Request) (face, route string) {
 		face = "ocp"
 	case path == rpcapi.Prefix || strings.HasPrefix(path, rpcapi.Prefix+"/") || path == rpcapi.OpenRPCPath:
 		face = "jsonrpc"
+	case path == OpenAPIPath:
+		face = "docs"
 	case path == "/healthz" || path == "/readyz":
 		face = "health"
 	case path == "/metrics":

@@ -163,6 +163,7 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 	})
 	mux.HandleFunc("GET /readyz", s.ready)
 	mux.HandleFunc("GET "+rpcapi.OpenRPCPath, rpcapi.ServeOpenRPC)
+	mux.HandleFunc("GET "+OpenAPIPath, serveOpenAPI)
 	if !cfg.MetricsElsewhere {
 		mux.Handle(MetricsPath, s.Metrics.Handler())
 	}
