@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 
 	"carebridge"
@@ -32,6 +33,7 @@ type Handler struct {
 	host    *host.Host
 	log     *slog.Logger
 	mux     *http.ServeMux
+	routes  []string // the methods' ServeMux patterns, in registration order
 }
 
 // New returns the face's handler.
@@ -57,6 +59,12 @@ func New(a *auth.Service, n *netflix.Service, h *host.Host, log *slog.Logger) *H
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
 
+// Routes returns the ServeMux patterns of the face's methods ("POST
+// /crmapi/rest/v2/authentication/token", ...). Under Prefix, what none of
+// them takes is answered 404 NOT_FOUND, or 405 METHOD_NOT_ALLOWED for a
+// method's path called with another HTTP method.
+func (h *Handler) Routes() []string { return slices.Clone(h.routes) }
+
 type access bool
 
 const (
@@ -80,6 +88,7 @@ type method func(ctx context.Context, c *call) (any, error)
 // owning plugin is deactivated, reads the parameters, checks the token and
 // writes the envelope.
 func (h *Handler) route(verb, path, plugin string, acc access, fn method) {
+	h.routes = append(h.routes, verb+" "+Prefix+path)
 	h.mux.HandleFunc(verb+" "+Prefix+path, func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if v := recover(); v != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"carebridge"
+	"carebridge/internal/apitest"
 	"carebridge/internal/auth"
 	"carebridge/internal/demo"
 	"carebridge/internal/server"
@@ -42,6 +43,7 @@ type env struct {
 	stores *server.Stores
 	clock  *clock
 	token  string
+	client *http.Client // checks every exchange against docs/openapi.json
 }
 
 func setup(t *testing.T) *env {
@@ -62,7 +64,7 @@ func setup(t *testing.T) *env {
 	}
 	srv := httptest.NewServer(app.Handler)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, url: srv.URL + "/crmapi/rest/v2/", app: app, stores: stores, clock: clk}
+	e := &env{t: t, url: srv.URL + "/crmapi/rest/v2/", app: app, stores: stores, clock: clk, client: apitest.Client(t)}
 	e.token = e.login("demo", "demo", "demo")
 	return e
 }
@@ -82,7 +84,7 @@ type reply struct {
 
 func (e *env) do(req *http.Request) reply {
 	e.t.Helper()
-	res, err := http.DefaultClient.Do(req)
+	res, err := e.client.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,6 +31,7 @@ type Handler struct {
 	docURL string
 	mux    *http.ServeMux
 	gets   *http.ServeMux // the GET routes alone, to tell 405 from 404
+	routes []string       // the routes' ServeMux patterns, in registration order
 
 	clients, addresses *auth.Throttle // failed token requests
 
@@ -57,7 +59,8 @@ func New(svc *ocp.Service, h *host.Host, docURL string, log *slog.Logger) *Handl
 	}
 	hd := &Handler{ocp: svc, host: h, log: log, docURL: docURL, mux: http.NewServeMux(), gets: http.NewServeMux()}
 	hd.setThrottles(throttleKeys)
-	hd.mux.HandleFunc("POST /v1/oauth/token", hd.active(hd.token))
+	hd.routes = append(hd.routes, TokenRoute)
+	hd.mux.HandleFunc(TokenRoute, hd.active(hd.token))
 	hd.get("/v1/ocp/customers/enrollment_levels", hd.enrollmentLevels)
 	hd.get("/v1/ocp/customers/ids", hd.customerIDs)
 	hd.get("/v1/ocp/customers/{id}", hd.customer)
@@ -66,6 +69,14 @@ func New(svc *ocp.Service, h *host.Host, docURL string, log *slog.Logger) *Handl
 	hd.mux.HandleFunc(Prefix, hd.unrouted)
 	return hd
 }
+
+// TokenRoute is the ServeMux pattern of the OAuth2 token endpoint.
+const TokenRoute = "POST /v1/oauth/token"
+
+// Routes returns the ServeMux patterns of the face's routes: the token
+// endpoint and the customer routes. Under Prefix, what none of them takes
+// is answered 404, or 405 for a route's path called with another method.
+func (h *Handler) Routes() []string { return slices.Clone(h.routes) }
 
 // setThrottles gives the token endpoint empty throttles that track at most
 // keys client ids and keys addresses.
@@ -110,6 +121,7 @@ type route func(ctx context.Context, appID int64, r *http.Request) (any, error)
 
 // get mounts a bearer-protected GET route.
 func (h *Handler) get(path string, fn route) {
+	h.routes = append(h.routes, "GET "+path)
 	h.gets.HandleFunc("GET "+path, func(http.ResponseWriter, *http.Request) {})
 	h.mux.HandleFunc("GET "+path, h.active(func(w http.ResponseWriter, r *http.Request) {
 		token := bearer(r)

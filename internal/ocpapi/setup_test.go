@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"carebridge/internal/apitest"
 	"carebridge/internal/demo"
 	"carebridge/internal/ocpapi"
 	"carebridge/internal/server"
@@ -48,7 +49,8 @@ type env struct {
 	url    string // the server's root, without a trailing slash
 	app    *server.Server
 	clock  *clock
-	docURL string // the documentationUrl error bodies must carry
+	docURL string       // the documentationUrl error bodies must carry
+	client *http.Client // checks every exchange against docs/openapi.json
 }
 
 // setup starts a server; change, when given, adjusts its configuration.
@@ -78,7 +80,7 @@ func setup(t *testing.T, change ...func(*server.Config)) *env {
 	if docURL == "" {
 		docURL = documentURL
 	}
-	return &env{t: t, url: srv.URL, app: app, clock: clk, docURL: docURL}
+	return &env{t: t, url: srv.URL, app: app, clock: clk, docURL: docURL, client: apitest.Client(t)}
 }
 
 // response is an answer, read whole.
@@ -90,7 +92,7 @@ type response struct {
 
 func (e *env) do(req *http.Request) response {
 	e.t.Helper()
-	res, err := http.DefaultClient.Do(req)
+	res, err := e.client.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -99,6 +99,11 @@ type reportJSON struct {
 	Results []resultJSON `json:"results"`
 }
 
+// Routes returns the ServeMux pattern of the face's one route. The
+// handler is mounted at Path for every method and answers 405 for any
+// other than POST.
+func (h *Handler) Routes() []string { return []string{http.MethodPost + " " + Path} }
+
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
