@@ -75,7 +75,21 @@ type Dispatcher struct {
 	Active  func(callsign string) bool // nil: every plugin is active
 	Events  *Events
 	Log     *slog.Logger
+	// Observer, when set, hears of every call Dispatch answers.
+	Observer Observer
 }
+
+// Observer hears of answered calls: the method as "Callsign.method" when
+// it is served (whichever version or path named it) or MethodUnknown, and
+// the error code, 0 for a result. The label never holds what a client
+// sent for a method that does not exist.
+type Observer interface {
+	Called(method string, code int)
+}
+
+// MethodUnknown is the method an Observer hears for a call of a method,
+// callsign or version that is not served.
+const MethodUnknown = "unknown"
 
 // NewDispatcher returns an empty dispatcher.
 func NewDispatcher(log *slog.Logger) *Dispatcher {
@@ -95,6 +109,14 @@ func (d *Dispatcher) Has(callsign string) bool {
 	defer d.mu.RUnlock()
 	_, ok := d.plugins[callsign]
 	return ok
+}
+
+// Publishes tells whether a callsign publishes an event.
+func (d *Dispatcher) Publishes(callsign, event string) bool {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	p, ok := d.plugins[callsign]
+	return ok && slices.Contains(p.Events, event)
 }
 
 var builtins = map[string]bool{"versions": true, "exists": true, "register": true, "unregister": true}
@@ -131,33 +153,52 @@ func (d *Dispatcher) Served() []Served {
 // Dispatch runs a request and returns its result or error. pathCallsign is
 // the callsign of a /jsonrpc/<callsign> path, or "".
 func (d *Dispatcher) Dispatch(ctx context.Context, req *Request, pathCallsign string, conn Conn) (any, *Error) {
+	method, result, err := d.dispatch(ctx, req, pathCallsign, conn)
+	if d.Observer != nil {
+		code := 0
+		if err != nil {
+			code = err.Code
+		}
+		d.Observer.Called(method, code)
+	}
+	return result, err
+}
+
+// dispatch is Dispatch, naming the method it ran for the Observer.
+func (d *Dispatcher) dispatch(ctx context.Context, req *Request, pathCallsign string, conn Conn) (string, any, *Error) {
 	des, ok := ParseDesignator(req.Method, pathCallsign)
 	if !ok {
-		return nil, NewError(CodeUnknownMethod)
+		return MethodUnknown, nil, NewError(CodeUnknownMethod)
 	}
 	d.mu.RLock()
 	p, ok := d.plugins[des.Callsign]
 	d.mu.RUnlock()
 	if !ok {
-		return nil, NewError(CodeUnknownCallsign)
+		return MethodUnknown, nil, NewError(CodeUnknownCallsign)
+	}
+	h, served := p.Methods[des.Method]
+	method := MethodUnknown
+	if served || builtins[des.Method] {
+		method = p.Callsign + "." + des.Method
 	}
 	if des.Version != 0 && !contains(p.Versions, des.Version) {
-		return nil, NewError(CodeUnsupportedVer)
+		return method, nil, NewError(CodeUnsupportedVer)
 	}
 	if d.Active != nil && !d.Active(des.Callsign) {
-		return nil, NewError(CodeNotActive)
+		return method, nil, NewError(CodeNotActive)
+	}
+	if method == MethodUnknown {
+		return method, nil, NewError(CodeUnknownMethod)
 	}
 	call := &Call{Designator: des, Params: req.Params, Conn: conn}
 	var result any
 	var err error
-	if h, ok := p.Methods[des.Method]; ok {
+	if h != nil {
 		result, err = h(ctx, call)
-	} else if builtins[des.Method] {
-		result, err = d.builtin(p, call)
 	} else {
-		return nil, NewError(CodeUnknownMethod)
+		result, err = d.builtin(p, call)
 	}
-	return result, d.toError(ctx, err)
+	return method, result, d.toError(ctx, err)
 }
 
 // toError maps a handler's error to a JSON-RPC error.

@@ -721,3 +721,51 @@ func TestDispatchConcurrent(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+// calls records what an Observer hears.
+type calls struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (c *calls) Called(method string, code int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.got = append(c.got, fmt.Sprintf("%s %d", method, code))
+}
+
+// The observer hears a served method under one name however it was
+// spelled, and anything not served as "unknown", never the client's text.
+func TestDispatchObserver(t *testing.T) {
+	t.Parallel()
+	d, _ := testDispatcher()
+	heard := &calls{}
+	d.Observer = heard
+	d.Active = func(callsign string) bool { return callsign != "CustomerCareOperations" }
+	for _, c := range []struct{ method, path string }{
+		{"Netflix.1.echo", ""},
+		{"Netflix.echo", ""},
+		{"1.echo", "Netflix"},
+		{"Netflix.1.versions", ""},
+		{"Netflix.1.invalid", ""},
+		{"Netflix.1.pci150", ""},
+		{"Netflix.7.echo", ""},
+		{"I00002662.1.status", ""},
+		{"CustomerCareOperations.1.factoryreset", ""},
+		{"not a designator", ""},
+	} {
+		d.Dispatch(context.Background(), request(c.method, ""), c.path, nil)
+	}
+	want := []string{
+		"Netflix.echo 0", "Netflix.echo 0", "Netflix.echo 0", "Netflix.versions 0",
+		fmt.Sprintf("Netflix.invalid %d", CodeInvalidParams),
+		fmt.Sprintf("unknown %d", CodeUnknownMethod),
+		fmt.Sprintf("Netflix.echo %d", CodeUnsupportedVer),
+		fmt.Sprintf("unknown %d", CodeUnknownCallsign),
+		fmt.Sprintf("CustomerCareOperations.factoryreset %d", CodeNotActive),
+		fmt.Sprintf("unknown %d", CodeUnknownMethod),
+	}
+	if !slices.Equal(heard.got, want) {
+		t.Errorf("observer heard\n%q\nwant\n%q", heard.got, want)
+	}
+}

@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"net/http"
+	"sync"
 	"time"
 
 	"carebridge/internal/metrics"
@@ -14,18 +15,25 @@ type Labels func(r *http.Request) (face, route string)
 
 // Metrics counts each request in flight while it is served, then records
 // it by face, route template and status (499 when its client went away,
-// as in the access log). It must see the very request the ServeMux routes,
-// so nothing between it and the mux may replace the request.
+// as in the access log). A WebSocket is recorded when it switches
+// protocols (101): from then on it is the plane's connection, not a
+// request in flight, and its lifetime stays out of the latency histogram.
+// It must see the very request the ServeMux routes, so nothing between it
+// and the mux may replace the request.
 func Metrics(m *metrics.Metrics, labels Labels, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		done := m.Started()
 		start := time.Now()
-		rec := &recorder{ResponseWriter: w}
-		defer func() {
-			done()
-			face, route := labels(r)
-			m.Observe(face, route, answered(rec, r), time.Since(start))
-		}()
+		var once sync.Once
+		record := func(status int) {
+			once.Do(func() {
+				done()
+				face, route := labels(r)
+				m.Observe(face, route, status, time.Since(start))
+			})
+		}
+		rec := &recorder{ResponseWriter: w, switched: func() { record(http.StatusSwitchingProtocols) }}
+		defer func() { record(answered(rec, r)) }()
 		next.ServeHTTP(rec, r)
 	})
 }

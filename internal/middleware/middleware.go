@@ -55,8 +55,9 @@ func validID(id string) bool {
 // recorder remembers the status and size of a response.
 type recorder struct {
 	http.ResponseWriter
-	status int
-	bytes  int64
+	status   int
+	bytes    int64
+	switched func() // when set, called once the status 101 is written
 }
 
 func (r *recorder) WriteHeader(code int) {
@@ -64,6 +65,9 @@ func (r *recorder) WriteHeader(code int) {
 		r.status = code
 	}
 	r.ResponseWriter.WriteHeader(code)
+	if code == http.StatusSwitchingProtocols && r.switched != nil {
+		r.switched()
+	}
 }
 
 func (r *recorder) Write(b []byte) (int, error) {

@@ -21,6 +21,10 @@ type Bus struct {
 	db      *DB
 	channel string
 	log     *slog.Logger
+
+	// Observer, when set before Listen, hears the listening connection
+	// come (true) and go before a retry (false).
+	Observer interface{ Listening(on bool) }
 }
 
 // NewBus returns the bus of db's schema.
@@ -69,6 +73,9 @@ func (b *Bus) Listen(ctx context.Context, listening func(), deliver func(events.
 			break
 		}
 		b.log.Warn("event bus: listening stopped; reconnecting", "err", err)
+		if b.Observer != nil {
+			b.Observer.Listening(false)
+		}
 		select {
 		case <-ctx.Done():
 		case <-time.After(time.Second):
@@ -90,6 +97,9 @@ func (b *Bus) listen(ctx context.Context, listening func(), deliver func(events.
 		return err
 	}
 	listening()
+	if b.Observer != nil {
+		b.Observer.Listening(true)
+	}
 	for {
 		wctx, cancel := context.WithTimeout(ctx, heartbeat)
 		n, err := conn.WaitForNotification(wctx)

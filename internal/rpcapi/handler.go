@@ -37,7 +37,25 @@ type Config struct {
 	// Publish tells every replica (this one included) about an event or a
 	// state change; the server delivers what arrives through Deliver.
 	Publish func(ctx context.Context, m events.Message) error
+	// Observer, when set, hears of the plane's WebSockets, events and
+	// calls.
+	Observer Observer
 }
+
+// Observer hears what the plane does: the dispatcher's calls, messages
+// that are not requests (method MethodInvalid), WebSockets opened and
+// closed, peers dropped (reason as the dropped-peers metric labels it),
+// and plugin events delivered to this replica's registrations.
+type Observer interface {
+	jsonrpc.Observer
+	WebSocketOpened() (closed func())
+	PeerDropped(reason string)
+	EventDelivered(callsign, event string)
+}
+
+// MethodInvalid is the method an Observer hears for a message that could
+// not be read as a request.
+const MethodInvalid = "invalid"
 
 // Handler serves the plane.
 type Handler struct {
@@ -73,6 +91,9 @@ func (h *Handler) CloseWebSockets(ctx context.Context) error {
 func New(cfg Config) (*Handler, error) {
 	h := &Handler{cfg: cfg, host: cfg.Host, log: cfg.Log, dispatcher: jsonrpc.NewDispatcher(cfg.Log), closing: make(chan struct{})}
 	h.dispatcher.Active = cfg.Host.Active
+	if cfg.Observer != nil {
+		h.dispatcher.Observer = cfg.Observer
+	}
 	for _, p := range []builtinPlugin{Controller, CustomerCareOperations} {
 		if err := cfg.Host.Register(p); err != nil {
 			return nil, err
@@ -92,6 +113,11 @@ func (h *Handler) Deliver(m events.Message) {
 	switch m.Kind {
 	case events.PluginEvent:
 		h.dispatcher.Events.Publish(m.Callsign, m.Event, m.Params)
+		// Only events a plugin publishes become labels, whatever else
+		// the bus may carry.
+		if h.cfg.Observer != nil && h.dispatcher.Publishes(m.Callsign, m.Event) {
+			h.cfg.Observer.EventDelivered(m.Callsign, m.Event)
+		}
 	case events.PluginState:
 		state := host.Deactivated
 		if m.Active {
@@ -185,6 +211,9 @@ func (h *Handler) handle(ctx context.Context, msg []byte, callsign string, conn 
 		var id *uint32
 		if req != nil {
 			id = req.ID
+		}
+		if h.cfg.Observer != nil {
+			h.cfg.Observer.Called(MethodInvalid, derr.Code)
 		}
 		return jsonrpc.MarshalResponse(id, nil, derr)
 	}

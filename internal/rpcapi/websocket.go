@@ -138,7 +138,7 @@ func (w *wsConn) NotifyIDs(ids []string, event string, params any) error {
 	}
 	if w.pending+len(b.ids) > maxPendingEvents {
 		w.mu.Unlock()
-		w.drop(websocket.StatusTryAgainLater, "too many events waiting")
+		w.drop(dropTooManyEvents)
 		return errNotReading
 	}
 	if n := len(w.events); n > 0 && slices.Equal(w.events[n-1].ids, b.ids) {
@@ -243,7 +243,7 @@ func (w *wsConn) notification(b *eventBatch, method string) []byte {
 // should the peer read again.
 func (w *wsConn) writer() {
 	stalled := time.AfterFunc(time.Hour, func() {
-		w.drop(websocket.StatusPolicyViolation, "not reading")
+		w.drop(dropNotReading)
 	})
 	stalled.Stop()
 	defer stalled.Stop()
@@ -307,16 +307,45 @@ func (w *wsConn) settle() {
 	}
 }
 
+// dropReason is why the server closes on a peer: the close frame's code
+// and reason, and the reason label of the dropped-peers metric.
+type dropReason struct {
+	code  websocket.StatusCode
+	text  string
+	label string
+}
+
+var (
+	dropNotReading    = dropReason{websocket.StatusPolicyViolation, "not reading", "not_reading"}
+	dropNoPong        = dropReason{websocket.StatusPolicyViolation, "no pong", "no_pong"}
+	dropTooManyEvents = dropReason{websocket.StatusTryAgainLater, "too many events waiting", "too_many_events"}
+	dropReadFailed    = dropReason{websocket.StatusPolicyViolation, "read failed", "read_failed"}
+	dropBinary        = dropReason{websocket.StatusUnsupportedData, "JSON-RPC messages are text", "binary_message"}
+)
+
+// closeFor ends the connection for r with a close frame, unless it is ending
+// already, and counts the peer as dropped; only its first call reports
+// true.
+func (w *wsConn) closeFor(r dropReason) bool {
+	if !w.closeWith(r.code, r.text) {
+		return false
+	}
+	if obs := w.h.cfg.Observer; obs != nil {
+		obs.PeerDropped(r.label)
+	}
+	return true
+}
+
 // drop ends the connection of a peer that does not read, with a close
 // frame and a log line.
-func (w *wsConn) drop(code websocket.StatusCode, reason string) {
-	if !w.closeWith(code, reason) {
+func (w *wsConn) drop(r dropReason) {
+	if !w.closeFor(r) {
 		return
 	}
 	w.mu.Lock()
 	pending := w.pending
 	w.mu.Unlock()
-	w.h.log.WarnContext(w.ctx, "rpcapi: WebSocket peer dropped", "reason", reason, "code", int(code),
+	w.h.log.WarnContext(w.ctx, "rpcapi: WebSocket peer dropped", "reason", r.text, "code", int(r.code),
 		"remote", w.remote, "admin", adminName(w.ctx), "events_waiting", pending, "write_timeout", w.h.wsWriteTimeout())
 }
 
@@ -356,6 +385,9 @@ func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request, callsig
 		return // Accept has answered the client
 	}
 	defer c.CloseNow()
+	if obs := h.cfg.Observer; obs != nil {
+		defer obs.WebSocketOpened()()
+	}
 	c.SetReadLimit(MaxMessageBytes)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -396,7 +428,7 @@ func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request, callsig
 				err := c.Ping(pctx)
 				pcancel()
 				if err != nil {
-					conn.drop(websocket.StatusPolicyViolation, "no pong")
+					conn.drop(dropNoPong)
 					return
 				}
 			}
@@ -409,12 +441,12 @@ func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request, callsig
 		typ, msg, err := c.Read(ctx)
 		if err != nil {
 			if websocket.CloseStatus(err) == -1 && ctx.Err() == nil {
-				conn.closeWith(websocket.StatusPolicyViolation, "read failed")
+				conn.closeFor(dropReadFailed)
 			}
 			return
 		}
 		if typ != websocket.MessageText {
-			conn.closeWith(websocket.StatusUnsupportedData, "JSON-RPC messages are text")
+			conn.closeFor(dropBinary)
 			return
 		}
 		select {

@@ -95,6 +95,9 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 	}
 	processor.Active = func() bool { return hst.Active(netflix.Callsign) }
 	processor.Observer = cfg.Metrics
+	if stores.Instrument != nil {
+		stores.Instrument(cfg.Metrics)
+	}
 	cfg.Metrics.WatchPending(func(ctx context.Context) (int64, time.Time, error) {
 		p, err := stores.Netflix.PendingCharges(ctx)
 		return p.Count, p.Oldest, err
@@ -129,7 +132,7 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 
 	rpc, err := rpcapi.New(rpcapi.Config{
 		Tenancy: stores.Tenancy, Host: s.Host, Log: cfg.Log, FactoryReset: !cfg.DisableFactoryReset,
-		Publish: s.publish,
+		Publish: s.publish, Observer: cfg.Metrics,
 		AfterReset: func(ctx context.Context, callsigns []string) error {
 			for _, callsign := range callsigns {
 				s.announce(ctx, events.Message{Kind: events.PluginReset, Callsign: callsign})

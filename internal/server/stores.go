@@ -11,6 +11,7 @@ import (
 
 	"carebridge"
 	"carebridge/internal/events"
+	"carebridge/internal/metrics"
 	"carebridge/internal/netflix"
 	"carebridge/internal/ocp"
 	"carebridge/internal/postgres"
@@ -28,6 +29,9 @@ type Stores struct {
 	Bus          events.Bus // nil for a single-process engine (SQLite)
 	Ping         func(context.Context) error
 	Close        func() error
+	// Instrument, when set, connects the engine's own metrics to m: its
+	// connection pools, and SQLite's group commit or PostgreSQL's bus.
+	Instrument func(m *metrics.Metrics)
 }
 
 // DefaultDatabase is the SQLite file used when no --db is given.
@@ -62,6 +66,7 @@ func OpenStores(ctx context.Context, url string) (*Stores, error) {
 		FactoryReset: db.FactoryReset,
 		Ping:         db.Ping,
 		Close:        db.Close,
+		Instrument:   func(m *metrics.Metrics) { instrumentSQLite(db, m) },
 	}, nil
 }
 
@@ -87,6 +92,7 @@ func openPostgres(ctx context.Context, url string) (*Stores, error) {
 		Bus:          bus,
 		Ping:         db.Ping,
 		Close:        db.Close,
+		Instrument:   func(m *metrics.Metrics) { instrumentPostgres(db, bus, m) },
 	}, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"carebridge"
 )
@@ -168,6 +169,7 @@ func (db *DB) commitBatch(batch []*writeJob) {
 		return
 	}
 	ctx := context.Background()
+	began := time.Now()
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if isBusy(err) {
 		err = carebridge.Errorf(carebridge.EUNAVAILABLE, "The database is busy; try again.")
@@ -201,6 +203,9 @@ func (db *DB) commitBatch(batch []*writeJob) {
 		sqlTx.Rollback()
 	default:
 		err = sqlTx.Commit()
+		if observe := db.commitObserver.Load(); err == nil && observe != nil {
+			(*observe)(len(live), time.Since(began))
+		}
 	}
 	for _, j := range live {
 		j.finish(err)
@@ -253,4 +258,11 @@ func (db *DB) stopCommitter() {
 	c.mu.Unlock()
 	c.signal()
 	<-c.stopped
+}
+
+// ObserveCommits makes fn hear of every group commit: how many write
+// functions its transaction ran and how long it took from BEGIN to the
+// durable COMMIT. It may be called while writes run.
+func (db *DB) ObserveCommits(fn func(writes int, elapsed time.Duration)) {
+	db.commitObserver.Store(&fn)
 }

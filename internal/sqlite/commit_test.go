@@ -377,3 +377,40 @@ func BenchmarkDurableWrites(b *testing.B) {
 		})
 	})
 }
+
+// The commit observer hears each group commit with the number of writes
+// its transaction ran: the writes queued behind a held commit as one.
+func TestObserveCommitsHearsEachBatch(t *testing.T) {
+	t.Parallel()
+	db, hold := setupCommits(t)
+	ctx := context.Background()
+	var mu sync.Mutex
+	var batches []int
+	db.ObserveCommits(func(writes int, elapsed time.Duration) {
+		if elapsed <= 0 {
+			t.Errorf("a commit observed taking %v", elapsed)
+		}
+		mu.Lock()
+		batches = append(batches, writes)
+		mu.Unlock()
+	})
+	release := hold()
+	const writers = 7
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Go(func() {
+			if err := db.writeTx(ctx, func(tx *wtx) error { return insert(ctx, tx, i) }); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	waitQueued(t, db, writers)
+	release()
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	// The held write commits alone, then the seven together.
+	if want := []int{1, writers}; !slices.Equal(batches, want) {
+		t.Errorf("commits observed with %v writes, want %v", batches, want)
+	}
+}

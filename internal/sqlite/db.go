@@ -42,7 +42,8 @@ type DB struct {
 
 	// The queue of write functions and the goroutine that owns the writer
 	// connection to commit them (see writeTx).
-	commits committer
+	commits        committer
+	commitObserver atomic.Pointer[func(writes int, elapsed time.Duration)]
 }
 
 // readStmt returns the reader pool's prepared statement for query.
@@ -186,6 +187,12 @@ func (db *DB) Close() error {
 		m.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
 	}
 	return errors.Join(db.read.Close(), db.write.Close())
+}
+
+// PoolStats reads the statistics of the reader pool and of the one
+// writer connection.
+func (db *DB) PoolStats() (reader, writer sql.DBStats) {
+	return db.read.Stats(), db.write.Stats()
 }
 
 // Ping checks that both pools reach the file.
