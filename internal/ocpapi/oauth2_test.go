@@ -49,7 +49,9 @@ func TestOAuth2Library(t *testing.T) {
 				ClientID: demoClientID, ClientSecret: demoSecret,
 				TokenURL: e.url + "/v1/oauth/token", AuthStyle: as.style,
 			}
-			ctx := context.Background()
+			// The library's requests go through the client that checks
+			// them against docs/openapi.json.
+			ctx := context.WithValue(context.Background(), oauth2.HTTPClient, e.client)
 			tok, err := cfg.Token(ctx)
 			if err != nil {
 				t.Fatalf("Token: %v", err)
@@ -91,7 +93,7 @@ func TestOAuth2LibrarySpecialSecret(t *testing.T) {
 		t.Run(as.name, func(t *testing.T) {
 			t.Parallel()
 			cfg := clientcredentials.Config{ClientID: app.ClientID, ClientSecret: secret, TokenURL: e.url + "/v1/oauth/token", AuthStyle: as.style}
-			ctx := context.Background()
+			ctx := context.WithValue(context.Background(), oauth2.HTTPClient, e.client)
 			if _, err := cfg.Token(ctx); err != nil {
 				t.Fatalf("Token: %v", err)
 			}
@@ -135,7 +137,7 @@ func TestOAuth2LibraryWrongSecret(t *testing.T) {
 		t.Run(as.name, func(t *testing.T) {
 			t.Parallel()
 			cfg := clientcredentials.Config{ClientID: demoClientID, ClientSecret: "wrong-secret", TokenURL: e.url + "/v1/oauth/token", AuthStyle: as.style}
-			tok, err := cfg.Token(context.Background())
+			tok, err := cfg.Token(context.WithValue(context.Background(), oauth2.HTTPClient, e.client))
 			var re *oauth2.RetrieveError
 			if !errors.As(err, &re) {
 				t.Fatalf("Token = %v, %v; want an *oauth2.RetrieveError", tok, err)
