@@ -188,7 +188,11 @@ func TestDeactivatedPlugin(t *testing.T) {
 		e.wantError(path+" deactivated", e.get(path, tok), http.StatusServiceUnavailable)
 	}
 	e.wantError("customer route without a token, deactivated", e.get("/v1/ocp/customers/ids", ""), http.StatusServiceUnavailable)
-	e.wantError("token endpoint deactivated", e.postToken(clientForm(demoClientID, demoSecret), nil), http.StatusServiceUnavailable)
+	r := e.postToken(clientForm(demoClientID, demoSecret), nil)
+	e.wantError("token endpoint deactivated", r, http.StatusServiceUnavailable)
+	if got := r.Header.Get("Pragma"); got != "no-cache" {
+		t.Errorf("token endpoint deactivated: Pragma %q, want no-cache as on its every answer", got)
+	}
 
 	if _, err := e.app.Host.SetState(ocp.Callsign, host.Activated); err != nil {
 		t.Fatal(err)

@@ -60,7 +60,7 @@ func New(svc *ocp.Service, h *host.Host, docURL string, log *slog.Logger) *Handl
 	hd := &Handler{ocp: svc, host: h, log: log, docURL: docURL, mux: http.NewServeMux(), gets: http.NewServeMux()}
 	hd.setThrottles(throttleKeys)
 	hd.routes = append(hd.routes, TokenRoute)
-	hd.mux.HandleFunc(TokenRoute, hd.active(hd.token))
+	hd.mux.HandleFunc(TokenRoute, noCache(hd.active(hd.token)))
 	hd.get("/v1/ocp/customers/enrollment_levels", hd.enrollmentLevels)
 	hd.get("/v1/ocp/customers/ids", hd.customerIDs)
 	hd.get("/v1/ocp/customers/{id}", hd.customer)
@@ -104,6 +104,15 @@ func (h *Handler) unrouted(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// noCache marks every answer of the token endpoint, errors included, as
+// not to be cached by HTTP/1.0 caches either (RFC 6749 section 5.1).
+func noCache(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Pragma", "no-cache")
+		next(w, r)
+	}
+}
 
 // active answers 503 while the OCP plugin is deactivated.
 func (h *Handler) active(next http.HandlerFunc) http.HandlerFunc {

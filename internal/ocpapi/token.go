@@ -55,7 +55,6 @@ type tokenJSON struct {
 // client authenticated by HTTP Basic or by client_id/client_secret form
 // fields (one method, not both).
 func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Pragma", "no-cache")
 	clientID, secret, _, oe := clientCredentials(w, r)
 	if oe == nil {
 		oe = h.issue(w, r, clientID, secret)
