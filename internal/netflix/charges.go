@@ -28,6 +28,11 @@ func (s ChargeStatus) Terminates() bool {
 	return s == Declined || s == BadRequest || s == Rejected
 }
 
+// Settled tells whether a status is one settlement gives: any but PENDING.
+func (s ChargeStatus) Settled() bool {
+	return s == Approved || s == Declined || s == BadRequest || s == Rejected
+}
+
 // ParseChargeClass reads charges/list's charge_status: NOT_PROCESSED stands
 // for PENDING, PROCESSED for APPROVED, DECLINED, BAD_REQUEST and REJECTED.
 func ParseChargeClass(class string) (processed bool, err error) {

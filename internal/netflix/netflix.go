@@ -94,8 +94,28 @@ type SubscriptionView struct {
 const PromotionLookbackMonths = 10
 
 // Store keeps the Netflix plugin's data. Each method is one transaction and
-// every method is scoped to one operator.
+// every method but SettleCharges is scoped to one operator. Records is the
+// Store of every engine: the engine answers Queries itself, and Records
+// writes the rest with the rules of this package in the engine's
+// transactions.
 type Store interface {
+	Queries
+	// AcknowledgeCharges acknowledges each charge's current status; items
+	// that cannot be acknowledged are returned, the others are stored
+	// together.
+	AcknowledgeCharges(ctx context.Context, operatorID int64, acks []Ack, actor carebridge.Caller, at time.Time) ([]AckFailure, error)
+
+	// SettleCharges settles up to limit PENDING charges of any operator,
+	// oldest first, in one transaction: claim, decide with settle, write the
+	// status and its date, end the subscription when the status terminates
+	// it, and commit. It returns how many it settled; a failure before
+	// commit leaves every claimed charge PENDING.
+	SettleCharges(ctx context.Context, limit int, at time.Time, settle SettleFunc) (int, error)
+}
+
+// Queries are what an engine answers without a rule of this package to
+// apply: reads, and the writes whose rules still live in the engines.
+type Queries interface {
 	CreatePromotion(ctx context.Context, p Promotion, at time.Time) (Promotion, error)
 	// Promotions lists an operator's promotions, oldest effective_from first.
 	Promotions(ctx context.Context, operatorID int64) ([]Promotion, error)
@@ -127,13 +147,6 @@ type Store interface {
 	// answers come from IngestResults. The charges must be valid.
 	IngestCharges(ctx context.Context, operatorID int64, charges []NewCharge, report string, at time.Time) ([]IngestResult, error)
 
-	// SettleCharges settles up to limit PENDING charges of any operator,
-	// oldest first, in one transaction: claim, decide with settle, write the
-	// status and its date, end the subscription when the status terminates
-	// it, and commit. It returns how many it settled; a failure before
-	// commit leaves every claimed charge PENDING.
-	SettleCharges(ctx context.Context, limit int, at time.Time, settle SettleFunc) (int, error)
-
 	// PendingCharges counts the PENDING charges of every operator and
 	// gives the oldest one's created_at (zero when none is PENDING): the
 	// backlog the processor has yet to settle.
@@ -142,11 +155,6 @@ type Store interface {
 	// UnacknowledgedCharges lists an operator's charges whose current status
 	// has not been acknowledged, oldest received_on first (ties by number).
 	UnacknowledgedCharges(ctx context.Context, operatorID int64, r ListRequest) ([]Charge, error)
-
-	// AcknowledgeCharges acknowledges each charge's current status; items
-	// that cannot be acknowledged are returned, the others are stored
-	// together.
-	AcknowledgeCharges(ctx context.Context, operatorID int64, acks []Ack, actor carebridge.Caller, at time.Time) ([]AckFailure, error)
 
 	// ChargeEvents returns a charge's status history, oldest first.
 	ChargeEvents(ctx context.Context, operatorID, chargeID int64) ([]ChargeEvent, error)

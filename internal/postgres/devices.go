@@ -18,7 +18,7 @@ import (
 // what the others committed, reads those that belong to another operator.
 // Rows are inserted in ESN order, so two overlapping calls take their locks
 // in one order and cannot deadlock.
-func (s *NetflixStore) RegisterDevices(ctx context.Context, operatorID int64, esns []string, actor carebridge.Caller, at time.Time) ([]string, error) {
+func (s *NetflixEngine) RegisterDevices(ctx context.Context, operatorID int64, esns []string, actor carebridge.Caller, at time.Time) ([]string, error) {
 	var failed []string
 	err := s.db.tx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO netflix_devices (esn, operator_id, registered_at, registered_by)
@@ -39,7 +39,7 @@ func (s *NetflixStore) RegisterDevices(ctx context.Context, operatorID int64, es
 // the others. The rows deleted are what the DELETE returns: an ESN another
 // replica removed (or moved) meanwhile fails here, as it would after it
 // under SQLite's single writer. The rows are locked in ESN order first.
-func (s *NetflixStore) UnregisterDevices(ctx context.Context, operatorID int64, esns []string) ([]string, error) {
+func (s *NetflixEngine) UnregisterDevices(ctx context.Context, operatorID int64, esns []string) ([]string, error) {
 	var failed []string
 	err := s.db.tx(ctx, func(tx pgx.Tx) error {
 		deleted, err := queryStrings(ctx, tx, `DELETE FROM netflix_devices WHERE esn IN (

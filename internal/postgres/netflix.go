@@ -14,13 +14,16 @@ import (
 	"carebridge/internal/netflix"
 )
 
-// NetflixStore implements netflix.Store.
-type NetflixStore struct{ db *DB }
+// NetflixEngine is the Netflix plugin's engine on PostgreSQL
+// (netflix.Engine): its queries, and the primitives its rules write with
+// (netflix_tx.go).
+type NetflixEngine struct{ db *DB }
 
-// NewNetflixStore returns the Netflix plugin's store on db.
-func NewNetflixStore(db *DB) *NetflixStore { return &NetflixStore{db: db} }
+// NewNetflixStore returns the Netflix plugin's store on db: this engine
+// under the domain's rules.
+func NewNetflixStore(db *DB) *netflix.Records { return netflix.NewRecords(&NetflixEngine{db: db}) }
 
-var _ netflix.Store = (*NetflixStore)(nil)
+var _ netflix.Engine = (*NetflixEngine)(nil)
 
 // scanner is what pgx.Row and pgx.Rows have in common.
 type scanner interface{ Scan(dest ...any) error }
@@ -37,7 +40,7 @@ func scanPromotion(row scanner) (netflix.Promotion, error) {
 	return p, err
 }
 
-func (s *NetflixStore) CreatePromotion(ctx context.Context, p netflix.Promotion, at time.Time) (netflix.Promotion, error) {
+func (s *NetflixEngine) CreatePromotion(ctx context.Context, p netflix.Promotion, at time.Time) (netflix.Promotion, error) {
 	err := s.db.pool.QueryRow(ctx, `INSERT INTO netflix_promotions
 		(operator_id, code, name, description, effective_from, expires_on, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
@@ -56,12 +59,12 @@ const (
 	promotionNotFound  = "Promotion %q does not exist for this operator."
 )
 
-func (s *NetflixStore) Promotion(ctx context.Context, operatorID int64, code string) (netflix.Promotion, error) {
+func (s *NetflixEngine) Promotion(ctx context.Context, operatorID int64, code string) (netflix.Promotion, error) {
 	p, err := scanPromotion(s.db.pool.QueryRow(ctx, promotionByCodeSQL, operatorID, code))
 	return p, notFound(err, promotionNotFound, code)
 }
 
-func (s *NetflixStore) Promotions(ctx context.Context, operatorID int64) ([]netflix.Promotion, error) {
+func (s *NetflixEngine) Promotions(ctx context.Context, operatorID int64) ([]netflix.Promotion, error) {
 	rows, err := s.db.pool.Query(ctx, `SELECT `+promotionColumns+` FROM netflix_promotions
 		WHERE operator_id = $1 ORDER BY effective_from, id`, operatorID)
 	if err != nil {
@@ -113,7 +116,7 @@ const showSubscriptionSQL = `SELECT s.id, s.operator_id, s.customer_identifier, 
 	            FROM netflix_customer_prices WHERE operator_id = $1 AND customer_identifier = $2) ch
 	WHERE s.operator_id = $1 AND s.customer_identifier = $2 ORDER BY s.id DESC LIMIT 1`
 
-func (s *NetflixStore) LatestSubscription(ctx context.Context, operatorID int64, customer string, redeemedSince time.Time) (netflix.SubscriptionView, error) {
+func (s *NetflixEngine) LatestSubscription(ctx context.Context, operatorID int64, customer string, redeemedSince time.Time) (netflix.SubscriptionView, error) {
 	var v netflix.SubscriptionView
 	var created, updated int64
 	var ids, froms, minors []int64
@@ -144,7 +147,7 @@ func (s *NetflixStore) LatestSubscription(ctx context.Context, operatorID int64,
 // once may both pass those checks; the partial unique index
 // netflix_subscriptions_one_live then makes the second insert wait for the
 // first and fail, and the loser answers the same ECONFLICT.
-func (s *NetflixStore) CreateSubscription(ctx context.Context, n netflix.NewSubscription) (netflix.Subscription, error) {
+func (s *NetflixEngine) CreateSubscription(ctx context.Context, n netflix.NewSubscription) (netflix.Subscription, error) {
 	r := n.Request
 	address, email, phone, err := jsonColumns(r.Address, r.Email, r.Phone)
 	if err != nil {
@@ -259,7 +262,7 @@ func insertEvent(ctx context.Context, tx pgx.Tx, ev netflix.Event) error {
 // TransitionSubscription locks the customer's latest subscription FOR
 // UPDATE before it decides, so that two replicas moving one subscription at
 // once take turns and the second decides on the state the first left.
-func (s *NetflixStore) TransitionSubscription(ctx context.Context, operatorID int64, customer string, action netflix.Action, actor carebridge.Caller, at time.Time) (netflix.Subscription, error) {
+func (s *NetflixEngine) TransitionSubscription(ctx context.Context, operatorID int64, customer string, action netflix.Action, actor carebridge.Caller, at time.Time) (netflix.Subscription, error) {
 	var sub netflix.Subscription
 	err := s.db.tx(ctx, func(tx pgx.Tx) error {
 		for {
@@ -299,7 +302,7 @@ func (s *NetflixStore) TransitionSubscription(ctx context.Context, operatorID in
 	return sub, retryable(err)
 }
 
-func (s *NetflixStore) SubscriptionEvents(ctx context.Context, operatorID, subscriptionID int64) ([]netflix.Event, error) {
+func (s *NetflixEngine) SubscriptionEvents(ctx context.Context, operatorID, subscriptionID int64) ([]netflix.Event, error) {
 	rows, err := s.db.pool.Query(ctx, `SELECT e.subscription_id, e.action, e.from_state, e.to_state,
 			e.actor_user_id, e.actor_username, e.at
 		FROM netflix_subscription_events e JOIN netflix_subscriptions s ON s.id = e.subscription_id

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"time"
 
-	"carebridge"
 	"carebridge/internal/money"
 	"carebridge/internal/netflix"
 )
@@ -24,7 +23,7 @@ type chargeRow struct {
 	ReceivedOn  int64   `json:"r"`
 }
 
-func (s *NetflixStore) IngestCharges(ctx context.Context, operatorID int64, charges []netflix.NewCharge, report string, at time.Time) ([]netflix.IngestResult, error) {
+func (s *NetflixEngine) IngestCharges(ctx context.Context, operatorID int64, charges []netflix.NewCharge, report string, at time.Time) ([]netflix.IngestResult, error) {
 	// Only the first of a partner id repeated in the batch is offered to
 	// the insert (IngestResults answers the others), and the insert skips
 	// ids stored before: a row that met the unique key would still draw a
@@ -163,106 +162,7 @@ var statusDateColumn = map[netflix.ChargeStatus]string{
 	netflix.Rejected:   "set_as_rejected_on",
 }
 
-func (s *NetflixStore) SettleCharges(ctx context.Context, limit int, at time.Time, settle netflix.SettleFunc) (int, error) {
-	settled := 0
-	err := s.db.writeTx(ctx, func(tx *wtx) error {
-		// The write transaction is the claim: no other process can settle
-		// these rows until it commits or rolls back.
-		rows, err := tx.QueryContext(ctx, `SELECT `+chargeColumns+` FROM netflix_charges
-			WHERE status = 'PENDING' ORDER BY id LIMIT ?`, limit)
-		if err != nil {
-			return err
-		}
-		var pending []netflix.Charge
-		for rows.Next() {
-			c, err := scanCharge(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			pending = append(pending, c)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		for _, c := range pending {
-			if err := settleOne(ctx, tx, c, at, settle); err != nil {
-				return err
-			}
-		}
-		settled = len(pending)
-		return nil
-	})
-	if err != nil {
-		return 0, err // rolled back: nothing was settled
-	}
-	return settled, nil
-}
-
-func settleOne(ctx context.Context, tx *wtx, c netflix.Charge, at time.Time, settle netflix.SettleFunc) error {
-	var sub *netflix.Subscription
-	found, err := scanSubscription(tx.QueryRowContext(ctx, latestSubscriptionSQL, c.OperatorID, c.Customer))
-	switch {
-	case err == nil:
-		sub = &found
-	case err != sql.ErrNoRows:
-		return err
-	}
-	status := settle(c, sub)
-	column, ok := statusDateColumn[status]
-	if !ok {
-		return carebridge.Errorf(carebridge.EINTERNAL, "settlement chose status %q", status)
-	}
-	var subID sql.NullInt64
-	if sub != nil {
-		subID = sql.NullInt64{Int64: sub.ID, Valid: true}
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE netflix_charges SET status = ?, `+column+` = ?, subscription_id = ?, unacknowledged = 1
-		WHERE id = ? AND status = 'PENDING'`, status, unix(at), subID, c.ID); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO netflix_charge_events (charge_id, from_status, to_status, actor, at)
-		VALUES (?, 'PENDING', ?, ?, ?)`, c.ID, status, netflix.SettlementActor, unix(at)); err != nil {
-		return err
-	}
-	if status == netflix.Approved {
-		// The customer's prices for subscriptions/show; min keeps the
-		// order first charged whatever order charges are settled in.
-		if _, err := tx.ExecContext(ctx, `INSERT INTO netflix_customer_prices
-			(operator_id, customer_identifier, amount_minor, currency, first_charge_id) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (operator_id, customer_identifier, amount_minor, currency)
-			DO UPDATE SET first_charge_id = min(first_charge_id, excluded.first_charge_id)`,
-			c.OperatorID, c.Customer, c.Amount.Minor, c.Amount.Currency, c.ID); err != nil {
-			return err
-		}
-	}
-	if !status.Terminates() || sub == nil || sub.LifeCycleState == netflix.Cancelled {
-		return nil
-	}
-	// DECLINED ends the subscription, as the document says (BAD_REQUEST
-	// arises only when there is none, REJECTED when it is already ended).
-	life, onNetflix, err := netflix.Next(netflix.ActionCancel, sub.LifeCycleState)
-	if err != nil {
-		return err
-	}
-	// The state read above is checked again in the write, so that an engine
-	// without SQLite's single writer cannot overwrite a concurrent change.
-	res, err := tx.ExecContext(ctx, `UPDATE netflix_subscriptions SET life_cycle_state = ?, netflix_state = ?, updated_at = ?
-		WHERE id = ? AND life_cycle_state = ?`, life, onNetflix, unix(at), sub.ID, sub.LifeCycleState)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return carebridge.Errorf(carebridge.EUNAVAILABLE, "subscription %d changed during settlement; the batch is retried", sub.ID)
-	}
-	return insertEvent(ctx, tx, netflix.Event{
-		SubscriptionID: sub.ID, Action: netflix.ActionCancel, From: sub.LifeCycleState, To: life,
-		ActorUsername: netflix.SettlementActor, At: at,
-	})
-}
-
-func (s *NetflixStore) UnacknowledgedCharges(ctx context.Context, operatorID int64, r netflix.ListRequest) ([]netflix.Charge, error) {
+func (s *NetflixEngine) UnacknowledgedCharges(ctx context.Context, operatorID int64, r netflix.ListRequest) ([]netflix.Charge, error) {
 	rows, err := s.db.readRows(ctx, `SELECT `+chargeColumns+`, listed_pending FROM netflix_charges
 		WHERE operator_id = ? AND (status <> 'PENDING') = ? AND unacknowledged = 1
 		ORDER BY received_on, id LIMIT ? OFFSET ?`, operatorID, r.Processed, r.Limit, r.Offset)
@@ -305,93 +205,7 @@ type rowWith struct {
 
 func (r rowWith) Scan(dest ...any) error { return r.row.Scan(append(dest, r.extra)...) }
 
-func (s *NetflixStore) AcknowledgeCharges(ctx context.Context, operatorID int64, acks []netflix.Ack, actor carebridge.Caller, at time.Time) ([]netflix.AckFailure, error) {
-	var failures []netflix.AckFailure
-	err := s.db.writeTx(ctx, func(tx *wtx) error {
-		failures = nil
-		for _, a := range acks {
-			code, err := acknowledgeOne(ctx, tx, operatorID, a, actor, at)
-			if err != nil {
-				return err
-			}
-			if code != "" {
-				failures = append(failures, netflix.AckFailure{Number: a.Number, ReferenceNumber: a.ReferenceNumber, Code: code})
-			}
-		}
-		return nil
-	})
-	return failures, err
-}
-
-// acknowledgeOne acknowledges one charge and returns a failure code, or ""
-// on success (including a repeat). It covers the current status, except
-// for a charge settled after charges/list showed it as PENDING and before
-// that PENDING was acknowledged: then it covers the PENDING status the
-// operator saw, and the settled status stays listed under PROCESSED.
-func acknowledgeOne(ctx context.Context, tx *wtx, operatorID int64, a netflix.Ack, actor carebridge.Caller, at time.Time) (string, error) {
-	id, ok := netflix.ParseChargeNumber(a.Number)
-	if !ok {
-		return netflix.AckNotFound, nil
-	}
-	var customer string
-	var current netflix.ChargeStatus
-	var listedPending bool
-	err := tx.QueryRowContext(ctx, `SELECT customer_identifier, status, listed_pending FROM netflix_charges WHERE id = ? AND operator_id = ?`,
-		id, operatorID).Scan(&customer, &current, &listedPending)
-	if err == sql.ErrNoRows {
-		return netflix.AckNotFound, nil
-	}
-	if err != nil {
-		return "", err
-	}
-	if customer != a.Customer {
-		return netflix.AckWrongCustomer, nil
-	}
-	acked := func(s netflix.ChargeStatus) (bool, error) {
-		var yes bool
-		err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM netflix_charge_acknowledgements WHERE charge_id = ? AND status = ?)`, id, s).Scan(&yes)
-		return yes, err
-	}
-	status := current
-	if current != netflix.Pending && listedPending {
-		pendingAcked, err := acked(netflix.Pending)
-		if err != nil {
-			return "", err
-		}
-		if !pendingAcked {
-			status = netflix.Pending
-		}
-	}
-	if repeat, err := acked(status); err != nil || repeat {
-		return "", err // a repeat is a no-op success
-	}
-	if a.ReferenceNumber != "" {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO netflix_reference_numbers (operator_id, reference_number, charge_id)
-			VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, operatorID, a.ReferenceNumber, id); err != nil {
-			return "", err
-		}
-		var owner int64
-		if err := tx.QueryRowContext(ctx, `SELECT charge_id FROM netflix_reference_numbers WHERE operator_id = ? AND reference_number = ?`,
-			operatorID, a.ReferenceNumber).Scan(&owner); err != nil {
-			return "", err
-		}
-		if owner != id {
-			return netflix.AckReferenceInUse, nil
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO netflix_charge_acknowledgements
-		(charge_id, status, operator_id, reference_number, actor_user_id, acknowledged_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		id, status, operatorID, nullString(a.ReferenceNumber), actor.UserID, unix(at)); err != nil {
-		return "", err
-	}
-	if status != current {
-		return "", nil
-	}
-	_, err = tx.ExecContext(ctx, `UPDATE netflix_charges SET unacknowledged = 0 WHERE id = ? AND status = ?`, id, status)
-	return "", err
-}
-
-func (s *NetflixStore) ChargeEvents(ctx context.Context, operatorID, chargeID int64) ([]netflix.ChargeEvent, error) {
+func (s *NetflixEngine) ChargeEvents(ctx context.Context, operatorID, chargeID int64) ([]netflix.ChargeEvent, error) {
 	rows, err := s.db.read.QueryContext(ctx, `SELECT e.charge_id, e.from_status, e.to_status, e.actor, e.at
 		FROM netflix_charge_events e JOIN netflix_charges c ON c.id = e.charge_id
 		WHERE c.operator_id = ? AND e.charge_id = ? ORDER BY e.id`, operatorID, chargeID)
@@ -415,7 +229,7 @@ func (s *NetflixStore) ChargeEvents(ctx context.Context, operatorID, chargeID in
 
 // PendingCharges reads the settlement backlog with the partial index
 // netflix_charges_pending.
-func (s *NetflixStore) PendingCharges(ctx context.Context) (netflix.PendingSummary, error) {
+func (s *NetflixEngine) PendingCharges(ctx context.Context) (netflix.PendingSummary, error) {
 	var p netflix.PendingSummary
 	var oldest sql.NullInt64
 	if err := s.db.readRow(ctx, `SELECT count(*), min(created_at) FROM netflix_charges WHERE status = 'PENDING'`).Scan(&p.Count, &oldest); err != nil {

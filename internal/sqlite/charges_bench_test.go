@@ -17,7 +17,7 @@ import (
 // charges/acknowledge meet: PENDING, settled and acknowledged, settled and
 // not yet acknowledged.
 type chargeBench struct {
-	store   *sqlite.NetflixStore
+	store   *netflix.Records
 	op      int64
 	actor   carebridge.Caller
 	at      time.Time     // report time; settlement and acknowledgement follow it

@@ -11,7 +11,7 @@ import (
 // Devices are written set-based: the ESNs travel as one JSON array that
 // json_each expands, so a 1000-device call is two statements, not 1000.
 
-func (s *NetflixStore) RegisterDevices(ctx context.Context, operatorID int64, esns []string, actor carebridge.Caller, at time.Time) ([]string, error) {
+func (s *NetflixEngine) RegisterDevices(ctx context.Context, operatorID int64, esns []string, actor carebridge.Caller, at time.Time) ([]string, error) {
 	list, err := json.Marshal(esns)
 	if err != nil {
 		return nil, err
@@ -33,7 +33,7 @@ func (s *NetflixStore) RegisterDevices(ctx context.Context, operatorID int64, es
 	return failed, err
 }
 
-func (s *NetflixStore) UnregisterDevices(ctx context.Context, operatorID int64, esns []string) ([]string, error) {
+func (s *NetflixEngine) UnregisterDevices(ctx context.Context, operatorID int64, esns []string) ([]string, error) {
 	list, err := json.Marshal(esns)
 	if err != nil {
 		return nil, err

@@ -14,13 +14,15 @@ import (
 	"carebridge/internal/netflix"
 )
 
-// NetflixStore implements netflix.Store.
-type NetflixStore struct{ db *DB }
+// NetflixEngine is the Netflix plugin's engine on SQLite (netflix.Engine):
+// its queries, and the primitives its rules write with (netflix_tx.go).
+type NetflixEngine struct{ db *DB }
 
-// NewNetflixStore returns the Netflix plugin's store on db.
-func NewNetflixStore(db *DB) *NetflixStore { return &NetflixStore{db: db} }
+// NewNetflixStore returns the Netflix plugin's store on db: this engine
+// under the domain's rules.
+func NewNetflixStore(db *DB) *netflix.Records { return netflix.NewRecords(&NetflixEngine{db: db}) }
 
-var _ netflix.Store = (*NetflixStore)(nil)
+var _ netflix.Engine = (*NetflixEngine)(nil)
 
 const promotionColumns = `id, operator_id, code, name, description, effective_from, expires_on`
 
@@ -34,7 +36,7 @@ func scanPromotion(row interface{ Scan(...any) error }) (netflix.Promotion, erro
 	return p, err
 }
 
-func (s *NetflixStore) CreatePromotion(ctx context.Context, p netflix.Promotion, at time.Time) (netflix.Promotion, error) {
+func (s *NetflixEngine) CreatePromotion(ctx context.Context, p netflix.Promotion, at time.Time) (netflix.Promotion, error) {
 	err := s.db.writeTx(ctx, func(tx *wtx) error {
 		return tx.QueryRowContext(ctx, `INSERT INTO netflix_promotions
 			(operator_id, code, name, description, effective_from, expires_on, created_at)
@@ -55,12 +57,12 @@ const (
 	promotionNotFound  = "Promotion %q does not exist for this operator."
 )
 
-func (s *NetflixStore) Promotion(ctx context.Context, operatorID int64, code string) (netflix.Promotion, error) {
+func (s *NetflixEngine) Promotion(ctx context.Context, operatorID int64, code string) (netflix.Promotion, error) {
 	p, err := scanPromotion(s.db.readRow(ctx, promotionByCodeSQL, operatorID, code))
 	return p, notFound(err, promotionNotFound, code)
 }
 
-func (s *NetflixStore) Promotions(ctx context.Context, operatorID int64) ([]netflix.Promotion, error) {
+func (s *NetflixEngine) Promotions(ctx context.Context, operatorID int64) ([]netflix.Promotion, error) {
 	rows, err := s.db.read.QueryContext(ctx, `SELECT `+promotionColumns+` FROM netflix_promotions
 		WHERE operator_id = ? ORDER BY effective_from, id`, operatorID)
 	if err != nil {
@@ -112,7 +114,7 @@ const (
 	WHERE s.operator_id = ?1 AND s.customer_identifier = ?2 ORDER BY s.id DESC LIMIT 1`
 )
 
-func (s *NetflixStore) LatestSubscription(ctx context.Context, operatorID int64, customer string, redeemedSince time.Time) (netflix.SubscriptionView, error) {
+func (s *NetflixEngine) LatestSubscription(ctx context.Context, operatorID int64, customer string, redeemedSince time.Time) (netflix.SubscriptionView, error) {
 	var v netflix.SubscriptionView
 	var created, updated int64
 	var promotions, prices []byte
@@ -187,7 +189,7 @@ func decodePrices(b []byte) ([]money.Amount, error) {
 	return out, nil
 }
 
-func (s *NetflixStore) CreateSubscription(ctx context.Context, n netflix.NewSubscription) (netflix.Subscription, error) {
+func (s *NetflixEngine) CreateSubscription(ctx context.Context, n netflix.NewSubscription) (netflix.Subscription, error) {
 	r := n.Request
 	address, email, phone, err := jsonColumns(r.Address, r.Email, r.Phone)
 	if err != nil {
@@ -292,7 +294,7 @@ func insertEvent(ctx context.Context, tx *wtx, ev netflix.Event) error {
 	return err
 }
 
-func (s *NetflixStore) TransitionSubscription(ctx context.Context, operatorID int64, customer string, action netflix.Action, actor carebridge.Caller, at time.Time) (netflix.Subscription, error) {
+func (s *NetflixEngine) TransitionSubscription(ctx context.Context, operatorID int64, customer string, action netflix.Action, actor carebridge.Caller, at time.Time) (netflix.Subscription, error) {
 	var sub netflix.Subscription
 	err := s.db.writeTx(ctx, func(tx *wtx) error {
 		var err error
@@ -319,7 +321,7 @@ func (s *NetflixStore) TransitionSubscription(ctx context.Context, operatorID in
 	return sub, err
 }
 
-func (s *NetflixStore) SubscriptionEvents(ctx context.Context, operatorID, subscriptionID int64) ([]netflix.Event, error) {
+func (s *NetflixEngine) SubscriptionEvents(ctx context.Context, operatorID, subscriptionID int64) ([]netflix.Event, error) {
 	rows, err := s.db.read.QueryContext(ctx, `SELECT e.subscription_id, e.action, e.from_state, e.to_state,
 			e.actor_user_id, e.actor_username, e.at
 		FROM netflix_subscription_events e JOIN netflix_subscriptions s ON s.id = e.subscription_id

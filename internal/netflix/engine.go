@@ -1,0 +1,104 @@
+package netflix
+
+import (
+	"context"
+	"time"
+
+	"carebridge/internal/money"
+)
+
+// Engine is what a storage engine gives the Netflix plugin: its Queries,
+// and write transactions offering the primitives the rules of this
+// package are written with. A primitive holds a query and whatever
+// locking the engine needs to keep its contract; it decides nothing.
+type Engine interface {
+	Queries
+	// InTx runs fn in one write transaction, committed when fn returns
+	// nil and rolled back, every write of fn undone, when it returns an
+	// error. A transaction the engine had to give up on (two replicas'
+	// transactions deadlocked, the database busy) answers EUNAVAILABLE:
+	// nothing was written, and the caller may try again.
+	InTx(ctx context.Context, fn func(tx Tx) error) error
+}
+
+// Tx is one write transaction of an Engine. What a primitive reads, the
+// transaction sees as it was left by transactions committed before, and
+// by the writes of this one.
+type Tx interface {
+	// LockCharges holds the operator's charges among ids against every
+	// other transaction until this one ends, taken in id order so that
+	// two transactions locking overlapping sets cannot deadlock. Ids the
+	// operator has no charge under are passed over.
+	LockCharges(ctx context.Context, operatorID int64, ids []int64) error
+	// AckState reads what acknowledging one of the operator's charges
+	// depends on; ENOTFOUND when the operator has no charge of that id.
+	AckState(ctx context.Context, operatorID, chargeID int64) (AckState, error)
+	// StatusAcknowledged tells whether a status of a charge has been
+	// acknowledged.
+	StatusAcknowledged(ctx context.Context, chargeID int64, status ChargeStatus) (bool, error)
+	// ClaimReferenceNumber gives an operator's reference number to a
+	// charge unless one of its charges holds it already, and returns the
+	// charge that holds it now. Of two transactions claiming the same
+	// number, the second waits for the first and sees its claim.
+	ClaimReferenceNumber(ctx context.Context, operatorID int64, reference string, chargeID int64) (holder int64, err error)
+	// InsertAcknowledgement stores one acknowledgement.
+	InsertAcknowledgement(ctx context.Context, a Acknowledgement) error
+	// MarkAcknowledged records that a charge's status, if it is still
+	// status, needs no acknowledgement any more.
+	MarkAcknowledged(ctx context.Context, chargeID int64, status ChargeStatus) error
+
+	// ClaimPendingCharges returns up to limit PENDING charges of any
+	// operator, lowest id first, held by this transaction until it ends:
+	// a transaction claiming at the same time gets other charges.
+	ClaimPendingCharges(ctx context.Context, limit int) ([]Charge, error)
+	// LatestSubscriptionOf returns the customer's most recent
+	// subscription; nil when the customer has none.
+	LatestSubscriptionOf(ctx context.Context, operatorID int64, customer string) (*Subscription, error)
+	// SettleCharge gives a PENDING charge its settled status, the date of
+	// that status, the subscription it was settled against (0: none), and
+	// marks it unacknowledged. It reports false, writing nothing, when the
+	// charge is no longer PENDING.
+	SettleCharge(ctx context.Context, chargeID int64, status ChargeStatus, at time.Time, subscriptionID int64) (bool, error)
+	// InsertChargeEvent appends a step to a charge's status history.
+	InsertChargeEvent(ctx context.Context, e ChargeEvent) error
+	// AddCustomerPrice records that a customer was charged an amount: one
+	// price per amount and currency, keeping the lowest charge id that
+	// paid it.
+	AddCustomerPrice(ctx context.Context, operatorID int64, customer string, amount money.Amount, chargeID int64) error
+	// SetSubscriptionState moves a subscription from the state from to
+	// the life-cycle and Netflix states given. It reports false, writing
+	// nothing, when the subscription is no longer in from.
+	SetSubscriptionState(ctx context.Context, subscriptionID int64, from, life, onNetflix State, at time.Time) (bool, error)
+	// InsertEvent appends a step to a subscription's audit trail.
+	InsertEvent(ctx context.Context, e Event) error
+}
+
+// AckState is what an acknowledgement of a charge depends on.
+type AckState struct {
+	Customer string
+	Status   ChargeStatus
+	// ListedPending: charges/list has shown the charge as PENDING.
+	ListedPending bool
+}
+
+// Acknowledgement is one stored acknowledgement of a charge's status.
+type Acknowledgement struct {
+	ChargeID        int64
+	Status          ChargeStatus
+	OperatorID      int64
+	ReferenceNumber string // "" for none
+	ActorUserID     int64
+	At              time.Time
+}
+
+// Records is the Store of an Engine: the engine answers Queries, and the
+// writes below apply this package's rules in the engine's transactions,
+// the same for every engine.
+type Records struct {
+	Engine
+}
+
+// NewRecords returns the Store of e.
+func NewRecords(e Engine) *Records { return &Records{Engine: e} }
+
+var _ Store = (*Records)(nil)

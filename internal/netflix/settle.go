@@ -1,0 +1,93 @@
+package netflix
+
+import (
+	"context"
+	"time"
+
+	"carebridge"
+)
+
+// SettleCharges settles up to limit PENDING charges of any operator,
+// oldest first, in one transaction: claim them, decide each with settle,
+// write the status and its date, end the subscription when the status
+// terminates it, and commit. It returns how many it settled; a failure
+// before the commit leaves every claimed charge PENDING.
+func (r *Records) SettleCharges(ctx context.Context, limit int, at time.Time, settle SettleFunc) (int, error) {
+	settled := 0
+	err := r.InTx(ctx, func(tx Tx) error {
+		pending, err := tx.ClaimPendingCharges(ctx, limit)
+		if err != nil {
+			return err
+		}
+		for _, c := range pending {
+			if err := settleOne(ctx, tx, c, at, settle); err != nil {
+				return err
+			}
+		}
+		settled = len(pending)
+		return nil
+	})
+	if err != nil {
+		return 0, err // rolled back: nothing was settled
+	}
+	return settled, nil
+}
+
+// settleOne settles one claimed charge against the customer's latest
+// subscription.
+func settleOne(ctx context.Context, tx Tx, c Charge, at time.Time, settle SettleFunc) error {
+	sub, err := tx.LatestSubscriptionOf(ctx, c.OperatorID, c.Customer)
+	if err != nil {
+		return err
+	}
+	status := settle(c, sub)
+	if !status.Settled() {
+		return carebridge.Errorf(carebridge.EINTERNAL, "settlement chose status %q", status)
+	}
+	var subID int64
+	if sub != nil {
+		subID = sub.ID
+	}
+	// The claim holds the charge; the engine's check that it is still
+	// PENDING is a safeguard.
+	ok, err := tx.SettleCharge(ctx, c.ID, status, at, subID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return carebridge.Errorf(carebridge.EUNAVAILABLE, "charge %d changed during settlement; the batch is retried", c.ID)
+	}
+	if err := tx.InsertChargeEvent(ctx, ChargeEvent{ChargeID: c.ID, From: Pending, To: status, Actor: SettlementActor, At: at}); err != nil {
+		return err
+	}
+	if status == Approved {
+		// The customer's prices for subscriptions/show.
+		if err := tx.AddCustomerPrice(ctx, c.OperatorID, c.Customer, c.Amount, c.ID); err != nil {
+			return err
+		}
+	}
+	if !status.Terminates() || sub == nil || sub.LifeCycleState == Cancelled {
+		return nil
+	}
+	// DECLINED ends the subscription, as the CRM.COM document says
+	// (BAD_REQUEST arises only when there is none, REJECTED when it has
+	// ended already).
+	life, onNetflix, err := Next(ActionCancel, sub.LifeCycleState)
+	if err != nil {
+		return err
+	}
+	// The subscription was read, not locked: it moves only if it is still
+	// in the state read, and the batch is retried if another transaction
+	// moved it since.
+	moved, err := tx.SetSubscriptionState(ctx, sub.ID, sub.LifeCycleState, life, onNetflix, at)
+	if err != nil {
+		return err
+	}
+	if !moved {
+		return carebridge.Errorf(carebridge.EUNAVAILABLE, "subscription %d changed during settlement; the batch is retried", sub.ID)
+	}
+	return tx.InsertEvent(ctx, Event{
+		SubscriptionID: sub.ID, Action: ActionCancel, From: sub.LifeCycleState, To: life,
+		ActorUsername: SettlementActor, At: at,
+	})
+}
