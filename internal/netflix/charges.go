@@ -106,6 +106,10 @@ type SettleFunc func(c Charge, sub *Subscription) ChargeStatus
 // SettlementActor is the name the audit trail gives the charge processor.
 const SettlementActor = "settlement"
 
+// IntakeActor is the name the audit trail gives the partner reporting a
+// charge.
+const IntakeActor = "partner"
+
 // NewCharge is a charge as the partner reports it.
 type NewCharge struct {
 	// ID is 0 for the next number; it is set only to load fixed example

@@ -71,6 +71,74 @@ type Tx interface {
 	SetSubscriptionState(ctx context.Context, subscriptionID int64, from, life, onNetflix State, at time.Time) (bool, error)
 	// InsertEvent appends a step to a subscription's audit trail.
 	InsertEvent(ctx context.Context, e Event) error
+
+	// PromotionByCode reads one of the operator's promotions; ENOTFOUND
+	// when the operator has none of that code.
+	PromotionByCode(ctx context.Context, operatorID int64, code string) (Promotion, error)
+	// LockLatestSubscriptionOf is LatestSubscriptionOf holding the
+	// subscription it returns against every other transaction until this
+	// one ends. It returns the latest subscription as of when the hold was
+	// taken: one that another transaction created while this one waited
+	// for the hold is the one returned, and held.
+	LockLatestSubscriptionOf(ctx context.Context, operatorID int64, customer string) (*Subscription, error)
+	// InsertSubscription stores a new subscription, which must not be
+	// CANCELLED, and returns its id. It reports false, writing nothing,
+	// when the customer has a subscription that is not CANCELLED, however
+	// recently committed: of two transactions inserting one for the same
+	// customer at once, the second waits for the first to end and reports
+	// false if it committed.
+	InsertSubscription(ctx context.Context, s SubscriptionRecord) (id int64, inserted bool, err error)
+	// InsertRedemption records a promotion redeemed with a subscription.
+	InsertRedemption(ctx context.Context, r Redemption) error
+
+	// ClaimDevices registers to the operator, as registered by a user at
+	// a time, each of esns (distinct) that no operator holds, and returns
+	// those of esns that another operator holds then, in no particular
+	// order. Of two transactions claiming one ESN at once, the second
+	// waits for the first to end and sees its claim.
+	ClaimDevices(ctx context.Context, operatorID int64, esns []string, userID int64, at time.Time) (heldElsewhere []string, err error)
+	// ReleaseDevices removes the operator's registrations of esns
+	// (distinct) and returns the ESNs it removed, in no particular order.
+	// An ESN another transaction removed first is not among them.
+	ReleaseDevices(ctx context.Context, operatorID int64, esns []string) (released []string, err error)
+
+	// MarkListedPending records that charges/list has shown the charges
+	// as PENDING, whatever their status is now.
+	MarkListedPending(ctx context.Context, chargeIDs []int64) error
+	// InsertCharges stores charges reported to the operator, whose partner
+	// ids must be distinct, as PENDING in one statement, each with its
+	// intake event (from no status to PENDING, by IntakeActor, at at), and
+	// returns the ids given to those it inserted, by partner id. A charge
+	// whose partner id the operator holds already, however recently
+	// committed, is passed over without drawing a number (retries must
+	// not burn numbers). Each charge inserted keeps report ("": none). A
+	// charge with a fixed ID keeps it, and numbers drawn later come after
+	// it.
+	InsertCharges(ctx context.Context, operatorID int64, charges []NewCharge, report string, at time.Time) (inserted map[string]int64, err error)
+	// StoredCharges reads the operator's charges of the partner ids given,
+	// by partner id, those other transactions committed while this one
+	// waited for them included.
+	StoredCharges(ctx context.Context, operatorID int64, partnerIDs []string) (map[string]StoredCharge, error)
+}
+
+// SubscriptionRecord is a new subscription as InsertSubscription stores it.
+type SubscriptionRecord struct {
+	OperatorID     int64
+	Request        CreateRequest // the customer and the details given
+	LifeCycleState State
+	NetflixState   State
+	PromotionID    int64 // 0: none redeemed
+	TokenExpiresAt time.Time
+	At             time.Time // created and last updated
+}
+
+// Redemption is a promotion redeemed by a customer with a subscription.
+type Redemption struct {
+	OperatorID     int64
+	Customer       string
+	PromotionID    int64
+	SubscriptionID int64
+	At             time.Time
 }
 
 // AckState is what an acknowledgement of a charge depends on.

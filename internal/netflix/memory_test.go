@@ -20,6 +20,8 @@ type memory struct {
 	// fail, when set, is asked before each primitive runs and may make it
 	// fail with an error.
 	fail func(primitive string) error
+	// txs counts the transactions begun.
+	txs int
 }
 
 type memoryData struct {
@@ -33,6 +35,19 @@ type memoryData struct {
 	chEvents []netflix.ChargeEvent
 	prices   map[priceKey]int64 // → lowest charge id
 	settled  map[int64]int64    // charge → subscription it was settled against
+
+	promotions  map[int64]netflix.Promotion
+	records     map[int64]netflix.SubscriptionRecord // as InsertSubscription stored it
+	redemptions []netflix.Redemption
+	devices     map[string]device
+	reports     map[int64]string // charge → the report that created it
+	lastID      int64            // the last id drawn, for subscriptions and charges alike
+}
+
+// device is one ESN's registration.
+type device struct {
+	operator, user int64
+	at             time.Time
 }
 
 type ackKey struct {
@@ -56,6 +71,8 @@ func newMemory() *memory {
 		charges: map[int64]netflix.Charge{}, listed: map[int64]bool{}, unacked: map[int64]bool{},
 		acks: map[ackKey]netflix.Acknowledgement{}, refs: map[refKey]int64{}, subs: map[int64]netflix.Subscription{},
 		prices: map[priceKey]int64{}, settled: map[int64]int64{},
+		promotions: map[int64]netflix.Promotion{}, records: map[int64]netflix.SubscriptionRecord{},
+		devices: map[string]device{}, reports: map[int64]string{},
 	}}
 }
 
@@ -65,10 +82,13 @@ func (d memoryData) clone() memoryData {
 		acks: maps.Clone(d.acks), refs: maps.Clone(d.refs), subs: maps.Clone(d.subs),
 		events: slices.Clone(d.events), chEvents: slices.Clone(d.chEvents),
 		prices: maps.Clone(d.prices), settled: maps.Clone(d.settled),
+		promotions: maps.Clone(d.promotions), records: maps.Clone(d.records), redemptions: slices.Clone(d.redemptions),
+		devices: maps.Clone(d.devices), reports: maps.Clone(d.reports), lastID: d.lastID,
 	}
 }
 
 func (m *memory) InTx(ctx context.Context, fn func(tx netflix.Tx) error) error {
+	m.txs++
 	saved := m.data.clone()
 	if err := fn(memoryTx{m}); err != nil {
 		m.data = saved
@@ -152,13 +172,17 @@ func (t memoryTx) LatestSubscriptionOf(ctx context.Context, operatorID int64, cu
 	if err := t.check("LatestSubscriptionOf"); err != nil {
 		return nil, err
 	}
+	return t.m.latestOf(operatorID, customer), nil
+}
+
+func (m *memory) latestOf(operatorID int64, customer string) *netflix.Subscription {
 	var latest *netflix.Subscription
-	for _, s := range t.m.data.subs {
+	for _, s := range m.data.subs {
 		if s.OperatorID == operatorID && s.Customer == customer && (latest == nil || s.ID > latest.ID) {
 			latest = &s
 		}
 	}
-	return latest, nil
+	return latest
 }
 
 func (t memoryTx) SettleCharge(ctx context.Context, chargeID int64, status netflix.ChargeStatus, at time.Time, subscriptionID int64) (bool, error) {

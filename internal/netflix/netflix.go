@@ -96,35 +96,10 @@ const PromotionLookbackMonths = 10
 // Store keeps the Netflix plugin's data. Each method is one transaction and
 // every method but SettleCharges is scoped to one operator. Records is the
 // Store of every engine: the engine answers Queries itself, and Records
-// writes the rest with the rules of this package in the engine's
-// transactions.
+// applies the rules of this package, reading and writing with the
+// primitives of the engine's transactions (Tx).
 type Store interface {
 	Queries
-	// AcknowledgeCharges acknowledges each charge's current status; items
-	// that cannot be acknowledged are returned, the others are stored
-	// together.
-	AcknowledgeCharges(ctx context.Context, operatorID int64, acks []Ack, actor carebridge.Caller, at time.Time) ([]AckFailure, error)
-
-	// SettleCharges settles up to limit PENDING charges of any operator,
-	// oldest first, in one transaction: claim, decide with settle, write the
-	// status and its date, end the subscription when the status terminates
-	// it, and commit. It returns how many it settled; a failure before
-	// commit leaves every claimed charge PENDING.
-	SettleCharges(ctx context.Context, limit int, at time.Time, settle SettleFunc) (int, error)
-}
-
-// Queries are what an engine answers without a rule of this package to
-// apply: reads, and the writes whose rules still live in the engines.
-type Queries interface {
-	CreatePromotion(ctx context.Context, p Promotion, at time.Time) (Promotion, error)
-	// Promotions lists an operator's promotions, oldest effective_from first.
-	Promotions(ctx context.Context, operatorID int64) ([]Promotion, error)
-	// Promotion finds one by code; ENOTFOUND when the operator has none.
-	Promotion(ctx context.Context, operatorID int64, code string) (Promotion, error)
-
-	// LatestSubscription returns the customer's most recent subscription
-	// with the promotions the customer redeemed at or after redeemedSince.
-	LatestSubscription(ctx context.Context, operatorID int64, customer string, redeemedSince time.Time) (SubscriptionView, error)
 
 	// CreateSubscription checks the promotion (it must exist for the
 	// operator and be in effect at n.At), refuses a customer who already has
@@ -137,9 +112,6 @@ type Queries interface {
 	// and records the audit event.
 	TransitionSubscription(ctx context.Context, operatorID int64, customer string, action Action, actor carebridge.Caller, at time.Time) (Subscription, error)
 
-	// SubscriptionEvents returns a subscription's audit trail, oldest first.
-	SubscriptionEvents(ctx context.Context, operatorID, subscriptionID int64) ([]Event, error)
-
 	// IngestCharges stores reported charges as PENDING, idempotently on the
 	// partner's charge id: a charge reported before is answered with its
 	// number and stored again nowhere. report names the signed report the
@@ -147,25 +119,69 @@ type Queries interface {
 	// answers come from IngestResults. The charges must be valid.
 	IngestCharges(ctx context.Context, operatorID int64, charges []NewCharge, report string, at time.Time) ([]IngestResult, error)
 
+	// UnacknowledgedCharges lists an operator's charges whose current status
+	// has not been acknowledged, oldest received_on first (ties by number),
+	// and records which PENDING ones it has shown.
+	UnacknowledgedCharges(ctx context.Context, operatorID int64, r ListRequest) ([]Charge, error)
+
+	// AcknowledgeCharges acknowledges each charge's current status; items
+	// that cannot be acknowledged are returned, the others are stored
+	// together.
+	AcknowledgeCharges(ctx context.Context, operatorID int64, acks []Ack, actor carebridge.Caller, at time.Time) ([]AckFailure, error)
+
+	// SettleCharges settles up to limit PENDING charges of any operator,
+	// oldest first, in one transaction: claim, decide with settle, write the
+	// status and its date, end the subscription when the status terminates
+	// it, and commit. It returns how many it settled; a failure before
+	// commit leaves every claimed charge PENDING.
+	SettleCharges(ctx context.Context, limit int, at time.Time, settle SettleFunc) (int, error)
+
+	// RegisterDevices registers valid, distinct ESNs to an operator in one
+	// transaction and returns those registered to another operator, in
+	// the order given.
+	RegisterDevices(ctx context.Context, operatorID int64, esns []string, actor carebridge.Caller, at time.Time) (failed []string, err error)
+
+	// UnregisterDevices removes valid, distinct ESNs from an operator in one
+	// transaction and returns those that were not registered to it, in
+	// the order given.
+	UnregisterDevices(ctx context.Context, operatorID int64, esns []string) (failed []string, err error)
+}
+
+// Queries are what an engine answers without a rule of this package to
+// apply: reads, and writes that no rule governs.
+type Queries interface {
+	CreatePromotion(ctx context.Context, p Promotion, at time.Time) (Promotion, error)
+	// Promotions lists an operator's promotions, oldest effective_from first.
+	Promotions(ctx context.Context, operatorID int64) ([]Promotion, error)
+	// Promotion finds one by code; ENOTFOUND when the operator has none.
+	Promotion(ctx context.Context, operatorID int64, code string) (Promotion, error)
+
+	// LatestSubscription returns the customer's most recent subscription
+	// with the promotions the customer redeemed at or after redeemedSince.
+	LatestSubscription(ctx context.Context, operatorID int64, customer string, redeemedSince time.Time) (SubscriptionView, error)
+
+	// SubscriptionEvents returns a subscription's audit trail, oldest first.
+	SubscriptionEvents(ctx context.Context, operatorID, subscriptionID int64) ([]Event, error)
+
 	// PendingCharges counts the PENDING charges of every operator and
 	// gives the oldest one's created_at (zero when none is PENDING): the
 	// backlog the processor has yet to settle.
 	PendingCharges(ctx context.Context) (PendingSummary, error)
 
-	// UnacknowledgedCharges lists an operator's charges whose current status
-	// has not been acknowledged, oldest received_on first (ties by number).
-	UnacknowledgedCharges(ctx context.Context, operatorID int64, r ListRequest) ([]Charge, error)
+	// ListUnacknowledgedCharges lists an operator's charges whose current
+	// status has not been acknowledged, oldest received_on first (ties by
+	// number), each with whether charges/list has shown it as PENDING.
+	ListUnacknowledgedCharges(ctx context.Context, operatorID int64, r ListRequest) ([]ListedCharge, error)
 
 	// ChargeEvents returns a charge's status history, oldest first.
 	ChargeEvents(ctx context.Context, operatorID, chargeID int64) ([]ChargeEvent, error)
+}
 
-	// RegisterDevices registers valid, distinct ESNs to an operator in one
-	// transaction and returns those registered to another operator.
-	RegisterDevices(ctx context.Context, operatorID int64, esns []string, actor carebridge.Caller, at time.Time) (failed []string, err error)
-
-	// UnregisterDevices removes valid, distinct ESNs from an operator in one
-	// transaction and returns those that were not registered to it.
-	UnregisterDevices(ctx context.Context, operatorID int64, esns []string) (failed []string, err error)
+// ListedCharge is a charge as ListUnacknowledgedCharges reads it.
+type ListedCharge struct {
+	Charge
+	// ListedPending: charges/list has shown the charge as PENDING.
+	ListedPending bool
 }
 
 // ChargeEvent is one step of a charge's status history.

@@ -13,20 +13,19 @@ import (
 // ingestSQL inserts a batch, passed as one array per column, in one
 // statement, and records the intake event of each charge it inserted.
 //
-// A partner charge id stored before, or repeated inside the batch, is left
-// out before any number is drawn (DISTINCT ON keeps its first occurrence),
-// so that retries do not burn numbers; ON CONFLICT DO NOTHING covers the id
-// another replica inserts at the same moment (the insert waits for that
-// transaction and then skips the row). A charge with a fixed number (example
-// data) keeps it; the others draw from the identity sequence in batch order.
+// A partner charge id stored before is left out before any number is
+// drawn, so that retries do not burn numbers; ON CONFLICT DO NOTHING
+// covers the id another replica inserts at the same moment (the insert
+// waits for that transaction and then skips the row). A charge with a
+// fixed number (example data) keeps it; the others draw from the identity
+// sequence in batch order.
 const ingestSQL = `WITH batch AS (
 	SELECT * FROM unnest($3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::text[],
 	                     $8::bigint[], $9::text[], $10::bigint[], $11::bigint[])
 		WITH ORDINALITY AS b (id, p, c, a, cur, la, lc, pt, r, n)
 ), fresh AS (
-	SELECT DISTINCT ON (b.p) b.* FROM batch b
+	SELECT b.* FROM batch b
 	WHERE NOT EXISTS (SELECT 1 FROM netflix_charges x WHERE x.operator_id = $1 AND x.partner_charge_id = b.p)
-	ORDER BY b.p, b.n
 ), ins AS (
 	INSERT INTO netflix_charges
 		(id, operator_id, partner_charge_id, customer_identifier, amount_minor, currency,
@@ -38,7 +37,7 @@ const ingestSQL = `WITH batch AS (
 	RETURNING id, partner_charge_id
 ), events AS (
 	INSERT INTO netflix_charge_events (charge_id, from_status, to_status, actor, at)
-	SELECT id, NULL, 'PENDING', 'partner', $2 FROM ins ORDER BY id
+	SELECT id, NULL, 'PENDING', $13, $2 FROM ins ORDER BY id
 )
 SELECT partner_charge_id, id FROM ins`
 
@@ -49,7 +48,7 @@ SELECT partner_charge_id, id FROM ins`
 const advanceChargeSequenceSQL = `SELECT setval(s.seq, GREATEST((SELECT max(id) FROM netflix_charges), pg_sequence_last_value(s.seq), 1))
 	FROM (SELECT pg_get_serial_sequence('netflix_charges', 'id')::regclass AS seq) s`
 
-func (s *NetflixEngine) IngestCharges(ctx context.Context, operatorID int64, charges []netflix.NewCharge, report string, at time.Time) ([]netflix.IngestResult, error) {
+func (t netflixTx) InsertCharges(ctx context.Context, operatorID int64, charges []netflix.NewCharge, report string, at time.Time) (map[string]int64, error) {
 	n := len(charges)
 	var (
 		ids          = make([]*int64, n)
@@ -76,42 +75,33 @@ func (s *NetflixEngine) IngestCharges(ctx context.Context, operatorID int64, cha
 		paidThrough[i] = nullUnix(c.PaidThroughDate)
 		received[i] = unix(c.ReceivedOn)
 	}
-	results := make([]netflix.IngestResult, n)
-	err := s.db.tx(ctx, func(tx pgx.Tx) error {
-		if fixedIDs {
-			// Fixed numbers and the sequence are reconciled while no other
-			// transaction can insert charges (and so draw numbers): taken
-			// before this transaction inserts any, the lock cannot deadlock
-			// with another loader's.
-			if _, err := tx.Exec(ctx, `LOCK TABLE netflix_charges IN SHARE ROW EXCLUSIVE MODE`); err != nil {
-				return err
-			}
+	if fixedIDs {
+		// Fixed numbers and the sequence are reconciled while no other
+		// transaction can insert charges (and so draw numbers): taken
+		// before this transaction inserts any, the lock cannot deadlock
+		// with another loader's.
+		if _, err := t.tx.Exec(ctx, `LOCK TABLE netflix_charges IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+			return nil, err
 		}
-		inserted, err := queryIDs(ctx, tx, ingestSQL, operatorID, unix(at),
-			ids, partners, customers, amounts, currencies, localAmounts, localCurs, paidThrough, received, report)
-		if err != nil {
-			return err
+	}
+	inserted, err := queryIDs(ctx, t.tx, ingestSQL, operatorID, unix(at),
+		ids, partners, customers, amounts, currencies, localAmounts, localCurs, paidThrough, received, report, netflix.IntakeActor)
+	if err != nil {
+		return nil, err
+	}
+	if fixedIDs {
+		if _, err := t.tx.Exec(ctx, advanceChargeSequenceSQL); err != nil {
+			return nil, err
 		}
-		if fixedIDs {
-			if _, err := tx.Exec(ctx, advanceChargeSequenceSQL); err != nil {
-				return err
-			}
-		}
-		stored, err := storedCharges(ctx, tx, operatorID, partners)
-		if err != nil {
-			return err
-		}
-		copy(results, netflix.IngestResults(charges, report, inserted, stored))
-		return nil
-	})
-	return results, retryable(err)
+	}
+	return inserted, nil
 }
 
-// storedCharges reads the stored charges of a batch's partner ids. It is a
-// statement of its own, so that it also sees a charge another replica
-// committed while this transaction's insert waited for it.
-func storedCharges(ctx context.Context, tx pgx.Tx, operatorID int64, partnerIDs []string) (map[string]netflix.StoredCharge, error) {
-	rows, err := tx.Query(ctx, `SELECT partner_charge_id, id, customer_identifier, amount_minor, currency, received_on, coalesce(report, '')
+// StoredCharges is a statement of its own, so that it also sees a charge
+// another replica committed while this transaction's insert waited for
+// it.
+func (t netflixTx) StoredCharges(ctx context.Context, operatorID int64, partnerIDs []string) (map[string]netflix.StoredCharge, error) {
+	rows, err := t.tx.Query(ctx, `SELECT partner_charge_id, id, customer_identifier, amount_minor, currency, received_on, coalesce(report, '')
 		FROM netflix_charges
 		WHERE operator_id = $1 AND partner_charge_id = ANY ($2::text[])`, operatorID, partnerIDs)
 	if err != nil {
@@ -183,10 +173,9 @@ var statusDateColumn = map[netflix.ChargeStatus]string{
 	netflix.Rejected:   "set_as_rejected_on",
 }
 
-// UnacknowledgedCharges lists with the partial index
-// netflix_charges_unacknowledged, then marks the PENDING charges it shows
-// for the first time as listed_pending, as SQLite does.
-func (s *NetflixEngine) UnacknowledgedCharges(ctx context.Context, operatorID int64, r netflix.ListRequest) ([]netflix.Charge, error) {
+// ListUnacknowledgedCharges lists with the partial index
+// netflix_charges_unacknowledged.
+func (s *NetflixEngine) ListUnacknowledgedCharges(ctx context.Context, operatorID int64, r netflix.ListRequest) ([]netflix.ListedCharge, error) {
 	rows, err := s.db.pool.Query(ctx, `SELECT `+chargeColumns+`, listed_pending FROM netflix_charges
 		WHERE operator_id = $1 AND (status <> 'PENDING') = $2 AND unacknowledged
 		ORDER BY received_on, id LIMIT $3 OFFSET $4`, operatorID, r.Processed, r.Limit, r.Offset)
@@ -194,30 +183,21 @@ func (s *NetflixEngine) UnacknowledgedCharges(ctx context.Context, operatorID in
 		return nil, err
 	}
 	defer rows.Close()
-	charges := []netflix.Charge{}
-	var unmarked []int64
+	var listed []netflix.ListedCharge
 	for rows.Next() {
-		var listedPending bool
-		c, err := scanCharge(rows, &listedPending)
-		if err != nil {
+		var c netflix.ListedCharge
+		if c.Charge, err = scanCharge(rows, &c.ListedPending); err != nil {
 			return nil, err
 		}
-		charges = append(charges, c)
-		if c.Status == netflix.Pending && !listedPending {
-			unmarked = append(unmarked, c.ID)
-		}
+		listed = append(listed, c)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows.Close()
-	if len(unmarked) == 0 {
-		return charges, nil // nothing new shown as PENDING: no write
-	}
-	// Marked even if settled since the read: the operator saw it PENDING.
-	_, err = s.db.pool.Exec(ctx, `UPDATE netflix_charges SET listed_pending = true
-		WHERE id = ANY ($1::bigint[]) AND NOT listed_pending`, unmarked)
-	return charges, retryable(err)
+	return listed, rows.Err()
+}
+
+func (t netflixTx) MarkListedPending(ctx context.Context, chargeIDs []int64) error {
+	_, err := t.tx.Exec(ctx, `UPDATE netflix_charges SET listed_pending = true
+		WHERE id = ANY ($1::bigint[]) AND NOT listed_pending`, chargeIDs)
+	return err
 }
 
 func (s *NetflixEngine) ChargeEvents(ctx context.Context, operatorID, chargeID int64) ([]netflix.ChargeEvent, error) {

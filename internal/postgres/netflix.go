@@ -3,11 +3,9 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"carebridge"
 	"carebridge/internal/money"
@@ -142,87 +140,6 @@ func (s *NetflixEngine) LatestSubscription(ctx context.Context, operatorID int64
 	return v, nil
 }
 
-// CreateSubscription checks the promotion and the customer's latest
-// subscription as SQLite does. Two replicas creating for one customer at
-// once may both pass those checks; the partial unique index
-// netflix_subscriptions_one_live then makes the second insert wait for the
-// first and fail, and the loser answers the same ECONFLICT.
-func (s *NetflixEngine) CreateSubscription(ctx context.Context, n netflix.NewSubscription) (netflix.Subscription, error) {
-	r := n.Request
-	address, email, phone, err := jsonColumns(r.Address, r.Email, r.Phone)
-	if err != nil {
-		return netflix.Subscription{}, err
-	}
-	sub := netflix.Subscription{
-		OperatorID: n.OperatorID, Customer: r.Customer,
-		LifeCycleState: netflix.Effective, NetflixState: netflix.Effective,
-		CreatedAt: fromUnix(unix(n.At)), UpdatedAt: fromUnix(unix(n.At)),
-	}
-	err = s.db.tx(ctx, func(tx pgx.Tx) error {
-		var promotionID *int64
-		if r.PromotionCode != "" {
-			p, err := scanPromotion(tx.QueryRow(ctx, promotionByCodeSQL, n.OperatorID, r.PromotionCode))
-			if err != nil {
-				return notFound(err, promotionNotFound, r.PromotionCode)
-			}
-			if err := p.CheckInEffect(n.At); err != nil {
-				return err
-			}
-			promotionID = &p.ID
-		}
-		// A new subscription may follow none or a CANCELLED one.
-		latest, err := scanSubscription(tx.QueryRow(ctx, latestSubscriptionSQL, n.OperatorID, r.Customer))
-		switch {
-		case err == nil:
-			if _, _, err := netflix.Next(netflix.ActionCreate, latest.LifeCycleState); err != nil {
-				return err
-			}
-		case !errors.Is(err, pgx.ErrNoRows):
-			return err
-		}
-		err = tx.QueryRow(ctx, `INSERT INTO netflix_subscriptions
-			(operator_id, customer_identifier, life_cycle_state, netflix_state, channel,
-			 customer_first_name, customer_last_name, customer_address, customer_email, customer_phone,
-			 promotion_id, netflix_token_expires_at, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
-			n.OperatorID, r.Customer, sub.LifeCycleState, sub.NetflixState, nullString(r.Channel),
-			nullString(r.FirstName), nullString(r.LastName), address, email, phone,
-			promotionID, nullUnix(n.TokenExpiresAt), unix(n.At), unix(n.At)).Scan(&sub.ID)
-		if isLiveSubscriptionViolation(err) {
-			return liveSubscriptionError(r.Customer)
-		}
-		if err != nil {
-			return err
-		}
-		if promotionID != nil {
-			if _, err := tx.Exec(ctx, `INSERT INTO netflix_redemptions
-				(operator_id, customer_identifier, promotion_id, subscription_id, redeemed_at) VALUES ($1, $2, $3, $4, $5)`,
-				n.OperatorID, r.Customer, *promotionID, sub.ID, unix(n.At)); err != nil {
-				return err
-			}
-		}
-		return insertEvent(ctx, tx, netflix.Event{
-			SubscriptionID: sub.ID, Action: netflix.ActionCreate, To: sub.LifeCycleState,
-			ActorUserID: n.Actor.UserID, ActorUsername: n.Actor.Username, At: n.At,
-		})
-	})
-	return sub, err
-}
-
-// isLiveSubscriptionViolation reports the partial unique index refusing a
-// second subscription that is not CANCELLED.
-func isLiveSubscriptionViolation(err error) bool {
-	var pe *pgconn.PgError
-	return isUniqueViolation(err) && errors.As(err, &pe) && pe.ConstraintName == "netflix_subscriptions_one_live"
-}
-
-// liveSubscriptionError answers a create that lost a race to another: the
-// partial unique index refused the second live subscription.
-func liveSubscriptionError(customer string) error {
-	return carebridge.Errorf(carebridge.ECONFLICT,
-		"Customer %q already has a subscription that is not cancelled.", customer)
-}
-
 // jsonColumns encodes the optional customer objects for their JSONB
 // columns; a nil object is stored as NULL (a nil []byte).
 func jsonColumns(objects ...any) (a, e, p []byte, err error) {
@@ -257,49 +174,6 @@ func insertEvent(ctx context.Context, tx pgx.Tx, ev netflix.Event) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		ev.SubscriptionID, ev.Action, nullString(string(ev.From)), ev.To, ev.ActorUserID, ev.ActorUsername, unix(ev.At))
 	return err
-}
-
-// TransitionSubscription locks the customer's latest subscription FOR
-// UPDATE before it decides, so that two replicas moving one subscription at
-// once take turns and the second decides on the state the first left.
-func (s *NetflixEngine) TransitionSubscription(ctx context.Context, operatorID int64, customer string, action netflix.Action, actor carebridge.Caller, at time.Time) (netflix.Subscription, error) {
-	var sub netflix.Subscription
-	err := s.db.tx(ctx, func(tx pgx.Tx) error {
-		for {
-			var err error
-			sub, err = scanSubscription(tx.QueryRow(ctx, latestSubscriptionSQL+` FOR UPDATE`, operatorID, customer))
-			if err != nil {
-				return notFound(err, "Customer %q has no Netflix subscription.", customer)
-			}
-			// A locking read that waited sees the row as its holder left it,
-			// but not a newer subscription committed meanwhile (its ORDER BY
-			// … LIMIT was evaluated before the wait). A new statement does.
-			var newer bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM netflix_subscriptions
-				WHERE operator_id = $1 AND customer_identifier = $2 AND id > $3)`, operatorID, customer, sub.ID).Scan(&newer); err != nil {
-				return err
-			}
-			if !newer {
-				break
-			}
-		}
-		life, onNetflix, err := netflix.Next(action, sub.LifeCycleState)
-		if err != nil {
-			return err
-		}
-		from := sub.LifeCycleState
-		sub.LifeCycleState, sub.NetflixState, sub.UpdatedAt = life, onNetflix, fromUnix(unix(at))
-		if _, err := tx.Exec(ctx, `UPDATE netflix_subscriptions
-			SET life_cycle_state = $1, netflix_state = $2, updated_at = $3 WHERE id = $4`,
-			life, onNetflix, unix(at), sub.ID); err != nil {
-			return err
-		}
-		return insertEvent(ctx, tx, netflix.Event{
-			SubscriptionID: sub.ID, Action: action, From: from, To: life,
-			ActorUserID: actor.UserID, ActorUsername: actor.Username, At: at,
-		})
-	})
-	return sub, retryable(err)
 }
 
 func (s *NetflixEngine) SubscriptionEvents(ctx context.Context, operatorID, subscriptionID int64) ([]netflix.Event, error) {

@@ -150,3 +150,71 @@ func (t netflixTx) SetSubscriptionState(ctx context.Context, subscriptionID int6
 func (t netflixTx) InsertEvent(ctx context.Context, e netflix.Event) error {
 	return insertEvent(ctx, t.tx, e)
 }
+
+func (t netflixTx) PromotionByCode(ctx context.Context, operatorID int64, code string) (netflix.Promotion, error) {
+	p, err := scanPromotion(t.tx.QueryRow(ctx, promotionByCodeSQL, operatorID, code))
+	return p, notFound(err, promotionNotFound, code)
+}
+
+// LockLatestSubscriptionOf reads the latest subscription FOR UPDATE. A
+// locking read that waited sees the row as its holder left it, but not a
+// newer subscription committed meanwhile (its ORDER BY … LIMIT was
+// evaluated before the wait); a new statement does, and then the newer
+// one is locked in turn.
+func (t netflixTx) LockLatestSubscriptionOf(ctx context.Context, operatorID int64, customer string) (*netflix.Subscription, error) {
+	for {
+		sub, err := scanSubscription(t.tx.QueryRow(ctx, latestSubscriptionSQL+` FOR UPDATE`, operatorID, customer))
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return nil, nil
+		case err != nil:
+			return nil, err
+		}
+		var newer bool
+		if err := t.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM netflix_subscriptions
+			WHERE operator_id = $1 AND customer_identifier = $2 AND id > $3)`, operatorID, customer, sub.ID).Scan(&newer); err != nil {
+			return nil, err
+		}
+		if !newer {
+			return &sub, nil
+		}
+	}
+}
+
+// InsertSubscription names the partial unique index
+// netflix_subscriptions_one_live as its conflict target: an insert that
+// meets another transaction's uncommitted live subscription for the
+// customer waits for it, and does nothing if it commits.
+func (t netflixTx) InsertSubscription(ctx context.Context, s netflix.SubscriptionRecord) (int64, bool, error) {
+	r := s.Request
+	address, email, phone, err := jsonColumns(r.Address, r.Email, r.Phone)
+	if err != nil {
+		return 0, false, err
+	}
+	var promotionID *int64
+	if s.PromotionID != 0 {
+		promotionID = &s.PromotionID
+	}
+	var id int64
+	err = t.tx.QueryRow(ctx, `INSERT INTO netflix_subscriptions
+		(operator_id, customer_identifier, life_cycle_state, netflix_state, channel,
+		 customer_first_name, customer_last_name, customer_address, customer_email, customer_phone,
+		 promotion_id, netflix_token_expires_at, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+		ON CONFLICT (operator_id, customer_identifier) WHERE life_cycle_state <> 'CANCELLED' DO NOTHING
+		RETURNING id`,
+		s.OperatorID, r.Customer, s.LifeCycleState, s.NetflixState, nullString(r.Channel),
+		nullString(r.FirstName), nullString(r.LastName), address, email, phone,
+		promotionID, nullUnix(s.TokenExpiresAt), unix(s.At), unix(s.At)).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, nil
+	}
+	return id, err == nil, err
+}
+
+func (t netflixTx) InsertRedemption(ctx context.Context, r netflix.Redemption) error {
+	_, err := t.tx.Exec(ctx, `INSERT INTO netflix_redemptions
+		(operator_id, customer_identifier, promotion_id, subscription_id, redeemed_at) VALUES ($1, $2, $3, $4, $5)`,
+		r.OperatorID, r.Customer, r.PromotionID, r.SubscriptionID, unix(r.At))
+	return err
+}

@@ -10,7 +10,7 @@ import (
 	"carebridge/internal/netflix"
 )
 
-// chargeRow is how IngestCharges hands a batch to json_each.
+// chargeRow is how InsertCharges hands a batch to json_each.
 type chargeRow struct {
 	ID          *int64  `json:"id"`
 	Partner     string  `json:"p"`
@@ -23,18 +23,12 @@ type chargeRow struct {
 	ReceivedOn  int64   `json:"r"`
 }
 
-func (s *NetflixEngine) IngestCharges(ctx context.Context, operatorID int64, charges []netflix.NewCharge, report string, at time.Time) ([]netflix.IngestResult, error) {
-	// Only the first of a partner id repeated in the batch is offered to
-	// the insert (IngestResults answers the others), and the insert skips
-	// ids stored before: a row that met the unique key would still draw a
-	// number, and retries must not burn numbers.
-	rows := make([]chargeRow, 0, len(charges))
-	offered := make(map[string]bool, len(charges))
-	for _, c := range charges {
-		if offered[c.PartnerChargeID] {
-			continue
-		}
-		offered[c.PartnerChargeID] = true
+// InsertCharges inserts the batch with one statement, which skips the
+// partner ids stored before: a row that met the unique key would still
+// draw a number.
+func (t netflixTx) InsertCharges(ctx context.Context, operatorID int64, charges []netflix.NewCharge, report string, at time.Time) (map[string]int64, error) {
+	rows := make([]chargeRow, len(charges))
+	for i, c := range charges {
 		r := chargeRow{Partner: c.PartnerChargeID, Customer: c.Customer, Amount: c.Amount.Minor, Currency: c.Amount.Currency, ReceivedOn: unix(c.ReceivedOn)}
 		if c.ID > 0 {
 			r.ID = &c.ID
@@ -46,46 +40,39 @@ func (s *NetflixEngine) IngestCharges(ctx context.Context, operatorID int64, cha
 			pt := unix(c.PaidThroughDate)
 			r.PaidThrough = &pt
 		}
-		rows = append(rows, r)
+		rows[i] = r
 	}
 	batch, err := json.Marshal(rows)
 	if err != nil {
 		return nil, err
 	}
-	results := make([]netflix.IngestResult, len(charges))
-	err = s.db.writeTx(ctx, func(tx *wtx) error {
-		// One statement inserts the whole batch.
-		inserted, err := queryIDs(ctx, tx, `INSERT INTO netflix_charges
-			(id, operator_id, partner_charge_id, customer_identifier, amount_minor, currency,
-			 local_amount_minor, local_currency, paid_through_date, received_on, status, created_at, report)
-			SELECT j.value ->> 'id', ?1, j.value ->> 'p', j.value ->> 'c', j.value ->> 'a', j.value ->> 'cur',
-			       j.value ->> 'la', j.value ->> 'lc', j.value ->> 'pt', j.value ->> 'r', 'PENDING', ?2, nullif(?4, '')
-			FROM json_each(?3) j
-			WHERE NOT EXISTS (SELECT 1 FROM netflix_charges x WHERE x.operator_id = ?1 AND x.partner_charge_id = j.value ->> 'p')
-			ON CONFLICT (operator_id, partner_charge_id) DO NOTHING
-			RETURNING partner_charge_id, id`, operatorID, unix(at), string(batch), report)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO netflix_charge_events (charge_id, from_status, to_status, actor, at)
-			SELECT value, NULL, 'PENDING', 'partner', ? FROM json_each(?)`, unix(at), jsonValues(inserted)); err != nil {
-			return err
-		}
-		stored, err := storedCharges(ctx, tx, operatorID, string(batch))
-		if err != nil {
-			return err
-		}
-		copy(results, netflix.IngestResults(charges, report, inserted, stored))
-		return nil
-	})
-	return results, err
+	inserted, err := queryIDs(ctx, t.tx, `INSERT INTO netflix_charges
+		(id, operator_id, partner_charge_id, customer_identifier, amount_minor, currency,
+		 local_amount_minor, local_currency, paid_through_date, received_on, status, created_at, report)
+		SELECT j.value ->> 'id', ?1, j.value ->> 'p', j.value ->> 'c', j.value ->> 'a', j.value ->> 'cur',
+		       j.value ->> 'la', j.value ->> 'lc', j.value ->> 'pt', j.value ->> 'r', 'PENDING', ?2, nullif(?4, '')
+		FROM json_each(?3) j
+		WHERE NOT EXISTS (SELECT 1 FROM netflix_charges x WHERE x.operator_id = ?1 AND x.partner_charge_id = j.value ->> 'p')
+		ON CONFLICT (operator_id, partner_charge_id) DO NOTHING
+		RETURNING partner_charge_id, id`, operatorID, unix(at), string(batch), report)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO netflix_charge_events (charge_id, from_status, to_status, actor, at)
+		SELECT value, NULL, 'PENDING', ?, ? FROM json_each(?)`, netflix.IntakeActor, unix(at), jsonValues(inserted)); err != nil {
+		return nil, err
+	}
+	return inserted, nil
 }
 
-// storedCharges reads the stored charges of a batch's partner ids.
-func storedCharges(ctx context.Context, tx *wtx, operatorID int64, batch string) (map[string]netflix.StoredCharge, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT partner_charge_id, id, customer_identifier, amount_minor, currency, received_on, coalesce(report, '')
+func (t netflixTx) StoredCharges(ctx context.Context, operatorID int64, partnerIDs []string) (map[string]netflix.StoredCharge, error) {
+	list, err := json.Marshal(partnerIDs)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := t.tx.QueryContext(ctx, `SELECT partner_charge_id, id, customer_identifier, amount_minor, currency, received_on, coalesce(report, '')
 		FROM netflix_charges
-		WHERE operator_id = ? AND partner_charge_id IN (SELECT j.value ->> 'p' FROM json_each(?) j)`, operatorID, batch)
+		WHERE operator_id = ? AND partner_charge_id IN (SELECT value FROM json_each(?))`, operatorID, string(list))
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +149,7 @@ var statusDateColumn = map[netflix.ChargeStatus]string{
 	netflix.Rejected:   "set_as_rejected_on",
 }
 
-func (s *NetflixEngine) UnacknowledgedCharges(ctx context.Context, operatorID int64, r netflix.ListRequest) ([]netflix.Charge, error) {
+func (s *NetflixEngine) ListUnacknowledgedCharges(ctx context.Context, operatorID int64, r netflix.ListRequest) ([]netflix.ListedCharge, error) {
 	rows, err := s.db.readRows(ctx, `SELECT `+chargeColumns+`, listed_pending FROM netflix_charges
 		WHERE operator_id = ? AND (status <> 'PENDING') = ? AND unacknowledged = 1
 		ORDER BY received_on, id LIMIT ? OFFSET ?`, operatorID, r.Processed, r.Limit, r.Offset)
@@ -170,31 +157,25 @@ func (s *NetflixEngine) UnacknowledgedCharges(ctx context.Context, operatorID in
 		return nil, err
 	}
 	defer rows.Close()
-	charges := []netflix.Charge{}
-	var unmarked []int64
+	var listed []netflix.ListedCharge
 	for rows.Next() {
-		var listedPending bool
-		c, err := scanCharge(rowWith{rows, &listedPending})
-		if err != nil {
+		var c netflix.ListedCharge
+		if c.Charge, err = scanCharge(rowWith{rows, &c.ListedPending}); err != nil {
 			return nil, err
 		}
-		charges = append(charges, c)
-		if c.Status == netflix.Pending && !listedPending {
-			unmarked = append(unmarked, c.ID)
-		}
+		listed = append(listed, c)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if len(unmarked) == 0 {
-		return charges, nil // nothing new shown as PENDING: no write
-	}
-	ids, _ := json.Marshal(unmarked)
-	err = s.db.writeTx(ctx, func(tx *wtx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE netflix_charges SET listed_pending = 1 WHERE id IN (SELECT value FROM json_each(?))`, string(ids))
+	return listed, rows.Err()
+}
+
+func (t netflixTx) MarkListedPending(ctx context.Context, chargeIDs []int64) error {
+	ids, err := json.Marshal(chargeIDs)
+	if err != nil {
 		return err
-	})
-	return charges, err
+	}
+	_, err = t.tx.ExecContext(ctx, `UPDATE netflix_charges SET listed_pending = 1
+		WHERE id IN (SELECT value FROM json_each(?)) AND NOT listed_pending`, string(ids))
+	return err
 }
 
 // rowWith scans a charge followed by extra columns.

@@ -189,75 +189,6 @@ func decodePrices(b []byte) ([]money.Amount, error) {
 	return out, nil
 }
 
-func (s *NetflixEngine) CreateSubscription(ctx context.Context, n netflix.NewSubscription) (netflix.Subscription, error) {
-	r := n.Request
-	address, email, phone, err := jsonColumns(r.Address, r.Email, r.Phone)
-	if err != nil {
-		return netflix.Subscription{}, err
-	}
-	sub := netflix.Subscription{
-		OperatorID: n.OperatorID, Customer: r.Customer,
-		LifeCycleState: netflix.Effective, NetflixState: netflix.Effective,
-		CreatedAt: fromUnix(unix(n.At)), UpdatedAt: fromUnix(unix(n.At)),
-	}
-	err = s.db.writeTx(ctx, func(tx *wtx) error {
-		var promotionID sql.NullInt64
-		if r.PromotionCode != "" {
-			p, err := scanPromotion(tx.QueryRowContext(ctx, promotionByCodeSQL, n.OperatorID, r.PromotionCode))
-			if err != nil {
-				return notFound(err, promotionNotFound, r.PromotionCode)
-			}
-			if err := p.CheckInEffect(n.At); err != nil {
-				return err
-			}
-			promotionID = sql.NullInt64{Int64: p.ID, Valid: true}
-		}
-		// A new subscription may follow none or a CANCELLED one.
-		latest, err := scanSubscription(tx.QueryRowContext(ctx, latestSubscriptionSQL, n.OperatorID, r.Customer))
-		switch {
-		case err == nil:
-			if _, _, err := netflix.Next(netflix.ActionCreate, latest.LifeCycleState); err != nil {
-				return err
-			}
-		case err != sql.ErrNoRows:
-			return err
-		}
-		err = tx.QueryRowContext(ctx, `INSERT INTO netflix_subscriptions
-			(operator_id, customer_identifier, life_cycle_state, netflix_state, channel,
-			 customer_first_name, customer_last_name, customer_address, customer_email, customer_phone,
-			 promotion_id, netflix_token_expires_at, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			n.OperatorID, r.Customer, sub.LifeCycleState, sub.NetflixState, nullString(r.Channel),
-			nullString(r.FirstName), nullString(r.LastName), address, email, phone,
-			promotionID, nullUnix(n.TokenExpiresAt), unix(n.At), unix(n.At)).Scan(&sub.ID)
-		if isUniqueViolation(err) {
-			return liveSubscriptionError(r.Customer)
-		}
-		if err != nil {
-			return err
-		}
-		if promotionID.Valid {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO netflix_redemptions
-				(operator_id, customer_identifier, promotion_id, subscription_id, redeemed_at) VALUES (?, ?, ?, ?, ?)`,
-				n.OperatorID, r.Customer, promotionID, sub.ID, unix(n.At)); err != nil {
-				return err
-			}
-		}
-		return insertEvent(ctx, tx, netflix.Event{
-			SubscriptionID: sub.ID, Action: netflix.ActionCreate, To: sub.LifeCycleState,
-			ActorUserID: n.Actor.UserID, ActorUsername: n.Actor.Username, At: n.At,
-		})
-	})
-	return sub, err
-}
-
-// liveSubscriptionError answers a create that lost a race to another: the
-// partial unique index refused the second live subscription.
-func liveSubscriptionError(customer string) error {
-	return carebridge.Errorf(carebridge.ECONFLICT,
-		"Customer %q already has a subscription that is not cancelled.", customer)
-}
-
 // jsonColumns encodes the optional customer objects for storage; a nil
 // object is stored as NULL.
 func jsonColumns(objects ...any) (a, e, p sql.NullString, err error) {
@@ -292,33 +223,6 @@ func insertEvent(ctx context.Context, tx *wtx, ev netflix.Event) error {
 		VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		ev.SubscriptionID, ev.Action, nullString(string(ev.From)), ev.To, ev.ActorUserID, ev.ActorUsername, unix(ev.At))
 	return err
-}
-
-func (s *NetflixEngine) TransitionSubscription(ctx context.Context, operatorID int64, customer string, action netflix.Action, actor carebridge.Caller, at time.Time) (netflix.Subscription, error) {
-	var sub netflix.Subscription
-	err := s.db.writeTx(ctx, func(tx *wtx) error {
-		var err error
-		sub, err = scanSubscription(tx.QueryRowContext(ctx, latestSubscriptionSQL, operatorID, customer))
-		if err != nil {
-			return notFound(err, "Customer %q has no Netflix subscription.", customer)
-		}
-		life, onNetflix, err := netflix.Next(action, sub.LifeCycleState)
-		if err != nil {
-			return err
-		}
-		from := sub.LifeCycleState
-		sub.LifeCycleState, sub.NetflixState, sub.UpdatedAt = life, onNetflix, fromUnix(unix(at))
-		if _, err := tx.ExecContext(ctx, `UPDATE netflix_subscriptions
-			SET life_cycle_state = ?, netflix_state = ?, updated_at = ? WHERE id = ?`,
-			life, onNetflix, unix(at), sub.ID); err != nil {
-			return err
-		}
-		return insertEvent(ctx, tx, netflix.Event{
-			SubscriptionID: sub.ID, Action: action, From: from, To: life,
-			ActorUserID: actor.UserID, ActorUsername: actor.Username, At: at,
-		})
-	})
-	return sub, err
 }
 
 func (s *NetflixEngine) SubscriptionEvents(ctx context.Context, operatorID, subscriptionID int64) ([]netflix.Event, error) {

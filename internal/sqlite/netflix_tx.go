@@ -138,3 +138,47 @@ func (t netflixTx) SetSubscriptionState(ctx context.Context, subscriptionID int6
 func (t netflixTx) InsertEvent(ctx context.Context, e netflix.Event) error {
 	return insertEvent(ctx, t.tx, e)
 }
+
+func (t netflixTx) PromotionByCode(ctx context.Context, operatorID int64, code string) (netflix.Promotion, error) {
+	p, err := scanPromotion(t.tx.QueryRowContext(ctx, promotionByCodeSQL, operatorID, code))
+	return p, notFound(err, promotionNotFound, code)
+}
+
+// LockLatestSubscriptionOf is LatestSubscriptionOf: the write transaction
+// is the hold, as no other can write until it ends.
+func (t netflixTx) LockLatestSubscriptionOf(ctx context.Context, operatorID int64, customer string) (*netflix.Subscription, error) {
+	return t.LatestSubscriptionOf(ctx, operatorID, customer)
+}
+
+// InsertSubscription leaves a customer's second live subscription to the
+// partial unique index netflix_subscriptions_one_live, which the insert
+// names as its conflict target.
+func (t netflixTx) InsertSubscription(ctx context.Context, s netflix.SubscriptionRecord) (int64, bool, error) {
+	r := s.Request
+	address, email, phone, err := jsonColumns(r.Address, r.Email, r.Phone)
+	if err != nil {
+		return 0, false, err
+	}
+	var id int64
+	err = t.tx.QueryRowContext(ctx, `INSERT INTO netflix_subscriptions
+		(operator_id, customer_identifier, life_cycle_state, netflix_state, channel,
+		 customer_first_name, customer_last_name, customer_address, customer_email, customer_phone,
+		 promotion_id, netflix_token_expires_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (operator_id, customer_identifier) WHERE life_cycle_state <> 'CANCELLED' DO NOTHING
+		RETURNING id`,
+		s.OperatorID, r.Customer, s.LifeCycleState, s.NetflixState, nullString(r.Channel),
+		nullString(r.FirstName), nullString(r.LastName), address, email, phone,
+		sql.NullInt64{Int64: s.PromotionID, Valid: s.PromotionID != 0}, nullUnix(s.TokenExpiresAt), unix(s.At), unix(s.At)).Scan(&id)
+	if err == sql.ErrNoRows {
+		return 0, false, nil
+	}
+	return id, err == nil, err
+}
+
+func (t netflixTx) InsertRedemption(ctx context.Context, r netflix.Redemption) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO netflix_redemptions
+		(operator_id, customer_identifier, promotion_id, subscription_id, redeemed_at) VALUES (?, ?, ?, ?, ?)`,
+		r.OperatorID, r.Customer, r.PromotionID, r.SubscriptionID, unix(r.At))
+	return err
+}
