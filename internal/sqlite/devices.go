@@ -20,9 +20,11 @@ func (t netflixTx) ClaimDevices(ctx context.Context, operatorID int64, esns []st
 		ON CONFLICT (esn) DO NOTHING`, operatorID, unix(at), userID, string(list)); err != nil {
 		return nil, err
 	}
-	return queryStrings(ctx, t.tx, `SELECT d.esn FROM json_each(?) j
+	// json_each is the outer loop (ORDER BY j.key keeps the planner
+	// there): each ESN probes the primary key once.
+	return queryStrings(ctx, t.tx, `SELECT j.value FROM json_each(?) j
 		JOIN netflix_devices d ON d.esn = j.value
-		WHERE d.operator_id <> ?`, string(list), operatorID)
+		WHERE d.operator_id <> ? ORDER BY j.key`, string(list), operatorID)
 }
 
 func (t netflixTx) ReleaseDevices(ctx context.Context, operatorID int64, esns []string) ([]string, error) {
