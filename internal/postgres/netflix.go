@@ -14,7 +14,8 @@ import (
 
 // NetflixEngine is the Netflix plugin's engine on PostgreSQL
 // (netflix.Engine): its queries, and the primitives its rules write with
-// (netflix_tx.go).
+// (netflix_tx.go; devices.go and charges.go for devices and charge
+// intake).
 type NetflixEngine struct{ db *DB }
 
 // NewNetflixStore returns the Netflix plugin's store on db: this engine
