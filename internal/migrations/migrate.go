@@ -13,7 +13,8 @@ type Engine interface {
 	// Locked runs fn in one transaction that first takes the engine's
 	// migration lock, and commits it when fn returns nil; when fn fails,
 	// nothing fn did is kept. A process that calls Locked while another
-	// holds the lock waits for it, and then sees what it committed.
+	// holds the lock waits for it (on SQLite, up to the busy timeout), and
+	// then sees what it committed.
 	Locked(ctx context.Context, fn func(tx Tx) error) error
 }
 
