@@ -8,23 +8,59 @@ import (
 	"carebridge/internal/migrations"
 )
 
-func TestLoad(t *testing.T) {
+func TestReadDir(t *testing.T) {
 	t.Parallel()
-	ms, err := migrations.Load(fstest.MapFS{
+	ms, err := migrations.ReadDir(fstest.MapFS{
 		"m/0002_b.sql": {Data: []byte("B")},
 		"m/0001_a.sql": {Data: []byte("A")},
-	}, "m")
+	}, "m", 1)
 	if err != nil || len(ms) != 2 || ms[0].Name != "0001_a.sql" || ms[0].SQL != "A" || ms[1].Version != 2 {
-		t.Fatalf("Load = %+v, %v", ms, err)
+		t.Fatalf("ReadDir = %+v, %v", ms, err)
 	}
 	for name, fsys := range map[string]fstest.MapFS{
 		"gap":       {"m/0001_a.sql": {}, "m/0003_c.sql": {}},
 		"bad name":  {"m/first.sql": {}},
+		"not sql":   {"m/0001_a.txt": {}},
 		"zero":      {"m/0000_a.sql": {}},
 		"duplicate": {"m/0001_a.sql": {}, "m/001_b.sql": {}},
+		"late":      {"m/0002_b.sql": {}},
 	} {
-		if _, err := migrations.Load(fsys, "m"); err == nil || !strings.Contains(err.Error(), "migration") {
-			t.Errorf("%s: Load = %v, want a refusal", name, err)
+		if _, err := migrations.ReadDir(fsys, "m", 1); err == nil || !strings.Contains(err.Error(), "migration") {
+			t.Errorf("%s: ReadDir = %v, want a refusal", name, err)
+		}
+	}
+}
+
+func TestLoad(t *testing.T) {
+	t.Parallel()
+	p, err := migrations.Load(fstest.MapFS{
+		"m/0100_baseline.sql":   {Data: []byte("ALL")},
+		"m/legacy/0001_a.sql":   {Data: []byte("A")},
+		"m/legacy/0002_b.sql":   {Data: []byte("B")},
+		"m/legacy/README.notes": {},
+	}, "m")
+	if err == nil {
+		t.Fatalf("Load accepted a stray file: %+v", p)
+	}
+	p, err = migrations.Load(fstest.MapFS{
+		"m/0100_baseline.sql": {Data: []byte("ALL")},
+		"m/legacy/0001_a.sql": {Data: []byte("A")},
+		"m/legacy/0002_b.sql": {Data: []byte("B")},
+	}, "m")
+	if err != nil || len(p.Steps) != 1 || p.Steps[0].Version != migrations.Baseline || p.Steps[0].SQL != "ALL" ||
+		len(p.Legacy) != 2 || p.Legacy[1].SQL != "B" {
+		t.Fatalf("Load = %+v, %v", p, err)
+	}
+	for name, fsys := range map[string]fstest.MapFS{
+		"no baseline":   {"m/legacy/0001_a.sql": {}},
+		"renamed":       {"m/0100_schema.sql": {}, "m/legacy/0001_a.sql": {}},
+		"unknown step":  {"m/0100_baseline.sql": {}, "m/0101_more.sql": {}, "m/legacy/0001_a.sql": {}},
+		"legacy gap":    {"m/0100_baseline.sql": {}, "m/legacy/0002_b.sql": {}},
+		"below common":  {"m/0099_baseline.sql": {}, "m/legacy/0001_a.sql": {}},
+		"legacy absent": {"m/0100_baseline.sql": {}},
+	} {
+		if _, err := migrations.Load(fsys, "m"); err == nil {
+			t.Errorf("%s: Load succeeded, want a refusal", name)
 		}
 	}
 }

@@ -11,61 +11,77 @@ import (
 	"carebridge/internal/migrations"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql migrations/legacy/*.sql
 var migrationFiles embed.FS
 
-func loadMigrations() ([]migrations.Migration, error) {
-	ms, err := migrations.Load(migrationFiles, "migrations")
+func loadMigrations() (migrations.Plan, error) {
+	p, err := migrations.Load(migrationFiles, "migrations")
 	if err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
+		return p, fmt.Errorf("postgres: %w", err)
 	}
-	return ms, nil
+	return p, nil
 }
 
 // migrationLock is the advisory lock key that serialises replicas starting
 // at once: one migrates, the others wait and then find nothing to do.
 const migrationLock = 0x63617265_62726964 // "carebrid"
 
-// Migrate applies every migration not yet applied, all in one
-// transaction that first takes a transaction-scoped advisory lock: replicas
-// starting at once wait for one another, and the lock ends with the
-// transaction whatever happens to the connection.
+// Migrate brings the schema up to date (see package migrations).
 func (db *DB) Migrate(ctx context.Context) error {
-	ms, err := loadMigrations()
+	p, err := loadMigrations()
 	if err != nil {
 		return err
 	}
-	return db.migrate(ctx, ms)
+	return db.migrate(ctx, p)
 }
 
-// migrate applies the migrations ms (tests stop at an earlier version).
-func (db *DB) migrate(ctx context.Context, ms []migrations.Migration) error {
-	return db.tx(ctx, func(tx pgx.Tx) error {
+// migrate applies the plan p (tests build the databases of earlier
+// releases with a part of the legacy steps).
+func (db *DB) migrate(ctx context.Context, p migrations.Plan) error {
+	if err := migrations.Migrate(ctx, migrator{db}, p); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	return nil
+}
+
+// migrator is the migrations.Engine of a PostgreSQL database. Its lock is
+// a transaction-scoped advisory lock: replicas starting at once wait for
+// one another, and the lock ends with the transaction whatever happens to
+// the connection.
+type migrator struct{ db *DB }
+
+func (m migrator) Locked(ctx context.Context, fn func(migrations.Tx) error) error {
+	return m.db.tx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLock)); err != nil {
-			return fmt.Errorf("postgres: migration lock: %w", err)
+			return fmt.Errorf("migration lock: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-			version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
-			return fmt.Errorf("postgres: create schema_migrations: %w", err)
-		}
-		var current int
-		if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-			return err
-		}
-		if current > len(ms) {
-			return fmt.Errorf("postgres: the database is at schema version %d, newer than this carebridge knows (%d); run a newer carebridge", current, len(ms))
-		}
-		for _, m := range ms[current:] {
-			if _, err := tx.Exec(ctx, m.SQL); err != nil {
-				return fmt.Errorf("postgres: migration %s: %w", m.Name, err)
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-				m.Version, m.Name, time.Now().Unix()); err != nil {
-				return err
-			}
-		}
-		return nil
+		return fn(migrationTx{tx})
 	})
+}
+
+type migrationTx struct{ tx pgx.Tx }
+
+func (t migrationTx) Applied(ctx context.Context) ([]int, error) {
+	if _, err := t.tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+		return nil, fmt.Errorf("create schema_migrations: %w", err)
+	}
+	rows, err := t.tx.Query(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int])
+}
+
+func (t migrationTx) Exec(ctx context.Context, sql string) error {
+	_, err := t.tx.Exec(ctx, sql)
+	return err
+}
+
+func (t migrationTx) Record(ctx context.Context, m migrations.Migration) error {
+	_, err := t.tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+		m.Version, m.Name, time.Now().Unix())
+	return err
 }
 
 // SchemaVersion returns the highest applied migration (0 for a new

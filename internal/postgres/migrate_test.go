@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"carebridge/internal/migrations"
 	"carebridge/internal/storetest"
 )
 
@@ -49,16 +50,40 @@ func openURL(t *testing.T, url string) *DB {
 	return db
 }
 
-func migrationCount(t *testing.T) int {
+// latestVersion returns the version of the last step embedded.
+func latestVersion(t *testing.T) int {
 	t.Helper()
-	ms, err := loadMigrations()
+	p, err := loadMigrations()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ms) == 0 {
+	if len(p.Steps) == 0 {
 		t.Fatal("no migrations embedded")
 	}
-	return len(ms)
+	return p.Steps[len(p.Steps)-1].Version
+}
+
+// legacy returns the migrations of PostgreSQL's own numbering, before the
+// common one.
+func legacy(t *testing.T) []migrations.Migration {
+	t.Helper()
+	p, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Legacy
+}
+
+// earlierRelease migrates db as a release of PostgreSQL's own numbering
+// did, up to version.
+func earlierRelease(t *testing.T, db *DB, version int) {
+	t.Helper()
+	if err := db.migrate(t.Context(), migrations.Plan{Steps: legacy(t)[:version]}); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := db.SchemaVersion(t.Context()); err != nil || v != version {
+		t.Fatalf("SchemaVersion = %d, %v; want %d", v, err, version)
+	}
 }
 
 // appliedVersions returns how many times each version is recorded.
@@ -83,13 +108,15 @@ func appliedVersions(t *testing.T, db *DB) map[int]int {
 	return out
 }
 
+// wantAppliedOnce checks that a new database records the steps of the
+// common numbering up to n, each once, and nothing else.
 func wantAppliedOnce(t *testing.T, db *DB, n int) {
 	t.Helper()
 	got := appliedVersions(t, db)
-	if len(got) != n {
-		t.Fatalf("schema_migrations records versions %v, want 1…%d", got, n)
+	if len(got) != n-migrations.Baseline+1 {
+		t.Fatalf("schema_migrations records versions %v, want %d…%d", got, migrations.Baseline, n)
 	}
-	for v := 1; v <= n; v++ {
+	for v := migrations.Baseline; v <= n; v++ {
 		if got[v] != 1 {
 			t.Fatalf("version %d recorded %d times, want once (all: %v)", v, got[v], got)
 		}
@@ -109,7 +136,7 @@ func TestSchemaVersionOfEmptySchema(t *testing.T) {
 
 func TestMigrateIsIdempotent(t *testing.T) {
 	t.Parallel()
-	n := migrationCount(t)
+	n := latestVersion(t)
 	db := openURL(t, emptySchema(t))
 	for i := range 3 {
 		if err := db.Migrate(t.Context()); err != nil {
@@ -124,7 +151,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 // nothing to do. Without it the migrations would run twice and fail.
 func TestConcurrentMigrate(t *testing.T) {
 	t.Parallel()
-	n := migrationCount(t)
+	n := latestVersion(t)
 	url := emptySchema(t)
 	const replicas = 4
 	dbs := make([]*DB, replicas)
@@ -155,7 +182,7 @@ func TestConcurrentMigrate(t *testing.T) {
 
 func TestMigrateRefusesANewerSchema(t *testing.T) {
 	t.Parallel()
-	n := migrationCount(t)
+	n := latestVersion(t)
 	db := openURL(t, emptySchema(t))
 	if err := db.Migrate(t.Context()); err != nil {
 		t.Fatal(err)
@@ -176,17 +203,11 @@ func TestCustomerPricesBackfill(t *testing.T) {
 	t.Parallel()
 	db := openURL(t, emptySchema(t))
 	ctx := t.Context()
-	ms, err := loadMigrations()
-	if err != nil {
-		t.Fatal(err)
-	}
 	const version = 3
-	if ms[version-1].Name != "0003_customer_prices.sql" {
-		t.Fatalf("migration %d is %s", version, ms[version-1].Name)
+	if m := legacy(t)[version-1]; m.Name != "0003_customer_prices.sql" {
+		t.Fatalf("migration %d is %s", version, m.Name)
 	}
-	if err := db.migrate(ctx, ms[:version-1]); err != nil {
-		t.Fatal(err)
-	}
+	earlierRelease(t, db, version-1)
 	// Today's ingest writes the report column of a later migration: the old
 	// schema gets it for the ingest and loses it before migrating.
 	report := func(change string) {

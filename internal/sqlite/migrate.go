@@ -10,65 +10,81 @@ import (
 	"carebridge/internal/migrations"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql migrations/legacy/*.sql
 var migrationFiles embed.FS
 
-func loadMigrations() ([]migrations.Migration, error) {
-	ms, err := migrations.Load(migrationFiles, "migrations")
+func loadMigrations() (migrations.Plan, error) {
+	p, err := migrations.Load(migrationFiles, "migrations")
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: %w", err)
+		return p, fmt.Errorf("sqlite: %w", err)
 	}
-	return ms, nil
+	return p, nil
 }
 
-// Migrate applies every migration not yet applied, each in its own write
-// transaction. The write lock (BEGIN IMMEDIATE) serialises processes that
-// start at once; each re-reads the applied version inside its transaction.
+// Migrate brings the schema up to date (see package migrations).
 func (db *DB) Migrate(ctx context.Context) error {
-	ms, err := loadMigrations()
+	p, err := loadMigrations()
 	if err != nil {
 		return err
 	}
-	return db.migrate(ctx, ms)
+	return db.migrate(ctx, p)
 }
 
-// migrate applies the migrations ms (tests stop at an earlier version).
-func (db *DB) migrate(ctx context.Context, ms []migrations.Migration) error {
-	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+// migrate applies the plan p (tests build the databases of earlier
+// releases with a part of the legacy steps).
+func (db *DB) migrate(ctx context.Context, p migrations.Plan) error {
+	if err := migrations.Migrate(ctx, migrator{db}, p); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	return nil
+}
+
+// migrator is the migrations.Engine of a SQLite database. Its lock is
+// SQLite's write lock: the migration is one write transaction, which the
+// writer begins IMMEDIATE, so processes starting at once on one file
+// migrate one after another.
+type migrator struct{ db *DB }
+
+func (m migrator) Locked(ctx context.Context, fn func(migrations.Tx) error) error {
+	return m.db.writeTx(ctx, func(tx *wtx) error { return fn(migrationTx{tx}) })
+}
+
+type migrationTx struct{ tx *wtx }
+
+func (t migrationTx) Applied(ctx context.Context) ([]int, error) {
+	if _, err := t.tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY,
 		name TEXT NOT NULL,
 		applied_at INTEGER NOT NULL
 	)`); err != nil {
-		return fmt.Errorf("sqlite: create schema_migrations: %w", err)
+		return nil, fmt.Errorf("create schema_migrations: %w", err)
 	}
-	// A database migrated by a newer carebridge has tables this binary
-	// does not know; running on it could corrupt them.
-	if v, err := db.SchemaVersion(ctx); err != nil {
-		return err
-	} else if v > len(ms) {
-		return fmt.Errorf("sqlite: the database is at schema version %d, newer than this carebridge knows (%d); run a newer carebridge", v, len(ms))
+	rows, err := t.tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, err
 	}
-	for _, m := range ms {
-		err := db.writeTx(ctx, func(tx *wtx) error {
-			var applied int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&applied); err != nil {
-				return err
-			}
-			if applied > 0 {
-				return nil
-			}
-			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-				m.Version, m.Name, time.Now().Unix())
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("sqlite: migration %s: %w", m.Name, err)
+	defer rows.Close()
+	var vs []int
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
 		}
+		vs = append(vs, v)
 	}
-	return nil
+	return vs, rows.Err()
+}
+
+// Exec runs a whole file, outside the writer's statement cache.
+func (t migrationTx) Exec(ctx context.Context, sql string) error {
+	_, err := t.tx.tx.ExecContext(context.WithoutCancel(ctx), sql)
+	return err
+}
+
+func (t migrationTx) Record(ctx context.Context, m migrations.Migration) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+		m.Version, m.Name, time.Now().Unix())
+	return err
 }
 
 // SchemaVersion returns the highest applied migration (0 for a new file).

@@ -4,24 +4,42 @@ import (
 	"context"
 	"testing"
 
+	"carebridge/internal/migrations"
 	"carebridge/internal/storetest"
 )
+
+// legacy returns the migrations of SQLite's own numbering, before the
+// common one.
+func legacy(t *testing.T) []migrations.Migration {
+	t.Helper()
+	p, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Legacy
+}
+
+// earlierRelease migrates db as a release of SQLite's own numbering did,
+// up to version.
+func earlierRelease(t *testing.T, db *DB, version int) {
+	t.Helper()
+	if err := db.migrate(t.Context(), migrations.Plan{Steps: legacy(t)[:version]}); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := db.SchemaVersion(t.Context()); err != nil || v != version {
+		t.Fatalf("SchemaVersion = %d, %v; want %d", v, err, version)
+	}
+}
 
 func TestCustomerPricesBackfill(t *testing.T) {
 	t.Parallel()
 	db := openTemp(t)
 	ctx := context.Background()
-	ms, err := loadMigrations()
-	if err != nil {
-		t.Fatal(err)
-	}
 	const version = 8
-	if ms[version-1].Name != "0008_customer_prices.sql" {
-		t.Fatalf("migration %d is %s", version, ms[version-1].Name)
+	if m := legacy(t)[version-1]; m.Name != "0008_customer_prices.sql" {
+		t.Fatalf("migration %d is %s", version, m.Name)
 	}
-	if err := db.migrate(ctx, ms[:version-1]); err != nil {
-		t.Fatal(err)
-	}
+	earlierRelease(t, db, version-1)
 	// Today's ingest writes the report column of a later migration: the old
 	// schema gets it for the ingest and loses it before migrating.
 	report := func(change string) {
