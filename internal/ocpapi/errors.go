@@ -1,12 +1,10 @@
 package ocpapi
 
 import (
-	"encoding/json"
 	"net/http"
-	"strconv"
 
 	"carebridge"
-	"carebridge/internal/middleware"
+	"carebridge/internal/face"
 )
 
 // errMethodNotAllowed is this face's code for a wrong HTTP method.
@@ -41,25 +39,17 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		w.Header().Set("WWW-Authenticate", `Bearer realm="carebridge"`)
 	}
 	if status == http.StatusInternalServerError {
-		// A failure caused by the client going away is not the server's:
-		// the access log records it as 499.
-		if !middleware.ClientGone(r.Context()) {
-			h.log.ErrorContext(r.Context(), "ocpapi: internal error",
-				"request_id", middleware.RequestIDFrom(r.Context()), "path", r.URL.Path, "err", err)
-		}
+		face.LogInternal(h.log, r, "ocpapi: internal error", err)
 		err = carebridge.Errorf(carebridge.EINTERNAL, "An internal error occurred.")
 	}
 	writeJSON(w, status, errorJSON{Message: carebridge.ErrorMessage(err), DocumentationURL: h.docURL})
 }
 
+// internalErrorBody is answered when a body cannot be encoded.
+var internalErrorBody = []byte(`{"message":"An internal error occurred.","documentationUrl":""}`)
+
+// writeJSON answers v; no answer of the face is to be stored by a cache.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"message":"An internal error occurred.","documentationUrl":""}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	w.Write(b)
+	face.WriteJSON(w, status, v, internalErrorBody)
 }
