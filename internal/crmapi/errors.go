@@ -39,11 +39,7 @@ var failures = map[string]failure{
 // writeError answers with the envelope for err. Internal errors are logged
 // with the request id and answered with a generic message.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	code := carebridge.ErrorCode(err)
-	f, ok := failures[code]
-	if !ok {
-		f = failures[carebridge.EINTERNAL]
-	}
+	f := face.Failure(failures, err)
 	if f.status == http.StatusInternalServerError {
 		face.LogInternal(h.log, r, "crmapi: internal error", err)
 	}

@@ -32,6 +32,16 @@ func WriteRawJSON(w http.ResponseWriter, status int, body []byte) {
 	w.Write(body)
 }
 
+// Failure is what err's code stands for in a face's error table; a code
+// the table lacks is answered as an internal error, so the table must
+// hold carebridge.EINTERNAL.
+func Failure[F any](table map[string]F, err error) F {
+	if f, ok := table[carebridge.ErrorCode(err)]; ok {
+		return f
+	}
+	return table[carebridge.EINTERNAL]
+}
+
 // LogInternal logs err, an error the client is answered only generically
 // about, with the request id that ties it to the access log. A failure
 // caused by the client going away is not the server's and is not logged:

@@ -83,3 +83,17 @@ func TestActive(t *testing.T) {
 		}
 	}
 }
+
+func TestFailure(t *testing.T) {
+	t.Parallel()
+	table := map[string]int{carebridge.ENOTFOUND: 404, carebridge.EINTERNAL: 500}
+	for err, want := range map[error]int{
+		carebridge.Errorf(carebridge.ENOTFOUND, "No such thing."):            404,
+		carebridge.Errorf(carebridge.ECONFLICT, "Not in this face's table."): 500,
+		errors.New("disk on fire"):                                           500, // no code at all
+	} {
+		if got := face.Failure(table, err); got != want {
+			t.Errorf("%v: %d, want %d", err, got, want)
+		}
+	}
+}

@@ -29,10 +29,7 @@ type errorJSON struct {
 // writeError answers {"message", "documentationUrl"}; internal details go
 // to the log with the request id.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	status, ok := statuses[carebridge.ErrorCode(err)]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
+	status := face.Failure(statuses, err)
 	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
 		// Every 401 carries its challenge (RFC 9110 §15.5.2); the same one
 		// whether or not a customer exists, so nothing leaks.

@@ -274,10 +274,7 @@ type errorJSON struct {
 }
 
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	f, ok := failures[carebridge.ErrorCode(err)]
-	if !ok {
-		f = failures[carebridge.EINTERNAL]
-	}
+	f := face.Failure(failures, err)
 	if f.status == http.StatusInternalServerError {
 		face.LogInternal(h.log, r, "partnerapi: internal error", err)
 	}
