@@ -20,7 +20,7 @@ import (
 	"github.com/coder/websocket"
 	_ "modernc.org/sqlite" // the commit baseline's driver, the server's own
 
-	"carebridge"
+	"carebridge/internal/face"
 	"carebridge/internal/partnerapi"
 )
 
@@ -381,7 +381,7 @@ func (r *runner) partnerIntake(ctx context.Context) (Result, error) {
 		ReceivedOn string      `json:"received_on"`
 	}
 	o := drive(ctx, 1, r.cfg.Duration, func(ctx context.Context, i, seq int, start func()) (int, bool, error) {
-		received := time.Now().UTC().Format(carebridge.TimeLayout)
+		received := time.Now().UTC().Format(face.TimeLayout)
 		charges := make([]charge, itemsPerCall)
 		for j := range charges {
 			charges[j] = charge{

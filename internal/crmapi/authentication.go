@@ -1,6 +1,10 @@
 package crmapi
 
-import "context"
+import (
+	"context"
+
+	"carebridge/internal/face"
+)
 
 type tokenJSON struct {
 	Token string `json:"token"`
@@ -14,7 +18,7 @@ func (h *Handler) login(ctx context.Context, c *call) (any, error) {
 	if err := c.done(); err != nil {
 		return nil, err
 	}
-	t, err := h.auth.Login(ctx, organisation, username, password, clientAddress(c.r))
+	t, err := h.auth.Login(ctx, organisation, username, password, face.ClientAddress(c.r))
 	if err != nil {
 		return nil, err
 	}
@@ -25,7 +29,7 @@ func (h *Handler) login(ctx context.Context, c *call) (any, error) {
 func (h *Handler) release(ctx context.Context, c *call) (any, error) {
 	token := c.string("token")
 	if token == "" {
-		token = bearer(c.r)
+		token, _ = face.Bearer(c.r)
 	}
 	if err := c.done(); err != nil {
 		return nil, err

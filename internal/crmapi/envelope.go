@@ -2,11 +2,10 @@ package crmapi
 
 import (
 	"encoding/json"
-
-	"carebridge"
 	"net/http"
-	"strconv"
 	"time"
+
+	"carebridge/internal/face"
 )
 
 // envelope wraps every answer of the face, errors included.
@@ -26,19 +25,13 @@ type emptyObject struct{}
 
 var statusOK = status{Code: "OK"}
 
+// internalErrorBody is the envelope answered when another cannot be
+// encoded.
+var internalErrorBody = []byte(`{"data":{},"status":{"code":"INTERNAL_ERROR","description":"","message":"An internal error occurred."}}`)
+
 func writeEnvelope(w http.ResponseWriter, httpStatus int, env envelope) {
-	body, err := json.Marshal(env)
-	if err != nil {
-		// Only a programming error gets here (an unencodable value).
-		httpStatus = http.StatusInternalServerError
-		body = []byte(`{"data":{},"status":{"code":"INTERNAL_ERROR","description":"","message":"An internal error occurred."}}`)
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(httpStatus)
-	w.Write(body)
+	w.Header().Set("Cache-Control", "no-store")
+	face.WriteJSON(w, httpStatus, env, internalErrorBody)
 }
 
 // Time is a date on the wire; the zero time is written as null.
@@ -49,9 +42,9 @@ func (t Time) MarshalJSON() ([]byte, error) {
 	if tt.IsZero() {
 		return []byte("null"), nil
 	}
-	b := make([]byte, 0, len(carebridge.TimeLayout)+2)
+	b := make([]byte, 0, len(face.TimeLayout)+2)
 	b = append(b, '"')
-	b = tt.UTC().AppendFormat(b, carebridge.TimeLayout)
+	b = tt.UTC().AppendFormat(b, face.TimeLayout)
 	return append(b, '"'), nil
 }
 

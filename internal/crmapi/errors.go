@@ -7,7 +7,7 @@ import (
 
 	"carebridge"
 	"carebridge/internal/auth"
-	"carebridge/internal/middleware"
+	"carebridge/internal/face"
 )
 
 // failure is how one domain error code travels on this face.
@@ -39,16 +39,9 @@ var failures = map[string]failure{
 // writeError answers with the envelope for err. Internal errors are logged
 // with the request id and answered with a generic message.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	code := carebridge.ErrorCode(err)
-	f, ok := failures[code]
-	if !ok {
-		f = failures[carebridge.EINTERNAL]
-	}
-	// A failure caused by the client going away is not the server's: the
-	// access log records it as 499.
-	if f.status == http.StatusInternalServerError && !middleware.ClientGone(r.Context()) {
-		h.log.ErrorContext(r.Context(), "crmapi: internal error",
-			"request_id", middleware.RequestIDFrom(r.Context()), "path", r.URL.Path, "err", err)
+	f := face.Failure(failures, err)
+	if f.status == http.StatusInternalServerError {
+		face.LogInternal(h.log, r, "crmapi: internal error", err)
 	}
 	var throttled *auth.ThrottledError
 	if errors.As(err, &throttled) {

@@ -5,16 +5,15 @@ package crmapi
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
 
 	"carebridge"
 	"carebridge/internal/auth"
+	"carebridge/internal/face"
 	"carebridge/internal/host"
 	"carebridge/internal/middleware"
 	"carebridge/internal/netflix"
@@ -112,16 +111,17 @@ func (h *Handler) route(verb, path, plugin string, acc access, fn method) {
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, plugin string, acc access, fn method) (any, error) {
-	if plugin != "" && !h.host.Active(plugin) {
-		return nil, carebridge.Errorf(carebridge.EUNAVAILABLE, "The %s service is not active.", plugin)
+	if plugin != "" {
+		if err := face.Active(h.host, plugin, plugin); err != nil {
+			return nil, err
+		}
 	}
 	c := &call{r: r}
 	var err error
 	if r.Method == http.MethodPost {
 		var body []byte
 		body, err = middleware.ReadBody(w, r, MaxBodyBytes)
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
+		if middleware.TooLarge(err) {
 			return nil, carebridge.Errorf(carebridge.ETOOLARGE, "The request body is larger than %d bytes.", MaxBodyBytes)
 		}
 		if err != nil {
@@ -140,30 +140,13 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, plugin string, a
 			return nil, err
 		}
 		if token == "" {
-			token = bearer(r)
+			token, _ = face.Bearer(r)
 		}
 		if c.caller, err = h.auth.Authenticate(r.Context(), token); err != nil {
 			return nil, err
 		}
 	}
 	return fn(r.Context(), c)
-}
-
-// bearer returns the token of an "Authorization: Bearer" header.
-func bearer(r *http.Request) string {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return ""
-	}
-	return strings.TrimSpace(token)
-}
-
-func clientAddress(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // fieldsSet reads the optional fields_set parameter.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"carebridge"
+	"carebridge/internal/face"
 	"carebridge/internal/netflix"
 	"carebridge/internal/strict"
 )
@@ -206,9 +207,9 @@ func (p *params) time(name string) *time.Time {
 	if s == "" {
 		return nil
 	}
-	t, ok := carebridge.ParseTime(s)
-	if !ok {
-		p.invalid(name, "must be a date written 2006-01-02T15:04:05 (UTC) or in RFC 3339; got %q.", s)
+	t, err := face.ParseTime(s)
+	if err != nil {
+		p.invalid(name, "%v.", err)
 		return nil
 	}
 	return &t
@@ -257,7 +258,7 @@ func (p *params) udfs(limits netflix.UDFLimits) netflix.UDF {
 			}
 		case "date":
 			if t := p.time(name); t != nil {
-				u[name] = t.Format(carebridge.TimeLayout)
+				u[name] = t.Format(face.TimeLayout)
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"carebridge"
 	"carebridge/internal/auth"
+	"carebridge/internal/face"
 	"carebridge/internal/money"
 	"carebridge/internal/netflix"
 	"carebridge/internal/ocp"
@@ -34,7 +35,7 @@ var Promotions = []netflix.Promotion{
 var Customers = []string{"pci150", "1pci30", "1pci28", "1pci26"}
 
 func date(s string) time.Time {
-	t, _ := time.Parse(carebridge.TimeLayout, s)
+	t, _ := time.Parse(face.TimeLayout, s)
 	return t
 }
 

@@ -47,3 +47,16 @@ func TestReadBody(t *testing.T) {
 		t.Fatalf("ReadBody = %q, %v", body, err)
 	}
 }
+
+func TestTooLarge(t *testing.T) {
+	t.Parallel()
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(strings.Repeat("x", 11)))
+	r.ContentLength = -1
+	_, err := middleware.ReadBody(httptest.NewRecorder(), r, 10)
+	if !middleware.TooLarge(err) {
+		t.Errorf("a body over the limit: TooLarge(%v) is false", err)
+	}
+	if middleware.TooLarge(errors.New("read: connection reset")) || middleware.TooLarge(nil) {
+		t.Error("TooLarge is true for a failure other than the limit")
+	}
+}

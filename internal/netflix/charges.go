@@ -164,7 +164,7 @@ var (
 // would take for a date not given.
 func ValidateChargeDate(name string, t time.Time) error {
 	if t.Before(earliestChargeDate) || !t.Before(latestChargeDate) {
-		return invalid("%s is %s; a charge date must be from 1970-01-01 to 2099-12-31 (UTC).", name, t.UTC().Format(carebridge.TimeLayout))
+		return invalid("%s is %s; a charge date must be from 1970-01-01 to 2099-12-31 (UTC).", name, t.UTC().Format("2006-01-02T15:04:05"))
 	}
 	return nil
 }

@@ -1,12 +1,10 @@
 package ocpapi
 
 import (
-	"encoding/json"
 	"net/http"
-	"strconv"
 
 	"carebridge"
-	"carebridge/internal/middleware"
+	"carebridge/internal/face"
 )
 
 // errMethodNotAllowed is this face's code for a wrong HTTP method.
@@ -31,35 +29,24 @@ type errorJSON struct {
 // writeError answers {"message", "documentationUrl"}; internal details go
 // to the log with the request id.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	status, ok := statuses[carebridge.ErrorCode(err)]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
+	status := face.Failure(statuses, err)
 	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
 		// Every 401 carries its challenge (RFC 9110 §15.5.2); the same one
 		// whether or not a customer exists, so nothing leaks.
 		w.Header().Set("WWW-Authenticate", `Bearer realm="carebridge"`)
 	}
 	if status == http.StatusInternalServerError {
-		// A failure caused by the client going away is not the server's:
-		// the access log records it as 499.
-		if !middleware.ClientGone(r.Context()) {
-			h.log.ErrorContext(r.Context(), "ocpapi: internal error",
-				"request_id", middleware.RequestIDFrom(r.Context()), "path", r.URL.Path, "err", err)
-		}
+		face.LogInternal(h.log, r, "ocpapi: internal error", err)
 		err = carebridge.Errorf(carebridge.EINTERNAL, "An internal error occurred.")
 	}
 	writeJSON(w, status, errorJSON{Message: carebridge.ErrorMessage(err), DocumentationURL: h.docURL})
 }
 
+// internalErrorBody is answered when a body cannot be encoded.
+var internalErrorBody = []byte(`{"message":"An internal error occurred.","documentationUrl":""}`)
+
+// writeJSON answers v; no answer of the face is to be stored by a cache.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"message":"An internal error occurred.","documentationUrl":""}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	w.Write(b)
+	face.WriteJSON(w, status, v, internalErrorBody)
 }

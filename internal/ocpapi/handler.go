@@ -9,10 +9,10 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 
 	"carebridge"
 	"carebridge/internal/auth"
+	"carebridge/internal/face"
 	"carebridge/internal/host"
 	"carebridge/internal/ocp"
 )
@@ -117,8 +117,8 @@ func noCache(next http.HandlerFunc) http.HandlerFunc {
 // active answers 503 while the OCP plugin is deactivated.
 func (h *Handler) active(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !h.host.Active(ocp.Callsign) {
-			h.writeError(w, r, carebridge.Errorf(carebridge.EUNAVAILABLE, "The service is not active."))
+		if err := face.Active(h.host, ocp.Callsign, ""); err != nil {
+			h.writeError(w, r, err)
 			return
 		}
 		next(w, r)
@@ -133,7 +133,7 @@ func (h *Handler) get(path string, fn route) {
 	h.routes = append(h.routes, "GET "+path)
 	h.gets.HandleFunc("GET "+path, func(http.ResponseWriter, *http.Request) {})
 	h.mux.HandleFunc("GET "+path, h.active(func(w http.ResponseWriter, r *http.Request) {
-		token := bearer(r)
+		token, _ := face.Bearer(r)
 		appID, err := h.ocp.Authenticate(r.Context(), token)
 		if err != nil {
 			if token != "" {
@@ -150,16 +150,6 @@ func (h *Handler) get(path string, fn route) {
 		}
 		writeJSON(w, http.StatusOK, body)
 	}))
-}
-
-// bearer returns the token of "Authorization: Bearer <token>"; the scheme
-// is matched case-insensitively (the OCP document writes "bearer").
-func bearer(r *http.Request) string {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return ""
-	}
-	return strings.TrimSpace(token)
 }
 
 // customerID reads the {id} path segment: a positive decimal integer,

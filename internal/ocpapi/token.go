@@ -1,8 +1,6 @@
 package ocpapi
 
 import (
-	"errors"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -11,6 +9,7 @@ import (
 
 	"carebridge"
 	"carebridge/internal/auth"
+	"carebridge/internal/face"
 	"carebridge/internal/middleware"
 	"carebridge/internal/strict"
 )
@@ -74,7 +73,7 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, clientID, secret
 	if len(clientID) > maxClientIDLen {
 		return errClientAuthFailed
 	}
-	addr := clientAddress(r)
+	addr := face.ClientAddress(r)
 	// Counted against the client and the address together or not at all,
 	// so a refused request plants no key.
 	refused, wait := auth.AttemptAllRefused(time.Now(), auth.ThrottleKey{Throttle: h.clients, Key: clientID}, auth.ThrottleKey{Throttle: h.addresses, Key: addr})
@@ -105,14 +104,6 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, clientID, secret
 
 var errClientAuthFailed = &oauthError{http.StatusUnauthorized, "invalid_client", "Client authentication failed."}
 
-func clientAddress(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // clientCredentials reads and checks the token request.
 func clientCredentials(w http.ResponseWriter, r *http.Request) (id, secret string, usedBasic bool, oe *oauthError) {
 	invalid := func(desc string) *oauthError { return &oauthError{http.StatusBadRequest, "invalid_request", desc} }
@@ -122,8 +113,7 @@ func clientCredentials(w http.ResponseWriter, r *http.Request) (id, secret strin
 	}
 	body, err := middleware.ReadBody(w, r, maxTokenRequestBytes)
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
+		if middleware.TooLarge(err) {
 			return "", "", false, invalid("The request is too large.")
 		}
 		return "", "", false, invalid("The request body could not be read.")

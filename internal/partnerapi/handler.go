@@ -5,8 +5,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"carebridge"
+	"carebridge/internal/face"
 	"carebridge/internal/host"
 	"carebridge/internal/middleware"
 	"carebridge/internal/netflix"
@@ -115,16 +114,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, results)
+	face.WriteJSON(w, http.StatusOK, results, internalErrorBody)
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (reportJSON, error) {
-	if !h.host.Active(netflix.Callsign) {
-		return reportJSON{}, carebridge.Errorf(carebridge.EUNAVAILABLE, "The Netflix service is not active.")
+	if err := face.Active(h.host, netflix.Callsign, netflix.Callsign); err != nil {
+		return reportJSON{}, err
 	}
 	body, err := middleware.ReadBody(w, r, MaxBodyBytes)
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
+	if middleware.TooLarge(err) {
 		return reportJSON{}, carebridge.Errorf(carebridge.ETOOLARGE, "The report is larger than %d bytes.", MaxBodyBytes)
 	}
 	if err != nil {
@@ -276,28 +274,14 @@ type errorJSON struct {
 }
 
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	f, ok := failures[carebridge.ErrorCode(err)]
-	if !ok {
-		f = failures[carebridge.EINTERNAL]
-	}
-	// A failure caused by the client going away is not the server's: the
-	// access log records it as 499.
-	if f.status == http.StatusInternalServerError && !middleware.ClientGone(r.Context()) {
-		h.log.ErrorContext(r.Context(), "partnerapi: internal error",
-			"request_id", middleware.RequestIDFrom(r.Context()), "err", err)
+	f := face.Failure(failures, err)
+	if f.status == http.StatusInternalServerError {
+		face.LogInternal(h.log, r, "partnerapi: internal error", err)
 	}
 	var body errorJSON
 	body.Error.Code, body.Error.Message = f.code, carebridge.ErrorMessage(err)
-	writeJSON(w, f.status, body)
+	face.WriteJSON(w, f.status, body, internalErrorBody)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"error":{"code":"internal_error","message":"An internal error occurred."}}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(status)
-	w.Write(b)
-}
+// internalErrorBody is answered when a body cannot be encoded.
+var internalErrorBody = []byte(`{"error":{"code":"internal_error","message":"An internal error occurred."}}`)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"carebridge"
+	"carebridge/internal/face"
 	"carebridge/internal/money"
 	"carebridge/internal/netflix"
 	"carebridge/internal/strict"
@@ -117,11 +118,11 @@ func (it *item) date(name string) time.Time {
 	if s == "" {
 		return time.Time{}
 	}
-	t, ok := carebridge.ParseTime(s)
-	if !ok {
-		it.fail("%s must be a date written 2006-01-02T15:04:05 (UTC) or in RFC 3339; got %q.", name, s)
+	t, err := face.ParseTime(s)
+	if err != nil {
+		it.fail("%s %v.", name, err)
 	}
-	if ok && t.IsZero() && it.err == nil {
+	if err == nil && t.IsZero() && it.err == nil {
 		// 0001-01-01T00:00:00 is the zero time, which the domain reads as
 		// "not given": let it judge the date while it is still known.
 		it.err = netflix.ValidateChargeDate(name, t)

@@ -6,7 +6,6 @@ package rpcapi
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -16,6 +15,7 @@ import (
 	"carebridge"
 	"carebridge/internal/auth"
 	"carebridge/internal/events"
+	"carebridge/internal/face"
 	"carebridge/internal/host"
 	"carebridge/internal/jsonrpc"
 	"carebridge/internal/middleware"
@@ -142,9 +142,8 @@ func (h *Handler) authenticate(r *http.Request, token string) (context.Context, 
 	}
 	name, err := h.cfg.Tenancy.AdminTokenName(r.Context(), auth.HashToken(token))
 	if err != nil {
-		// A lookup cut short by the client hanging up is not an error.
-		if carebridge.ErrorCode(err) != carebridge.ENOTFOUND && !middleware.ClientGone(r.Context()) {
-			h.log.ErrorContext(r.Context(), "rpcapi: admin token lookup", "err", err)
+		if carebridge.ErrorCode(err) != carebridge.ENOTFOUND {
+			face.LogInternal(h.log, r, "rpcapi: admin token lookup", err)
 		}
 		return nil, false
 	}
@@ -169,11 +168,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "JSON-RPC takes POST, or GET to open a WebSocket.", http.StatusMethodNotAllowed)
 		return
 	}
-	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !strings.EqualFold(scheme, "Bearer") {
-		token = ""
-	}
-	ctx, ok := h.authenticate(r, strings.TrimSpace(token))
+	token, _ := face.Bearer(r)
+	ctx, ok := h.authenticate(r, token)
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="carebridge"`)
 		http.Error(w, "An admin token is required: Authorization: Bearer <token>.", http.StatusUnauthorized)
@@ -185,8 +181,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := middleware.ReadBody(w, r, MaxMessageBytes)
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
+		if middleware.TooLarge(err) {
 			http.Error(w, "The request is larger than 1 MiB.", http.StatusRequestEntityTooLarge)
 			return
 		}
@@ -198,9 +193,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent) // a notification
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(answer)))
-	w.Write(answer)
+	face.WriteRawJSON(w, http.StatusOK, answer)
 }
 
 // handle decodes, dispatches and encodes one message; nil means no answer

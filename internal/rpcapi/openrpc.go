@@ -2,9 +2,9 @@ package rpcapi
 
 import (
 	"net/http"
-	"strconv"
 
 	"carebridge/docs"
+	"carebridge/internal/face"
 )
 
 // OpenRPCPath is where the plane's OpenRPC document is served. It is
@@ -14,7 +14,5 @@ const OpenRPCPath = "/openrpc.json"
 
 // ServeOpenRPC answers the OpenRPC document built into the binary.
 func ServeOpenRPC(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(docs.OpenRPC)))
-	w.Write(docs.OpenRPC)
+	face.WriteRawJSON(w, http.StatusOK, docs.OpenRPC)
 }

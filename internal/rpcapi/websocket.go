@@ -14,6 +14,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"carebridge/internal/face"
 	"carebridge/internal/jsonrpc"
 )
 
@@ -59,8 +60,8 @@ func isWebSocket(r *http.Request) bool {
 // header, which command-line clients send, or else ?token=, the only way
 // a browser has. A Bearer header, when present, is the one that counts.
 func upgradeToken(r *http.Request) string {
-	if scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " "); strings.EqualFold(scheme, "Bearer") {
-		return strings.TrimSpace(token)
+	if token, ok := face.Bearer(r); ok {
+		return token
 	}
 	return r.URL.Query().Get("token")
 }
