@@ -1,9 +1,6 @@
 package rpcapi
 
 import (
-	"net/http"
-	"strconv"
-
 	"carebridge/docs"
 )
 
@@ -13,8 +10,4 @@ import (
 const OpenRPCPath = "/openrpc.json"
 
 // ServeOpenRPC answers the OpenRPC document built into the binary.
-func ServeOpenRPC(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(docs.OpenRPC)))
-	w.Write(docs.OpenRPC)
-}
+var ServeOpenRPC = docs.Serve(docs.OpenRPC)

@@ -60,6 +60,9 @@ func TestOpenAPIServed(t *testing.T) {
 	if cl := res.Header.Get("Content-Length"); cl != strconv.Itoa(len(file)) {
 		t.Errorf("Content-Length = %q, want %d", cl, len(file))
 	}
+	if o := res.Header.Get("Access-Control-Allow-Origin"); o != "*" {
+		t.Errorf("Access-Control-Allow-Origin = %q, want * (a public document)", o)
+	}
 	req, _ := http.NewRequest(http.MethodPost, ts.URL+server.OpenAPIPath, strings.NewReader("{}"))
 	res, err = client.Do(req)
 	if err != nil {
