@@ -71,6 +71,29 @@ func serve(e env, args []string) error {
 	if *demoMode && !loopback(*addr) {
 		return fmt.Errorf("--demo serves well-known passwords, so it listens on loopback addresses only (such as 127.0.0.1:8080), not %q", *addr)
 	}
+	if *demoMode && *metricsAddr != "" && !loopback(*metricsAddr) {
+		return fmt.Errorf("--demo listens on loopback addresses only, --metrics-addr too (such as 127.0.0.1:9090), not %q", *metricsAddr)
+	}
+	// Every address is taken before the database is opened, so that a
+	// wrong one fails at once and names its flag.
+	ln, err := listenFlag("--addr", *addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close() // Serve has closed it by then, unless serve failed first
+	var dl, ml net.Listener
+	if *debugAddr != "" {
+		if dl, err = listenFlag("--debug-addr", *debugAddr); err != nil {
+			return err
+		}
+		defer dl.Close()
+	}
+	if *metricsAddr != "" {
+		if ml, err = listenFlag("--metrics-addr", *metricsAddr); err != nil {
+			return err
+		}
+		defer ml.Close()
+	}
 
 	ctx := e.ctx
 	stores, err := server.OpenStores(ctx, *db)
@@ -106,22 +129,13 @@ func serve(e env, args []string) error {
 			fmt.Fprintln(e.stdout, "The database holds other data and no earlier demo load; the demo data was not loaded.")
 		}
 	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
-	}
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(e.stdout, "carebridge listening on %s (database %s)\n", url, *db)
 	if demoLoaded {
 		printDemoHowTo(e, url, demoOperator)
 	}
 	log.Info("listening", "addr", ln.Addr().String())
-	if *debugAddr != "" {
-		dl, err := net.Listen("tcp", *debugAddr)
-		if err != nil {
-			ln.Close()
-			return err
-		}
+	if dl != nil {
 		go func() {
 			if err := server.ServeDebug(ctx, dl); err != nil {
 				log.Error("debug listener", "err", err)
@@ -129,12 +143,7 @@ func serve(e env, args []string) error {
 		}()
 		fmt.Fprintf(e.stdout, "carebridge profiles on http://%s/debug/pprof/\n", dl.Addr())
 	}
-	if *metricsAddr != "" {
-		ml, err := net.Listen("tcp", *metricsAddr)
-		if err != nil {
-			ln.Close()
-			return err
-		}
+	if ml != nil {
 		go func() {
 			if err := srv.ServeMetrics(ctx, ml); err != nil {
 				log.Error("metrics listener", "err", err)
@@ -165,6 +174,16 @@ See README.md for every method.
 `, demo.Organisation, demo.Username, demo.Password, op.ID, op.Name, url,
 		demo.AdminToken, demo.AdminToken, url,
 		clientID, demo.OCPSecret, clientID, demo.OCPSecret, url)
+}
+
+// listenFlag listens on the address a flag gave, naming the flag when it
+// cannot.
+func listenFlag(flag, addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", flag, addr, err)
+	}
+	return ln, nil
 }
 
 // loopback tells whether addr's host is a loopback address or localhost.

@@ -250,6 +250,11 @@ func TestServeRefusesBadSettings(t *testing.T) {
 		{"short token lifetime", nil, []string{"--token-lifetime", "10s", "--addr", "127.0.0.1:0"}, "--token-lifetime"},
 		{"long token lifetime", nil, []string{"--token-lifetime", "721h", "--addr", "127.0.0.1:0"}, "--token-lifetime"},
 		{"token lifetime from the environment", map[string]string{"CAREBRIDGE_TOKEN_LIFETIME": "soon"}, []string{"--addr", "127.0.0.1:0"}, "CAREBRIDGE_TOKEN_LIFETIME"},
+		{"demo metrics on all interfaces", nil, []string{"--demo", "--addr", "127.0.0.1:0", "--metrics-addr", "0.0.0.0:9090"}, "loopback"},
+		{"metrics address without a port", nil, []string{"--addr", "127.0.0.1:0", "--metrics-addr", "nonsense"}, "--metrics-addr nonsense"},
+		{"metrics address out of range", nil, []string{"--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:99999"}, "--metrics-addr"},
+		{"listen address without a port", nil, []string{"--addr", "localhost"}, "--addr localhost"},
+		{"profiles address without a port", nil, []string{"--addr", "127.0.0.1:0", "--debug-addr", "127.0.0.1"}, "--debug-addr"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -373,9 +378,12 @@ func TestServeDemoDatabaseLoopbackOnly(t *testing.T) {
 	if code := s.stop(t); code != 0 {
 		t.Fatalf("serve --demo exited %d", code)
 	}
-	// Should serve fail to refuse, it cannot listen on that address (no
-	// interface has it) and fails all the same, without the reason.
-	r := runCLIContext(t, t.Context(), map[string]string{"CAREBRIDGE_DB": path}, "", "serve", "--addr", "192.0.2.1:8080")
+	// The address is taken before the database is read (a port the
+	// system picks on every interface); the refusal closes it unused.
+	// Should serve fail to refuse, it stops serving when the time is up.
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	r := runCLIContext(t, ctx, map[string]string{"CAREBRIDGE_DB": path}, "", "serve", "--addr", "0.0.0.0:0")
 	wantFail(t, r, 1, "loopback")
 	if !strings.Contains(r.stderr, "demo data") || strings.Contains(r.stdout, "listening") {
 		t.Errorf("serve of a demo database on a public address: stdout %q, stderr %q", r.stdout, r.stderr)

@@ -17,9 +17,9 @@ type planeMetrics struct {
 
 // DropReasons are the values of the reason label of dropped peers: a
 // write that made no progress, an unanswered ping, too many events
-// waiting, a connection that broke without a close frame, and a binary
-// message (the plane speaks text).
-var DropReasons = []string{"not_reading", "no_pong", "too_many_events", "read_failed", "binary_message"}
+// waiting, and a binary message (the plane speaks text). A peer that goes
+// away by itself is not dropped.
+var DropReasons = []string{"not_reading", "no_pong", "too_many_events", "binary_message"}
 
 func newPlaneMetrics() planeMetrics {
 	p := planeMetrics{
@@ -29,7 +29,7 @@ func newPlaneMetrics() planeMetrics {
 		}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "jsonrpc", Name: "peers_dropped_total",
-			Help: "WebSocket peers the server closed on, by reason (not_reading, no_pong, too_many_events, read_failed, binary_message).",
+			Help: "WebSocket peers the server closed on, by reason (not_reading, no_pong, too_many_events, binary_message).",
 		}, []string{"reason"}),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "jsonrpc", Name: "events_total",

@@ -3,7 +3,10 @@ package middleware_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -121,5 +124,28 @@ func TestClientGone(t *testing.T) {
 	defer stop()
 	if middleware.ClientGone(expired) {
 		t.Error("ClientGone of a context past its deadline = true; a timeout is the server's")
+	}
+}
+
+// A client that hangs up half-way through its body leaves the handler an
+// unreadable body, which it answers 400: logged as 499, the client's
+// doing, not as a bad request.
+func TestAccessLogBodyCutShortIs499(t *testing.T) {
+	t.Parallel()
+	srv, buf, done := accessLogServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.ReadAll(r.Body); err != nil {
+			<-r.Context().Done() // the server notices the closed connection
+			http.Error(w, "The request could not be read.", http.StatusBadRequest)
+		}
+	}))
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "POST /jsonrpc HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+	conn.Close()
+	waitLogged(t, done)
+	if got := buf.records(t)[0]["status"]; got != float64(middleware.StatusClientClosedRequest) {
+		t.Errorf("logged status %v; want 499", got)
 	}
 }

@@ -38,11 +38,12 @@ func Metrics(m *metrics.Metrics, labels Labels, next http.Handler) http.Handler 
 	})
 }
 
-// answered is the status a request is recorded with: 499 for a failure or
-// silence after the client hung up, 200 for a handler that wrote nothing.
+// answered is the status a request is recorded with: 499 for a failure,
+// an unreadable body (400) or silence after the client hung up, 200 for a
+// handler that wrote nothing.
 func answered(rec *recorder, r *http.Request) int {
 	status := rec.status
-	if (status == 0 || status >= 500) && ClientGone(r.Context()) {
+	if (status == 0 || status == http.StatusBadRequest || status >= 500) && ClientGone(r.Context()) {
 		return StatusClientClosedRequest
 	}
 	if status == 0 {

@@ -1,10 +1,7 @@
 package rpcapi
 
 import (
-	"net/http"
-
 	"carebridge/docs"
-	"carebridge/internal/face"
 )
 
 // OpenRPCPath is where the plane's OpenRPC document is served. It is
@@ -13,6 +10,4 @@ import (
 const OpenRPCPath = "/openrpc.json"
 
 // ServeOpenRPC answers the OpenRPC document built into the binary.
-func ServeOpenRPC(w http.ResponseWriter, r *http.Request) {
-	face.WriteRawJSON(w, http.StatusOK, docs.OpenRPC)
-}
+var ServeOpenRPC = docs.Serve(docs.OpenRPC)

@@ -55,6 +55,9 @@ func TestOpenRPCServed(t *testing.T) {
 	if !bytes.Equal(r.Body, docs.OpenRPC) {
 		t.Error("the served document is not the one built into the binary")
 	}
+	if o := r.Header.Get("Access-Control-Allow-Origin"); o != "*" {
+		t.Errorf("Access-Control-Allow-Origin = %q, want * (a public document)", o)
+	}
 	readOpenRPC(t, r.Body)
 
 	for _, method := range []string{http.MethodPost, http.MethodPut, http.MethodDelete} {

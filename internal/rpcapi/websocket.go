@@ -320,7 +320,6 @@ var (
 	dropNotReading    = dropReason{websocket.StatusPolicyViolation, "not reading", "not_reading"}
 	dropNoPong        = dropReason{websocket.StatusPolicyViolation, "no pong", "no_pong"}
 	dropTooManyEvents = dropReason{websocket.StatusTryAgainLater, "too many events waiting", "too_many_events"}
-	dropReadFailed    = dropReason{websocket.StatusPolicyViolation, "read failed", "read_failed"}
 	dropBinary        = dropReason{websocket.StatusUnsupportedData, "JSON-RPC messages are text", "binary_message"}
 )
 
@@ -442,7 +441,9 @@ func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request, callsig
 		typ, msg, err := c.Read(ctx)
 		if err != nil {
 			if websocket.CloseStatus(err) == -1 && ctx.Err() == nil {
-				conn.closeFor(dropReadFailed)
+				// The peer went without a close frame: its loss, not a
+				// drop, so it is neither counted nor logged.
+				conn.closeWith(websocket.StatusPolicyViolation, "read failed")
 			}
 			return
 		}

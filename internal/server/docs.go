@@ -1,9 +1,6 @@
 package server
 
 import (
-	"net/http"
-	"strconv"
-
 	"carebridge/docs"
 )
 
@@ -13,8 +10,4 @@ import (
 const OpenAPIPath = "/openapi.json"
 
 // serveOpenAPI answers the OpenAPI document built into the binary.
-func serveOpenAPI(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(docs.OpenAPI)))
-	w.Write(docs.OpenAPI)
-}
+var serveOpenAPI = docs.Serve(docs.OpenAPI)

@@ -123,7 +123,7 @@ func TestMetricsOfThePlane(t *testing.T) {
 	if got, _ := find(samples, "carebridge_jsonrpc_events_total", map[string]string{"callsign": "Controller", "event": "statechange"}); got != 2 {
 		t.Errorf("statechange events delivered: %v, want 2", got)
 	}
-	for reason, n := range map[string]float64{"binary_message": 1, "not_reading": 0, "no_pong": 0, "too_many_events": 0, "read_failed": 0} {
+	for reason, n := range map[string]float64{"binary_message": 1, "not_reading": 0, "no_pong": 0, "too_many_events": 0} {
 		if got, ok := find(samples, "carebridge_jsonrpc_peers_dropped_total", map[string]string{"reason": reason}); !ok || got != n {
 			t.Errorf("peers dropped for %s: %v (present %v), want %v", reason, got, ok, n)
 		}

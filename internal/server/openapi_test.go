@@ -2,16 +2,11 @@ package server_test
 
 import (
 	"bytes"
-	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -59,6 +54,9 @@ func TestOpenAPIServed(t *testing.T) {
 	}
 	if cl := res.Header.Get("Content-Length"); cl != strconv.Itoa(len(file)) {
 		t.Errorf("Content-Length = %q, want %d", cl, len(file))
+	}
+	if o := res.Header.Get("Access-Control-Allow-Origin"); o != "*" {
+		t.Errorf("Access-Control-Allow-Origin = %q, want * (a public document)", o)
 	}
 	req, _ := http.NewRequest(http.MethodPost, ts.URL+server.OpenAPIPath, strings.NewReader("{}"))
 	res, err = client.Do(req)
@@ -116,10 +114,8 @@ func TestOpenAPIOperationsRoutesAnswerAsDescribed(t *testing.T) {
 // Every route the server registers is in the document, and every
 // operation in the document is a registered route.
 //
-// The server's own patterns are read from the source of server.New (each
-// mux.Handle and mux.HandleFunc, their pattern expressions evaluated from
-// the constants they name), so a route added there without its
-// description fails here. A face mounted on a prefix contributes the
+// The server's own patterns are those it registered (Server.Routes), so a
+// route added without its description fails here. A face mounted on a prefix contributes the
 // patterns its handler registers (Routes). The JSON-RPC plane at /jsonrpc
 // is left out on purpose: it is JSON-RPC 2.0 over HTTP POST and WebSocket,
 // one path for every method, which OpenAPI cannot describe method by
@@ -137,7 +133,8 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 
 	registered := map[string]bool{}
 	mounted := map[string]bool{}
-	for _, pattern := range serverPatterns(t) {
+	srv, _ := newServer(t, server.Config{})
+	for _, pattern := range srv.Routes() {
 		method, path, hasMethod := strings.Cut(pattern, " ")
 		switch {
 		case hasMethod:
@@ -200,149 +197,4 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// serverPatterns returns the pattern of every mux.Handle and
-// mux.HandleFunc call in server.New, evaluated.
-func serverPatterns(t *testing.T) []string {
-	t.Helper()
-	ev := &constEvaluator{fset: token.NewFileSet(), pkgs: map[string]*parsedPkg{}}
-	pkg := ev.parse(t, ".")
-	var patterns []string
-	found := false
-	for _, f := range pkg.files {
-		for _, decl := range f.Decls {
-			fn, ok := decl.(*ast.FuncDecl)
-			if !ok || fn.Recv != nil || fn.Name.Name != "New" {
-				continue
-			}
-			found = true
-			ast.Inspect(fn.Body, func(n ast.Node) bool {
-				call, ok := n.(*ast.CallExpr)
-				if !ok || len(call.Args) == 0 {
-					return true
-				}
-				sel, ok := call.Fun.(*ast.SelectorExpr)
-				if !ok || (sel.Sel.Name != "Handle" && sel.Sel.Name != "HandleFunc") {
-					return true
-				}
-				if x, ok := sel.X.(*ast.Ident); !ok || x.Name != "mux" {
-					return true
-				}
-				p, err := ev.eval(t, f, pkg, call.Args[0])
-				if err != nil {
-					t.Fatalf("%s: %v", ev.fset.Position(call.Pos()), err)
-				}
-				patterns = append(patterns, p)
-				return true
-			})
-		}
-	}
-	if !found || len(patterns) == 0 {
-		t.Fatal("no mux.Handle or mux.HandleFunc call found in server.New")
-	}
-	return patterns
-}
-
-type parsedPkg struct {
-	files  []*ast.File
-	consts map[string]constSpec
-}
-
-type constSpec struct {
-	file  *ast.File
-	value ast.Expr
-}
-
-// constEvaluator evaluates the string constant expressions of patterns:
-// literals, +, and constants of this package or of carebridge's packages.
-type constEvaluator struct {
-	fset *token.FileSet
-	pkgs map[string]*parsedPkg // by directory
-}
-
-func (ev *constEvaluator) parse(t *testing.T, dir string) *parsedPkg {
-	t.Helper()
-	if p, ok := ev.pkgs[dir]; ok {
-		return p
-	}
-	names, err := filepath.Glob(filepath.Join(dir, "*.go"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &parsedPkg{consts: map[string]constSpec{}}
-	for _, name := range names {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(ev.fset, name, nil, parser.SkipObjectResolution)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.files = append(p.files, f)
-		for _, decl := range f.Decls {
-			gd, ok := decl.(*ast.GenDecl)
-			if !ok || gd.Tok != token.CONST {
-				continue
-			}
-			for _, spec := range gd.Specs {
-				vs := spec.(*ast.ValueSpec)
-				for i, n := range vs.Names {
-					if i < len(vs.Values) {
-						p.consts[n.Name] = constSpec{file: f, value: vs.Values[i]}
-					}
-				}
-			}
-		}
-	}
-	ev.pkgs[dir] = p
-	return p
-}
-
-func (ev *constEvaluator) eval(t *testing.T, f *ast.File, pkg *parsedPkg, e ast.Expr) (string, error) {
-	switch e := e.(type) {
-	case *ast.BasicLit:
-		if e.Kind == token.STRING {
-			return strconv.Unquote(e.Value)
-		}
-	case *ast.ParenExpr:
-		return ev.eval(t, f, pkg, e.X)
-	case *ast.BinaryExpr:
-		if e.Op == token.ADD {
-			x, err := ev.eval(t, f, pkg, e.X)
-			if err != nil {
-				return "", err
-			}
-			y, err := ev.eval(t, f, pkg, e.Y)
-			return x + y, err
-		}
-	case *ast.Ident:
-		if c, ok := pkg.consts[e.Name]; ok {
-			return ev.eval(t, c.file, pkg, c.value)
-		}
-		return "", fmt.Errorf("%s is not a constant of the package", e.Name)
-	case *ast.SelectorExpr:
-		x, ok := e.X.(*ast.Ident)
-		if !ok {
-			break
-		}
-		for _, imp := range f.Imports {
-			path, _ := strconv.Unquote(imp.Path.Value)
-			name := filepath.Base(path)
-			if imp.Name != nil {
-				name = imp.Name.Name
-			}
-			rel, internal := strings.CutPrefix(path, "carebridge/internal/")
-			if name != x.Name || !internal {
-				continue
-			}
-			other := ev.parse(t, filepath.Join("..", rel))
-			if c, ok := other.consts[e.Sel.Name]; ok {
-				return ev.eval(t, c.file, other, c.value)
-			}
-			return "", fmt.Errorf("%s.%s is not a constant", x.Name, e.Sel.Name)
-		}
-		return "", fmt.Errorf("%s.%s: not a package of carebridge/internal", x.Name, e.Sel.Name)
-	}
-	return "", fmt.Errorf("cannot evaluate the pattern expression %T", e)
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,7 +64,12 @@ type Server struct {
 
 	cfg      Config
 	shutting atomic.Bool
+	routes   []string // the patterns Handler's mux registers
 }
+
+// Routes lists the ServeMux patterns Handler registers: each route, and
+// each face's mount (whose own routes the face lists).
+func (s *Server) Routes() []string { return slices.Clone(s.routes) }
 
 // New wires the services on stores and registers the plugins.
 func New(stores *Stores, cfg Config) (*Server, error) {
@@ -152,23 +158,27 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle(rpcapi.Prefix, rpc)
-	mux.Handle(rpcapi.Prefix+"/", rpc)
-	mux.Handle(crmapi.Prefix, crmapi.New(s.Auth, s.Netflix, s.Host, cfg.Log))
+	handle := func(pattern string, h http.Handler) {
+		s.routes = append(s.routes, pattern)
+		mux.Handle(pattern, h)
+	}
+	handle(rpcapi.Prefix, rpc)
+	handle(rpcapi.Prefix+"/", rpc)
+	handle(crmapi.Prefix, crmapi.New(s.Auth, s.Netflix, s.Host, cfg.Log))
 	partnerFace := partnerapi.New(stores.Tenancy, s.Netflix, s.Host, cfg.Now, cfg.Log)
 	partnerFace.Observer = cfg.Metrics
-	mux.Handle(partnerapi.Path, partnerFace)
+	handle(partnerapi.Path, partnerFace)
 	ocpFace := ocpapi.New(s.OCP, s.Host, cfg.OCPDocumentationURL, cfg.Log)
 	ocpFace.Observer = cfg.Metrics
-	mux.Handle(ocpapi.Prefix, ocpFace)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	handle(ocpapi.Prefix, ocpFace)
+	handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writePlain(w, http.StatusOK, "ok\n")
-	})
-	mux.HandleFunc("GET /readyz", s.ready)
-	mux.HandleFunc("GET "+rpcapi.OpenRPCPath, rpcapi.ServeOpenRPC)
-	mux.HandleFunc("GET "+OpenAPIPath, serveOpenAPI)
+	}))
+	handle("GET /readyz", http.HandlerFunc(s.ready))
+	handle("GET "+rpcapi.OpenRPCPath, rpcapi.ServeOpenRPC)
+	handle("GET "+OpenAPIPath, serveOpenAPI)
 	if !cfg.MetricsElsewhere {
-		mux.Handle(MetricsPath, s.Metrics.Handler())
+		handle(MetricsPath, s.Metrics.Handler())
 	}
 	var h http.Handler = mux
 	h = middleware.Recover(cfg.Log, h)

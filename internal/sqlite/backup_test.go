@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"carebridge"
 	"carebridge/internal/sqlite"
 )
 
@@ -109,5 +110,67 @@ func TestBackupFailure(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Dir(dest)); !os.IsNotExist(err) {
 		t.Fatalf("the failed backup made %s: %v", filepath.Dir(dest), err)
+	}
+}
+
+// A backup never replaces the database it copies, nor a file SQLite keeps
+// beside it, however the path is spelt; nor does it write into a
+// directory named as the copy. Each is refused before anything is
+// written, and the database stays sound and whole.
+func TestBackupRefusesTheDatabaseItself(t *testing.T) {
+	t.Parallel()
+	db := open(t)
+	ctx := context.Background()
+	if _, err := sqlite.NewTenancyStore(db).CreateOrganisation(ctx, "acme", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Dir(db.Path)
+	link := filepath.Join(t.TempDir(), "link.db")
+	if err := os.Symlink(db.Path, link); err != nil {
+		t.Fatal(err)
+	}
+	hard := filepath.Join(dir, "hard.db")
+	if err := os.Link(db.Path, hard); err != nil {
+		t.Fatal(err)
+	}
+	for _, dest := range []string{
+		db.Path,
+		filepath.Join(dir, ".", filepath.Base(db.Path)),
+		link,
+		hard,
+		db.Path + "-wal",
+		db.Path + "-shm",
+		db.Path + "-journal",
+		dir,
+	} {
+		before, _ := os.ReadDir(dir)
+		err := db.Backup(ctx, dest)
+		if carebridge.ErrorCode(err) != carebridge.EINVALID {
+			t.Errorf("backup to %s: %v, want it refused as invalid", dest, err)
+		}
+		if after, _ := os.ReadDir(dir); len(after) != len(before) {
+			t.Errorf("the refused backup to %s changed the directory: %d files, then %d", dest, len(before), len(after))
+		}
+	}
+	if _, err := sqlite.NewTenancyStore(db).OrganisationByName(ctx, "acme"); err != nil {
+		t.Fatalf("after the refused backups: %v", err)
+	}
+}
+
+// A file that is not a carebridge database (an empty one, or one never
+// migrated) is not backed up as if it were.
+func TestBackupRefusesAnotherDatabase(t *testing.T) {
+	t.Parallel()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "empty.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	dest := filepath.Join(t.TempDir(), "copy.db")
+	if err := db.Backup(context.Background(), dest); carebridge.ErrorCode(err) != carebridge.EINVALID {
+		t.Fatalf("backup of an empty database: %v, want EINVALID", err)
+	}
+	if _, err := os.Stat(dest); !os.IsNotExist(err) {
+		t.Fatalf("the refused backup wrote %s: %v", dest, err)
 	}
 }
