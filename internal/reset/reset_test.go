@@ -47,7 +47,9 @@ func (t *memoryTx) step(s string) error {
 	return nil
 }
 
-func (t *memoryTx) DeleteAll(ctx context.Context, table string) error { return t.step("delete " + table) }
+func (t *memoryTx) DeleteAll(ctx context.Context, table string) error {
+	return t.step("delete " + table)
+}
 
 func (t *memoryTx) Audit(ctx context.Context, e carebridge.AuditEntry) error {
 	if e.Actor != "admin:ops" || e.Action != "factory-reset" || !e.At.Equal(at) {
