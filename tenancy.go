@@ -1,7 +1,6 @@
 package carebridge
 
 import (
-	"context"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -50,72 +49,6 @@ type Session struct {
 	Caller    Caller
 	CreatedAt time.Time
 	ExpiresAt time.Time
-}
-
-// TenancyStore keeps organisations, operators, users and login sessions.
-// Each method is one transaction.
-type TenancyStore interface {
-	CreateOrganisation(ctx context.Context, name string, at time.Time) (Organisation, error)
-	OrganisationByName(ctx context.Context, name string) (Organisation, error)
-	CreateOperator(ctx context.Context, op Operator) (Operator, error)
-	OperatorByName(ctx context.Context, organisationID int64, name string) (Operator, error)
-	CreateUser(ctx context.Context, u User) (User, error)
-	// UserForLogin finds a user by organisation name and username.
-	UserForLogin(ctx context.Context, organisation, username string) (User, error)
-
-	CreateSession(ctx context.Context, s Session) error
-	// SessionByTokenHash returns the live session (not expired at now, not
-	// released) or ENOTFOUND.
-	SessionByTokenHash(ctx context.Context, hash []byte, now time.Time) (Session, error)
-	// ReleaseSession ends a live session; ENOTFOUND when there is none.
-	ReleaseSession(ctx context.Context, hash []byte, now time.Time) error
-	// DeleteSessionsEndedBefore removes sessions that expired or were
-	// released before t, and reports how many.
-	DeleteSessionsEndedBefore(ctx context.Context, t time.Time) (int64, error)
-
-	// HasOrganisations tells whether any tenant exists (demo data loads only
-	// into an empty database).
-	HasOrganisations(ctx context.Context) (bool, error)
-
-	// OperatorByGroup resolves a group identifier within an organisation;
-	// ENOTFOUND when no operator of that organisation matches.
-	OperatorByGroup(ctx context.Context, organisationID int64, g GroupIdentifier) (Operator, error)
-
-	// PartnerSecret returns the secret the partner signs an operator's
-	// charge reports with; ENOTFOUND for an unknown operator.
-	PartnerSecret(ctx context.Context, operatorID int64) (string, error)
-	// RotatePartnerSecret replaces it with a new random one and returns it.
-	RotatePartnerSecret(ctx context.Context, operatorID int64) (string, error)
-
-	// CreateAdminToken stores an admin token's hash under a unique name.
-	CreateAdminToken(ctx context.Context, name string, hash []byte, at time.Time) error
-	// AdminTokenName returns the name of the admin token with this hash;
-	// ENOTFOUND when there is none.
-	AdminTokenName(ctx context.Context, hash []byte) (string, error)
-	// AuditLog returns the platform audit log, oldest first.
-	AuditLog(ctx context.Context) ([]AuditEntry, error)
-
-	// PluginStates returns the saved state of each plugin ever switched
-	// (true: activated); a plugin not listed is activated. Every replica
-	// of a server reads the same states.
-	PluginStates(ctx context.Context) (map[string]bool, error)
-	// SetPluginState saves a plugin's state.
-	SetPluginState(ctx context.Context, callsign string, active bool) error
-
-	// Setting returns the value saved under key; ENOTFOUND when none is.
-	// Settings are facts about the database itself (such as whether it
-	// holds the demo data) that every replica must read alike.
-	Setting(ctx context.Context, key string) (string, error)
-	// SettleSetting saves value under key unless a value is saved there
-	// already, and returns the value that holds: the first writer wins, so
-	// processes that decide at once still agree.
-	SettleSetting(ctx context.Context, key, value string) (string, error)
-	// WithMigrationLock runs fn holding the lock the schema migrations take
-	// on PostgreSQL: servers starting at once on one database run it one
-	// after another, and none migrates meanwhile. On SQLite it orders the
-	// callers of one process only; between processes SettleSetting keeps a
-	// decision single. fn's store calls are transactions of their own.
-	WithMigrationLock(ctx context.Context, fn func(ctx context.Context) error) error
 }
 
 // AuditEntry is one platform audit record.

@@ -24,7 +24,7 @@ const (
 
 // Service logs CRM.COM users in and out and checks their tokens.
 type Service struct {
-	store    carebridge.TenancyStore
+	store    Store
 	now      func() time.Time
 	lifetime time.Duration
 	users    *Throttle
@@ -68,7 +68,7 @@ func (s *Service) observer() Observer {
 }
 
 // NewService returns a Service whose tokens live for lifetime.
-func NewService(store carebridge.TenancyStore, now func() time.Time, lifetime time.Duration) *Service {
+func NewService(store Store, now func() time.Time, lifetime time.Duration) *Service {
 	s := &Service{store: store, now: now, lifetime: lifetime}
 	s.setThrottles(throttleKeys)
 	return s

@@ -50,7 +50,7 @@ func (c *clock) Set(t time.Time) {
 // countingStore is the real store, with counts of the calls that the tests
 // must prove do or do not happen.
 type countingStore struct {
-	carebridge.TenancyStore
+	*sqlite.TenancyStore
 	userLookups    atomic.Int64 // UserForLogin
 	sessionLookups atomic.Int64 // SessionByTokenHash and ReleaseSession
 }

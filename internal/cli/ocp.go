@@ -70,7 +70,7 @@ func (c *customerFlags) apply(p *ocp.Profile, given bool) error {
 	set := func(name string) bool { return !given || flagSet(c.fs, name) }
 	var err error
 	if set("nsid") {
-		if p.NSID, err = parseInteger("--nsid", *c.nsid); err != nil {
+		if p.NSID, err = ocp.ParseInteger("--nsid", *c.nsid); err != nil {
 			return err
 		}
 	}
@@ -93,10 +93,10 @@ func (c *customerFlags) apply(p *ocp.Profile, given bool) error {
 		p.IsRMS = *c.isRMS
 	}
 	if set("ocpservices") {
-		p.OCPServices = splitServices(*c.services)
+		p.OCPServices = ocp.SplitServices(*c.services)
 	}
 	if set("device-subset-start-time") {
-		if p.DeviceSubsetStartTime, err = parseInteger("--device-subset-start-time", *c.subset); err != nil {
+		if p.DeviceSubsetStartTime, err = ocp.ParseInteger("--device-subset-start-time", *c.subset); err != nil {
 			return err
 		}
 	}
@@ -282,22 +282,9 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	return set
 }
 
-// parseInteger reads a whole number; spaces around it are allowed.
-func parseInteger(field, s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	if t == "" {
-		return 0, carebridge.Errorf(carebridge.EMISSING, "%s is mandatory.", field)
-	}
-	n, err := strconv.ParseInt(t, 10, 64)
-	if err != nil {
-		return 0, carebridge.Errorf(carebridge.EINVALID, "%s must be an integer; got %s.", field, quoteShort(s))
-	}
-	return n, nil
-}
-
 // parsePositive reads an id: a positive integer.
 func parsePositive(field, s string) (int64, error) {
-	n, err := parseInteger(field, s)
+	n, err := ocp.ParseInteger(field, s)
 	if err == nil && n <= 0 {
 		err = carebridge.Errorf(carebridge.EINVALID, "%s must be a positive integer; got %d.", field, n)
 	}
@@ -332,29 +319,6 @@ func joinIDs(ids []int64) string {
 		parts[i] = strconv.FormatInt(id, 10)
 	}
 	return strings.Join(parts, ", ")
-}
-
-// splitServices reads a ';'-separated list of OCP services; blanks around
-// names and empty names are dropped.
-func splitServices(s string) []string {
-	services := []string{}
-	for _, svc := range strings.Split(s, ";") {
-		if svc = strings.TrimSpace(svc); svc != "" {
-			services = append(services, svc)
-		}
-	}
-	return services
-}
-
-// parseBool reads true/false/1/0 in any case; empty is false.
-func parseBool(field, s string) (bool, error) {
-	switch t := strings.TrimSpace(s); {
-	case t == "", t == "0", strings.EqualFold(t, "false"):
-		return false, nil
-	case t == "1", strings.EqualFold(t, "true"):
-		return true, nil
-	}
-	return false, carebridge.Errorf(carebridge.EINVALID, "%s must be true, false, 1 or 0; got %s.", field, quoteShort(s))
 }
 
 // quoteShort quotes a value for a message, cut to 40 characters.

@@ -69,7 +69,7 @@ var OCPCustomers = []ocp.Profile{
 
 // Services are what the demo data is loaded through.
 type Services struct {
-	Tenancy carebridge.TenancyStore
+	Tenancy Tenancy
 	Netflix *netflix.Service
 	OCP     *ocp.Service
 }
@@ -127,7 +127,7 @@ func load(ctx context.Context, s Services, now time.Time) (carebridge.Operator, 
 // the one taken now and saved (when another process saved one first, that
 // one holds). An empty database, or one loaded before decisions were
 // saved, becomes a demo database.
-func decide(ctx context.Context, tenancy carebridge.TenancyStore) (bool, error) {
+func decide(ctx context.Context, tenancy Tenancy) (bool, error) {
 	demo, decided, err := savedDecision(ctx, tenancy)
 	if err != nil || decided {
 		return demo, err
@@ -157,7 +157,7 @@ func decide(ctx context.Context, tenancy carebridge.TenancyStore) (bool, error) 
 // is not a demo database, so that no server started later with the demo
 // loads the demo under it. A decision another process saves at the same
 // moment wins, and is what it reports.
-func Decline(ctx context.Context, tenancy carebridge.TenancyStore) (holds bool, err error) {
+func Decline(ctx context.Context, tenancy Tenancy) (holds bool, err error) {
 	demo, decided, err := savedDecision(ctx, tenancy)
 	if err != nil || decided {
 		return demo, err
@@ -176,7 +176,7 @@ func Decline(ctx context.Context, tenancy carebridge.TenancyStore) (holds bool, 
 }
 
 // savedDecision reads the decision saved in the database, if there is one.
-func savedDecision(ctx context.Context, tenancy carebridge.TenancyStore) (demo, decided bool, err error) {
+func savedDecision(ctx context.Context, tenancy Tenancy) (demo, decided bool, err error) {
 	saved, err := tenancy.Setting(ctx, decisionKey)
 	switch carebridge.ErrorCode(err) {
 	case "":
@@ -189,7 +189,7 @@ func savedDecision(ctx context.Context, tenancy carebridge.TenancyStore) (demo, 
 
 // earlierLoad tells whether a demo was loaded before the decision was
 // saved: the demo user logs in with the demo password.
-func earlierLoad(ctx context.Context, tenancy carebridge.TenancyStore) (bool, error) {
+func earlierLoad(ctx context.Context, tenancy Tenancy) (bool, error) {
 	u, err := tenancy.UserForLogin(ctx, Organisation, Username)
 	if carebridge.ErrorCode(err) == carebridge.ENOTFOUND {
 		return false, nil
@@ -245,7 +245,7 @@ func loadNetflix(ctx context.Context, nf *netflix.Service, op carebridge.Operato
 // and user (all of it in an empty database) and returns the operator. It
 // runs only on a database decided to hold the demo, so what it finds there
 // is the demo's.
-func platform(ctx context.Context, tenancy carebridge.TenancyStore, now time.Time) (carebridge.Operator, error) {
+func platform(ctx context.Context, tenancy Tenancy, now time.Time) (carebridge.Operator, error) {
 	org, err := tenancy.OrganisationByName(ctx, Organisation)
 	if carebridge.ErrorCode(err) == carebridge.ENOTFOUND {
 		org, err = tenancy.CreateOrganisation(ctx, Organisation, now)

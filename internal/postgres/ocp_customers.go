@@ -5,19 +5,42 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"carebridge/internal/ocp"
 )
 
-// CreateCustomer inserts a profile unless its id is taken, in one
-// statement, so two creates of one id cannot both succeed.
-func (s *OCPStore) CreateCustomer(ctx context.Context, p ocp.Profile, at time.Time) (bool, error) {
-	return s.changeCustomer(ctx, `INSERT INTO ocp_customers (`+customerColumns+`)
+// UpsertCustomers sends one statement per profile as one batch: a later
+// profile of the batch with the same id wins.
+func (t ocpTx) UpsertCustomers(ctx context.Context, ps []ocp.Profile, at time.Time) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	batch := &pgx.Batch{}
+	for _, p := range ps {
+		args, err := profileArgs(p, at)
+		if err != nil {
+			return err
+		}
+		batch.Queue(`INSERT INTO ocp_customers (`+customerColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10, $11)
+			ON CONFLICT (id) DO UPDATE SET nsid = excluded.nsid, name = excluded.name, email = excluded.email,
+				enrollment_level = excluded.enrollment_level, can_view_ip = excluded.can_view_ip,
+				can_access_ip = excluded.can_access_ip, is_rms = excluded.is_rms, ocp_services = excluded.ocp_services,
+				device_subset_start_time = excluded.device_subset_start_time, updated_at = excluded.updated_at`,
+			args...)
+	}
+	return t.tx.SendBatch(ctx, batch).Close()
+}
+
+// InsertCustomer inserts unless the id is taken, in one statement.
+func (t ocpTx) InsertCustomer(ctx context.Context, p ocp.Profile, at time.Time) (bool, error) {
+	return t.changeCustomer(ctx, `INSERT INTO ocp_customers (`+customerColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10, $11) ON CONFLICT (id) DO NOTHING`, p, at)
 }
 
-// UpdateCustomer replaces the profile of an existing customer only.
-func (s *OCPStore) UpdateCustomer(ctx context.Context, p ocp.Profile, at time.Time) (bool, error) {
-	return s.changeCustomer(ctx, `UPDATE ocp_customers SET nsid = $2, name = $3, email = $4, enrollment_level = $5,
+func (t ocpTx) ReplaceCustomer(ctx context.Context, p ocp.Profile, at time.Time) (bool, error) {
+	return t.changeCustomer(ctx, `UPDATE ocp_customers SET nsid = $2, name = $3, email = $4, enrollment_level = $5,
 		can_view_ip = $6, can_access_ip = $7, is_rms = $8, ocp_services = $9::text::jsonb, device_subset_start_time = $10,
 		updated_at = $11 WHERE id = $1`, p, at)
 }
@@ -41,12 +64,12 @@ func profileArgs(p ocp.Profile, at time.Time) ([]any, error) {
 
 // changeCustomer runs one statement on a profile's columns and tells
 // whether it changed a row.
-func (s *OCPStore) changeCustomer(ctx context.Context, query string, p ocp.Profile, at time.Time) (bool, error) {
+func (t ocpTx) changeCustomer(ctx context.Context, query string, p ocp.Profile, at time.Time) (bool, error) {
 	args, err := profileArgs(p, at)
 	if err != nil {
 		return false, err
 	}
-	tag, err := s.db.pool.Exec(ctx, query, args...)
+	tag, err := t.tx.Exec(ctx, query, args...)
 	if err != nil {
 		return false, err
 	}

@@ -2,9 +2,6 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -12,13 +9,13 @@ import (
 	"carebridge"
 )
 
-// TenancyStore implements carebridge.TenancyStore.
+// TenancyStore is the platform data on this engine: tenants, sessions,
+// admin tokens, the audit log, plugin states and settings. It satisfies
+// the role each consumer defines (auth.Store, rpcapi.Platform, …).
 type TenancyStore struct{ db *DB }
 
 // NewTenancyStore returns the platform store on db.
 func NewTenancyStore(db *DB) *TenancyStore { return &TenancyStore{db: db} }
-
-var _ carebridge.TenancyStore = (*TenancyStore)(nil)
 
 func (s *TenancyStore) CreateOrganisation(ctx context.Context, name string, at time.Time) (carebridge.Organisation, error) {
 	o := carebridge.Organisation{Name: name, CreatedAt: at.UTC().Truncate(time.Second)}
@@ -42,7 +39,7 @@ func (s *TenancyStore) OrganisationByName(ctx context.Context, name string) (car
 // CreateOperator stores an operator with a fresh partner secret.
 func (s *TenancyStore) CreateOperator(ctx context.Context, op carebridge.Operator) (carebridge.Operator, error) {
 	op.CreatedAt = op.CreatedAt.UTC().Truncate(time.Second)
-	secret, err := newPartnerSecret()
+	secret, err := carebridge.NewPartnerSecret()
 	if err != nil {
 		return op, err
 	}
@@ -72,25 +69,20 @@ func (s *TenancyStore) OperatorByName(ctx context.Context, organisationID int64,
 	return op, notFound(err, "Operator %q does not exist in this organisation.", name)
 }
 
+// OperatorByGroup resolves a CRM.COM group identifier as the domain
+// decides (carebridge.ResolveGroup).
 func (s *TenancyStore) OperatorByGroup(ctx context.Context, organisationID int64, g carebridge.GroupIdentifier) (carebridge.Operator, error) {
-	if err := g.Validate(); err != nil {
-		return carebridge.Operator{}, err
-	}
-	var row pgx.Row
-	switch {
-	case g.ID != "":
-		id, err := strconv.ParseInt(g.ID, 10, 64)
-		if err != nil || id <= 0 || strconv.FormatInt(id, 10) != g.ID {
-			return carebridge.Operator{}, carebridge.Errorf(carebridge.ENOTFOUND, "No group with id %q in this organisation.", g.ID)
-		}
-		row = s.db.pool.QueryRow(ctx, `SELECT `+operatorColumns+` FROM operators WHERE organisation_id = $1 AND id = $2`, organisationID, id)
-	case g.Name != "":
-		row = s.db.pool.QueryRow(ctx, `SELECT `+operatorColumns+` FROM operators WHERE organisation_id = $1 AND name = $2`, organisationID, g.Name)
-	default:
-		row = s.db.pool.QueryRow(ctx, `SELECT `+operatorColumns+` FROM operators WHERE organisation_id = $1 AND alternative_code = $2`, organisationID, g.AlternativeCode)
-	}
-	op, err := scanOperator(row)
-	return op, notFound(err, "No such group in this organisation.")
+	return carebridge.ResolveGroup(ctx, s, organisationID, g)
+}
+
+func (s *TenancyStore) OperatorByID(ctx context.Context, organisationID, id int64) (carebridge.Operator, error) {
+	op, err := scanOperator(s.db.pool.QueryRow(ctx, `SELECT `+operatorColumns+` FROM operators WHERE organisation_id = $1 AND id = $2`, organisationID, id))
+	return op, notFound(err, "Operator %d does not exist in this organisation.", id)
+}
+
+func (s *TenancyStore) OperatorByAlternativeCode(ctx context.Context, organisationID int64, code string) (carebridge.Operator, error) {
+	op, err := scanOperator(s.db.pool.QueryRow(ctx, `SELECT `+operatorColumns+` FROM operators WHERE organisation_id = $1 AND alternative_code = $2`, organisationID, code))
+	return op, notFound(err, "No operator has alternative code %q in this organisation.", code)
 }
 
 func (s *TenancyStore) PartnerSecret(ctx context.Context, operatorID int64) (string, error) {
@@ -100,7 +92,7 @@ func (s *TenancyStore) PartnerSecret(ctx context.Context, operatorID int64) (str
 }
 
 func (s *TenancyStore) RotatePartnerSecret(ctx context.Context, operatorID int64) (string, error) {
-	secret, err := newPartnerSecret()
+	secret, err := carebridge.NewPartnerSecret()
 	if err != nil {
 		return "", err
 	}
@@ -112,16 +104,6 @@ func (s *TenancyStore) RotatePartnerSecret(ctx context.Context, operatorID int64
 		return "", carebridge.Errorf(carebridge.ENOTFOUND, "Operator %d does not exist.", operatorID)
 	}
 	return secret, nil
-}
-
-// newPartnerSecret returns 32 random bytes as hex: the key partners sign
-// charge reports with.
-func newPartnerSecret() (string, error) {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(b[:]), nil
 }
 
 // CreateUser stores a user. The composite foreign key (operator_id,

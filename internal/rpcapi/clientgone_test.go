@@ -8,13 +8,11 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"carebridge"
 )
 
 // cancelledLookup is a tenancy store whose admin-token lookup fails the way
 // a query does when its context is cancelled.
-type cancelledLookup struct{ carebridge.TenancyStore }
+type cancelledLookup struct{ Platform }
 
 func (cancelledLookup) AdminTokenName(ctx context.Context, _ []byte) (string, error) {
 	if err := ctx.Err(); err != nil {

@@ -29,7 +29,7 @@ const MaxMessageBytes = 1 << 20
 
 // Config is what the plane needs from the server.
 type Config struct {
-	Tenancy      carebridge.TenancyStore // admin tokens
+	Tenancy      Platform // admin tokens
 	Host         *host.Host
 	Log          *slog.Logger
 	FactoryReset bool                                                // false: factoryReset answers -32604

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"carebridge"
 	"carebridge/internal/events"
 	"carebridge/internal/metrics"
 	"carebridge/internal/netflix"
@@ -20,7 +19,7 @@ import (
 
 // Stores is one storage engine's implementation of every store interface.
 type Stores struct {
-	Tenancy carebridge.TenancyStore
+	Tenancy Tenancy
 	Netflix netflix.Store
 	OCP     ocp.Store
 	// FactoryReset wipes the plugins' data in one transaction, one audit

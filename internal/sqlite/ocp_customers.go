@@ -2,22 +2,44 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"time"
 
 	"carebridge/internal/ocp"
 )
 
-// CreateCustomer inserts a profile unless its id is taken, in one
-// statement, so two creates of one id cannot both succeed.
-func (s *OCPStore) CreateCustomer(ctx context.Context, p ocp.Profile, at time.Time) (bool, error) {
-	return s.changeCustomer(ctx, `INSERT INTO ocp_customers (`+customerColumns+`)
+func (t ocpTx) UpsertCustomers(ctx context.Context, ps []ocp.Profile, at time.Time) error {
+	stmt, err := t.tx.Prepare(`INSERT INTO ocp_customers (` + customerColumns + `)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+		ON CONFLICT (id) DO UPDATE SET nsid = excluded.nsid, name = excluded.name, email = excluded.email,
+			enrollment_level = excluded.enrollment_level, can_view_ip = excluded.can_view_ip,
+			can_access_ip = excluded.can_access_ip, is_rms = excluded.is_rms, ocp_services = excluded.ocp_services,
+			device_subset_start_time = excluded.device_subset_start_time, updated_at = excluded.updated_at`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, p := range ps {
+		args, err := profileArgs(p, at)
+		if err != nil {
+			return err
+		}
+		if _, err := stmt.Exec(args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// InsertCustomer inserts unless the id is taken, in one statement.
+func (t ocpTx) InsertCustomer(ctx context.Context, p ocp.Profile, at time.Time) (bool, error) {
+	return t.changeCustomer(ctx, `INSERT INTO ocp_customers (`+customerColumns+`)
 		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (id) DO NOTHING`, p, at)
 }
 
-// UpdateCustomer replaces the profile of an existing customer only.
-func (s *OCPStore) UpdateCustomer(ctx context.Context, p ocp.Profile, at time.Time) (bool, error) {
-	return s.changeCustomer(ctx, `UPDATE ocp_customers SET nsid = ?2, name = ?3, email = ?4, enrollment_level = ?5,
+func (t ocpTx) ReplaceCustomer(ctx context.Context, p ocp.Profile, at time.Time) (bool, error) {
+	return t.changeCustomer(ctx, `UPDATE ocp_customers SET nsid = ?2, name = ?3, email = ?4, enrollment_level = ?5,
 		can_view_ip = ?6, can_access_ip = ?7, is_rms = ?8, ocp_services = ?9, device_subset_start_time = ?10, updated_at = ?11
 		WHERE id = ?1`, p, at)
 }
@@ -40,20 +62,19 @@ func profileArgs(p ocp.Profile, at time.Time) ([]any, error) {
 
 // changeCustomer runs one statement on a profile's columns and tells
 // whether it changed a row.
-func (s *OCPStore) changeCustomer(ctx context.Context, query string, p ocp.Profile, at time.Time) (bool, error) {
+func (t ocpTx) changeCustomer(ctx context.Context, query string, p ocp.Profile, at time.Time) (bool, error) {
 	args, err := profileArgs(p, at)
 	if err != nil {
 		return false, err
 	}
-	var changed bool
-	err = s.db.writeTx(ctx, func(tx *wtx) error {
-		res, err := tx.ExecContext(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		changed = n == 1
-		return err
-	})
-	return changed, err
+	return changedOne(t.tx.ExecContext(ctx, query, args...))
+}
+
+// changedOne tells whether a statement changed exactly one row.
+func changedOne(res sql.Result, err error) (bool, error) {
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }

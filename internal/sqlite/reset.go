@@ -4,29 +4,36 @@ import (
 	"context"
 	"time"
 
-	"carebridge/internal/migrations"
+	"carebridge"
+	"carebridge/internal/reset"
 )
 
-// FactoryReset deletes every row of the plugins' tables and writes one
-// audit record per plugin, in the order given, all in one transaction:
-// the plugins are reset together or not at all.
+// FactoryReset wipes the plugins' data as the reset package decides, on
+// this database.
 func (db *DB) FactoryReset(ctx context.Context, actor string, at time.Time, callsigns []string) error {
-	tables, err := migrations.ResetTables(callsigns)
-	if err != nil {
-		return err
-	}
-	return db.writeTx(ctx, func(tx *wtx) error {
-		for i, c := range callsigns {
-			for _, t := range tables[i] {
-				if _, err := tx.ExecContext(ctx, `DELETE FROM `+t); err != nil {
-					return err
-				}
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, subject) VALUES (?, ?, 'factory-reset', ?)`,
-				unix(at), actor, c); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return reset.New(resetEngine{db}).FactoryReset(ctx, actor, at, callsigns)
+}
+
+// resetEngine is reset.Engine on SQLite.
+type resetEngine struct{ db *DB }
+
+// InTx runs fn in a write transaction of the group commit: SQLite's one
+// writer keeps every other writer out without a lock of its own.
+func (e resetEngine) InTx(ctx context.Context, tables []string, fn func(tx reset.Tx) error) error {
+	return e.db.writeTx(ctx, func(tx *wtx) error { return fn(resetTx{tx}) })
+}
+
+type resetTx struct{ tx *wtx }
+
+// DeleteAll takes a name from the reset package's fixed list, never from
+// a caller's input.
+func (t resetTx) DeleteAll(ctx context.Context, table string) error {
+	_, err := t.tx.ExecContext(ctx, `DELETE FROM `+table)
+	return err
+}
+
+func (t resetTx) Audit(ctx context.Context, e carebridge.AuditEntry) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, subject) VALUES (?, ?, ?, ?)`,
+		unix(e.At), e.Actor, e.Action, e.Subject)
+	return err
 }

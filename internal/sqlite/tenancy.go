@@ -2,22 +2,19 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
-	"strconv"
 	"time"
 
 	"carebridge"
 )
 
-// TenancyStore implements carebridge.TenancyStore.
+// TenancyStore is the platform data on this engine: tenants, sessions,
+// admin tokens, the audit log, plugin states and settings. It satisfies
+// the role each consumer defines (auth.Store, rpcapi.Platform, …).
 type TenancyStore struct{ db *DB }
 
 // NewTenancyStore returns the platform store on db.
 func NewTenancyStore(db *DB) *TenancyStore { return &TenancyStore{db: db} }
-
-var _ carebridge.TenancyStore = (*TenancyStore)(nil)
 
 func (s *TenancyStore) CreateOrganisation(ctx context.Context, name string, at time.Time) (carebridge.Organisation, error) {
 	o := carebridge.Organisation{Name: name, CreatedAt: at.UTC().Truncate(time.Second)}
@@ -43,7 +40,7 @@ func (s *TenancyStore) OrganisationByName(ctx context.Context, name string) (car
 // CreateOperator stores an operator with a fresh partner secret.
 func (s *TenancyStore) CreateOperator(ctx context.Context, op carebridge.Operator) (carebridge.Operator, error) {
 	op.CreatedAt = op.CreatedAt.UTC().Truncate(time.Second)
-	secret, err := newPartnerSecret()
+	secret, err := carebridge.NewPartnerSecret()
 	if err != nil {
 		return op, err
 	}
@@ -75,25 +72,20 @@ func (s *TenancyStore) OperatorByName(ctx context.Context, organisationID int64,
 	return op, notFound(err, "Operator %q does not exist in this organisation.", name)
 }
 
+// OperatorByGroup resolves a CRM.COM group identifier as the domain
+// decides (carebridge.ResolveGroup).
 func (s *TenancyStore) OperatorByGroup(ctx context.Context, organisationID int64, g carebridge.GroupIdentifier) (carebridge.Operator, error) {
-	if err := g.Validate(); err != nil {
-		return carebridge.Operator{}, err
-	}
-	var row *sql.Row
-	switch {
-	case g.ID != "":
-		id, err := strconv.ParseInt(g.ID, 10, 64)
-		if err != nil || id <= 0 || strconv.FormatInt(id, 10) != g.ID {
-			return carebridge.Operator{}, carebridge.Errorf(carebridge.ENOTFOUND, "No group with id %q in this organisation.", g.ID)
-		}
-		row = s.db.read.QueryRowContext(ctx, `SELECT `+operatorColumns+` FROM operators WHERE organisation_id = ? AND id = ?`, organisationID, id)
-	case g.Name != "":
-		row = s.db.read.QueryRowContext(ctx, `SELECT `+operatorColumns+` FROM operators WHERE organisation_id = ? AND name = ?`, organisationID, g.Name)
-	default:
-		row = s.db.read.QueryRowContext(ctx, `SELECT `+operatorColumns+` FROM operators WHERE organisation_id = ? AND alternative_code = ?`, organisationID, g.AlternativeCode)
-	}
-	op, err := scanOperator(row)
-	return op, notFound(err, "No such group in this organisation.")
+	return carebridge.ResolveGroup(ctx, s, organisationID, g)
+}
+
+func (s *TenancyStore) OperatorByID(ctx context.Context, organisationID, id int64) (carebridge.Operator, error) {
+	op, err := scanOperator(s.db.read.QueryRowContext(ctx, `SELECT `+operatorColumns+` FROM operators WHERE organisation_id = ? AND id = ?`, organisationID, id))
+	return op, notFound(err, "Operator %d does not exist in this organisation.", id)
+}
+
+func (s *TenancyStore) OperatorByAlternativeCode(ctx context.Context, organisationID int64, code string) (carebridge.Operator, error) {
+	op, err := scanOperator(s.db.read.QueryRowContext(ctx, `SELECT `+operatorColumns+` FROM operators WHERE organisation_id = ? AND alternative_code = ?`, organisationID, code))
+	return op, notFound(err, "No operator has alternative code %q in this organisation.", code)
 }
 
 func (s *TenancyStore) PartnerSecret(ctx context.Context, operatorID int64) (string, error) {
@@ -103,7 +95,7 @@ func (s *TenancyStore) PartnerSecret(ctx context.Context, operatorID int64) (str
 }
 
 func (s *TenancyStore) RotatePartnerSecret(ctx context.Context, operatorID int64) (string, error) {
-	secret, err := newPartnerSecret()
+	secret, err := carebridge.NewPartnerSecret()
 	if err != nil {
 		return "", err
 	}
@@ -117,16 +109,6 @@ func (s *TenancyStore) RotatePartnerSecret(ctx context.Context, operatorID int64
 		}
 		return nil
 	})
-}
-
-// newPartnerSecret returns 32 random bytes as hex: the key partners sign
-// charge reports with.
-func newPartnerSecret() (string, error) {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(b[:]), nil
 }
 
 func (s *TenancyStore) CreateUser(ctx context.Context, u carebridge.User) (carebridge.User, error) {

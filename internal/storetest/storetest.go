@@ -14,7 +14,7 @@ import (
 
 // Stores is what an engine hands to the contract: fresh, migrated, empty.
 type Stores struct {
-	Tenancy      carebridge.TenancyStore
+	Tenancy      Tenancy
 	Netflix      netflix.Store
 	OCP          ocp.Store
 	FactoryReset Reset

@@ -1,0 +1,25 @@
+package auth
+
+import (
+	"context"
+	"time"
+
+	"carebridge"
+)
+
+// Store keeps the users who log in and their sessions. Each method is one
+// transaction.
+type Store interface {
+	// UserForLogin finds a user by organisation name and username;
+	// ENOTFOUND when there is none.
+	UserForLogin(ctx context.Context, organisation, username string) (carebridge.User, error)
+	CreateSession(ctx context.Context, s carebridge.Session) error
+	// SessionByTokenHash returns the live session (not expired at now, not
+	// released) or ENOTFOUND.
+	SessionByTokenHash(ctx context.Context, hash []byte, now time.Time) (carebridge.Session, error)
+	// ReleaseSession ends a live session; ENOTFOUND when there is none.
+	ReleaseSession(ctx context.Context, hash []byte, now time.Time) error
+	// DeleteSessionsEndedBefore removes sessions that expired or were
+	// released before t, and reports how many.
+	DeleteSessionsEndedBefore(ctx context.Context, t time.Time) (int64, error)
+}

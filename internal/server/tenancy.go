@@ -1,0 +1,34 @@
+package server
+
+import (
+	"context"
+
+	"carebridge"
+	"carebridge/internal/auth"
+	"carebridge/internal/demo"
+	"carebridge/internal/netflix"
+	"carebridge/internal/partnerapi"
+	"carebridge/internal/rpcapi"
+)
+
+// Tenancy is the platform data of one engine, as the server hands it out:
+// each part it wires asks for the role it needs (auth's sessions, the
+// plane's admin tokens and plugin states, the partner face's secrets, the
+// Netflix plugin's groups, the demo's loading), and the commands that run
+// on the stores administer the rest.
+type Tenancy interface {
+	auth.Store
+	rpcapi.Platform
+	partnerapi.Secrets
+	netflix.GroupResolver
+	demo.Tenancy
+
+	// RotatePartnerSecret replaces an operator's partner secret with a new
+	// random one and returns it; ENOTFOUND for an unknown operator.
+	RotatePartnerSecret(ctx context.Context, operatorID int64) (string, error)
+	// PluginStates returns the saved state of each plugin ever switched
+	// (true: activated); a plugin not listed is activated.
+	PluginStates(ctx context.Context) (map[string]bool, error)
+	// AuditLog returns the platform audit log, oldest first.
+	AuditLog(ctx context.Context) ([]carebridge.AuditEntry, error)
+}

@@ -1,0 +1,38 @@
+package storetest
+
+import (
+	"context"
+	"time"
+
+	"carebridge"
+)
+
+// Tenancy is every part of an engine's platform data the contract checks:
+// the union of the roles its consumers define.
+type Tenancy interface {
+	CreateOrganisation(ctx context.Context, name string, at time.Time) (carebridge.Organisation, error)
+	OrganisationByName(ctx context.Context, name string) (carebridge.Organisation, error)
+	CreateOperator(ctx context.Context, op carebridge.Operator) (carebridge.Operator, error)
+	OperatorByName(ctx context.Context, organisationID int64, name string) (carebridge.Operator, error)
+	OperatorByGroup(ctx context.Context, organisationID int64, g carebridge.GroupIdentifier) (carebridge.Operator, error)
+	CreateUser(ctx context.Context, u carebridge.User) (carebridge.User, error)
+	UserForLogin(ctx context.Context, organisation, username string) (carebridge.User, error)
+	HasOrganisations(ctx context.Context) (bool, error)
+
+	CreateSession(ctx context.Context, s carebridge.Session) error
+	SessionByTokenHash(ctx context.Context, hash []byte, now time.Time) (carebridge.Session, error)
+	ReleaseSession(ctx context.Context, hash []byte, now time.Time) error
+	DeleteSessionsEndedBefore(ctx context.Context, t time.Time) (int64, error)
+
+	PartnerSecret(ctx context.Context, operatorID int64) (string, error)
+	RotatePartnerSecret(ctx context.Context, operatorID int64) (string, error)
+	CreateAdminToken(ctx context.Context, name string, hash []byte, at time.Time) error
+	AdminTokenName(ctx context.Context, hash []byte) (string, error)
+	AuditLog(ctx context.Context) ([]carebridge.AuditEntry, error)
+	PluginStates(ctx context.Context) (map[string]bool, error)
+	SetPluginState(ctx context.Context, callsign string, active bool) error
+
+	Setting(ctx context.Context, key string) (string, error)
+	SettleSetting(ctx context.Context, key, value string) (string, error)
+	WithMigrationLock(ctx context.Context, fn func(ctx context.Context) error) error
+}
