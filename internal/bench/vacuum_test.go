@@ -4,13 +4,14 @@ import (
 	"testing"
 
 	"carebridge/internal/postgres"
+	"carebridge/internal/testdb"
 )
 
 // A --db URL may carry the pool settings the server reads
 // (pool_max_conns=…); the vacuum after loading must accept it too.
 func TestVacuumAcceptsPoolSettings(t *testing.T) {
 	t.Parallel()
-	url := postgres.TestURL(t)
+	url := testdb.PostgresURL(t)
 	db, err := postgres.Open(t.Context(), url)
 	if err != nil {
 		t.Fatal(err)

@@ -22,7 +22,7 @@ import (
 // without it.
 func BenchmarkChargeListQuery(b *testing.B) {
 	const total, unacknowledged, limit = 20_000, 2_000, 50
-	db := postgres.OpenTest(b)
+	db := open(b)
 	ctx := context.Background()
 	at := time.Date(2017, 2, 21, 10, 7, 23, 0, time.UTC)
 	tenancy, store := postgres.NewTenancyStore(db), postgres.NewNetflixStore(db)

@@ -1,44 +1,14 @@
 package postgres
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 
 	"carebridge/internal/migrations"
 	"carebridge/internal/storetest"
+	"carebridge/internal/testdb"
 )
-
-// emptySchema creates a fresh, unmigrated schema in the test database,
-// dropped when the test ends, and returns a URL whose connections work in
-// it.
-func emptySchema(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv(TestURLEnv)
-	if base == "" {
-		t.Skip("PostgreSQL tests skipped: set " + TestURLEnv)
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "t_" + hex.EncodeToString(b[:])
-	admin, err := Open(t.Context(), base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.pool.Exec(t.Context(), `CREATE SCHEMA `+schema); err != nil {
-		admin.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		admin.pool.Exec(context.Background(), `DROP SCHEMA `+schema+` CASCADE`)
-		admin.Close()
-	})
-	return WithSearchPath(base, schema)
-}
 
 func openURL(t *testing.T, url string) *DB {
 	t.Helper()
@@ -47,6 +17,16 @@ func openURL(t *testing.T, url string) *DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// openTest returns a migrated database in a fresh schema.
+func openTest(t *testing.T) *DB {
+	t.Helper()
+	db := openURL(t, testdb.PostgresURL(t))
+	if err := db.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	return db
 }
 
@@ -128,7 +108,7 @@ func wantAppliedOnce(t *testing.T, db *DB, n int) {
 
 func TestSchemaVersionOfEmptySchema(t *testing.T) {
 	t.Parallel()
-	db := openURL(t, emptySchema(t))
+	db := openURL(t, testdb.PostgresURL(t))
 	if v, err := db.SchemaVersion(t.Context()); err != nil || v != 0 {
 		t.Fatalf("SchemaVersion of an empty schema = %d, %v; want 0", v, err)
 	}
@@ -137,7 +117,7 @@ func TestSchemaVersionOfEmptySchema(t *testing.T) {
 func TestMigrateIsIdempotent(t *testing.T) {
 	t.Parallel()
 	n := latestVersion(t)
-	db := openURL(t, emptySchema(t))
+	db := openURL(t, testdb.PostgresURL(t))
 	for i := range 3 {
 		if err := db.Migrate(t.Context()); err != nil {
 			t.Fatalf("Migrate #%d: %v", i+1, err)
@@ -152,7 +132,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 func TestConcurrentMigrate(t *testing.T) {
 	t.Parallel()
 	n := latestVersion(t)
-	url := emptySchema(t)
+	url := testdb.PostgresURL(t)
 	const replicas = 4
 	dbs := make([]*DB, replicas)
 	for i := range dbs {
@@ -183,7 +163,7 @@ func TestConcurrentMigrate(t *testing.T) {
 func TestMigrateRefusesANewerSchema(t *testing.T) {
 	t.Parallel()
 	n := latestVersion(t)
-	db := openURL(t, emptySchema(t))
+	db := openURL(t, testdb.PostgresURL(t))
 	if err := db.Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +181,7 @@ func TestMigrateRefusesANewerSchema(t *testing.T) {
 
 func TestCustomerPricesBackfill(t *testing.T) {
 	t.Parallel()
-	db := openURL(t, emptySchema(t))
+	db := openURL(t, testdb.PostgresURL(t))
 	ctx := t.Context()
 	const version = 3
 	if m := legacy(t)[version-1]; m.Name != "0003_customer_prices.sql" {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"carebridge/internal/migrations"
+	"carebridge/internal/testdb"
 )
 
 // The legacy migrations are what databases of earlier releases ran; a
@@ -32,7 +33,7 @@ func TestLegacyMigrationsAreFrozen(t *testing.T) {
 // is there after, and its schema is a new database's.
 func TestUpgradeOfAnEarlierRelease(t *testing.T) {
 	t.Parallel()
-	fresh := openURL(t, emptySchema(t))
+	fresh := openURL(t, testdb.PostgresURL(t))
 	if err := fresh.Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +42,7 @@ func TestUpgradeOfAnEarlierRelease(t *testing.T) {
 		t.Run(fmt.Sprint(version), func(t *testing.T) {
 			t.Parallel()
 			ctx := t.Context()
-			db := openURL(t, emptySchema(t))
+			db := openURL(t, testdb.PostgresURL(t))
 			earlierRelease(t, db, version)
 			if _, err := db.pool.Exec(ctx, seedSQL); err != nil {
 				t.Fatal(err)

@@ -11,7 +11,7 @@ import (
 // the first plugin's deletes leaves everything as it was.
 func TestFactoryResetTogether(t *testing.T) {
 	t.Parallel()
-	db := OpenTest(t)
+	db := openTest(t)
 	ctx := context.Background()
 	stores := storetest.Stores{Tenancy: NewTenancyStore(db), Netflix: NewNetflixStore(db), OCP: NewOCPStore(db), FactoryReset: db.FactoryReset}
 	storetest.FactoryResetTogether(t, stores, func(table string) func() {

@@ -4,43 +4,30 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"net/url"
 	"testing"
 	"time"
 
 	"carebridge/internal/postgres"
+	"carebridge/internal/testdb"
 )
-
-// withParam adds a query parameter to a connection URL.
-func withParam(t *testing.T, raw, key, value string) string {
-	t.Helper()
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set(key, value)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // WithMigrationLock holds the very lock Migrate takes: a replica migrating
 // meanwhile waits until fn has returned.
 func TestMigrationWaitsForMigrationLock(t *testing.T) {
 	t.Parallel()
-	holder := postgres.NewTenancyStore(postgres.OpenTest(t))
+	holder := postgres.NewTenancyStore(open(t))
 
 	// The migrating replica is told apart from other tests' sessions by
 	// its application name.
 	var b [6]byte
 	rand.Read(b[:])
 	app := "carebridge-locktest-" + hex.EncodeToString(b[:])
-	other, err := postgres.Open(context.Background(), withParam(t, postgres.TestURL(t), "application_name", app))
+	other, err := postgres.Open(context.Background(), testdb.WithParam(t, testdb.PostgresURL(t), "application_name", app))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { other.Close() })
-	observer, err := postgres.Open(context.Background(), postgres.TestURL(t))
+	observer, err := postgres.Open(context.Background(), testdb.PostgresURL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +76,7 @@ func TestMigrationWaitsForMigrationLock(t *testing.T) {
 // connection.
 func TestMigrationLockWithAOneConnectionPool(t *testing.T) {
 	t.Parallel()
-	db, err := postgres.Open(context.Background(), withParam(t, postgres.TestURL(t), "pool_max_conns", "1"))
+	db, err := postgres.Open(context.Background(), testdb.WithParam(t, testdb.PostgresURL(t), "pool_max_conns", "1"))
 	if err != nil {
 		t.Fatal(err)
 	}

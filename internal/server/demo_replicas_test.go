@@ -12,8 +12,8 @@ import (
 
 	"carebridge"
 	"carebridge/internal/demo"
-	"carebridge/internal/postgres"
 	"carebridge/internal/server"
+	"carebridge/internal/testdb"
 )
 
 // demoReplica is what one replica started with the demo got: its stores,
@@ -95,7 +95,7 @@ func demoRows(t *testing.T, pool *pgxpool.Pool) map[string]int {
 // through either replica brings the demo back.
 func TestReplicasStartingWithTheDemoAtOnce(t *testing.T) {
 	t.Parallel()
-	dbURL := postgres.TestURL(t)
+	dbURL := testdb.PostgresURL(t)
 	base := time.Now().UTC().Truncate(time.Second)
 	now := func() time.Time { return base }
 	rs, started := startDemoReplicas(t, dbURL, now, 2)
@@ -157,7 +157,7 @@ func TestLateDemoReplicaFollowsTheDecision(t *testing.T) {
 	base := time.Now().UTC().Truncate(time.Second)
 	now := func() time.Time { return base }
 
-	dbURL := postgres.TestURL(t)
+	dbURL := testdb.PostgresURL(t)
 	startDemoReplicas(t, dbURL, now, 1)
 	late, started := startDemoReplicas(t, dbURL, now, 1)
 	if !started[0].loaded {
@@ -167,7 +167,7 @@ func TestLateDemoReplicaFollowsTheDecision(t *testing.T) {
 	token := late[0].login(t, demo.Organisation, demo.Username, demo.Password)
 	late[0].show(t, token, demo.Customers[0]).ok(t, nil)
 
-	other := postgres.TestURL(t)
+	other := testdb.PostgresURL(t)
 	stores, err := server.OpenStores(context.Background(), other)
 	if err != nil {
 		t.Fatal(err)

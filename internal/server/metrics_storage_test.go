@@ -11,8 +11,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"carebridge/internal/auth"
-	"carebridge/internal/postgres"
 	"carebridge/internal/server"
+	"carebridge/internal/testdb"
 )
 
 // TestMetricsOfSQLite: a server on SQLite reports its group commits and
@@ -57,7 +57,7 @@ func TestMetricsOfSQLite(t *testing.T) {
 // reconnect and listens again.
 func TestMetricsOfPostgres(t *testing.T) {
 	t.Parallel()
-	dbURL := postgres.TestURL(t)
+	dbURL := testdb.PostgresURL(t)
 	r := startReplica(t, "A", dbURL, time.Now)
 	metric := func(name string, labels map[string]string) (float64, bool) {
 		return find(parseScrape(t, scrape(t, r.srv.URL+"/metrics")), name, labels)

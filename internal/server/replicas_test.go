@@ -30,8 +30,8 @@ import (
 	"carebridge/internal/events"
 	"carebridge/internal/money"
 	"carebridge/internal/netflix"
-	"carebridge/internal/postgres"
 	"carebridge/internal/server"
+	"carebridge/internal/testdb"
 )
 
 // replicaWait bounds every wait of these tests; running out of it fails the
@@ -105,7 +105,7 @@ type cluster struct {
 
 func setupCluster(t *testing.T, opts ...replicaOption) *cluster {
 	t.Helper()
-	dbURL := postgres.TestURL(t)
+	dbURL := testdb.PostgresURL(t)
 	// One clock for every replica: the same instant, so that nothing depends
 	// on when a request happens to run.
 	base := time.Now().UTC().Truncate(time.Second)

@@ -2,31 +2,77 @@ package sqlite_test
 
 import (
 	"context"
-	"path/filepath"
+	"database/sql"
 	"testing"
 
+	"carebridge/internal/netflix"
 	"carebridge/internal/sqlite"
 	"carebridge/internal/storetest"
+	"carebridge/internal/testdb"
 )
 
 // open returns a migrated database in a fresh file.
 func open(t *testing.T) *sqlite.DB {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "cb.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openAt(t, testdb.SQLitePath(t))
 	if err := db.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return db
 }
 
+// openAt opens the database file at path, closed when the test ends.
+func openAt(t *testing.T, path string) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// stores are the contract's stores on the file at path; db is open on it.
+func stores(db *sqlite.DB, path string) storetest.Stores {
+	return storetest.Stores{
+		Tenancy:      sqlite.NewTenancyStore(db),
+		Netflix:      sqlite.NewNetflixStore(db),
+		OCP:          sqlite.NewOCPStore(db),
+		FactoryReset: db.FactoryReset,
+
+		Again: func(t *testing.T) storetest.Stores { return stores(openAt(t, path), path) },
+		SQL: func(t *testing.T) *sql.DB {
+			t.Helper()
+			raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { raw.Close() })
+			return raw
+		},
+		Crash: func(t *testing.T) storetest.Crash { return storetest.Crash{Where: path} },
+	}
+}
+
 func TestContract(t *testing.T) {
 	t.Parallel()
 	storetest.Run(t, func(t *testing.T) storetest.Stores {
-		db := open(t)
-		return storetest.Stores{Tenancy: sqlite.NewTenancyStore(db), Netflix: sqlite.NewNetflixStore(db), OCP: sqlite.NewOCPStore(db), FactoryReset: db.FactoryReset}
+		path := testdb.SQLitePath(t)
+		db := openAt(t, path)
+		if err := db.Migrate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return stores(db, path)
+	})
+}
+
+// TestCrashHelper is the child process of the contract's crash test.
+func TestCrashHelper(t *testing.T) {
+	storetest.CrashHelper(t, func(t *testing.T, path string) netflix.Store {
+		db, err := sqlite.Open(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sqlite.NewNetflixStore(db)
 	})
 }

@@ -4,6 +4,7 @@ package storetest
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 	"time"
 
@@ -18,9 +19,18 @@ type Stores struct {
 	Netflix      netflix.Store
 	OCP          ocp.Store
 	FactoryReset Reset
+
+	// Again opens the same database once more, with connections of its
+	// own, as another server process would.
+	Again func(t *testing.T) Stores
+	// SQL reads the database's tables straight, past the stores.
+	SQL func(t *testing.T) *sql.DB
+	// Crash lets the crash test reach the database from a child process.
+	Crash func(t *testing.T) Crash
 }
 
-// Open returns a fresh database for one test.
+// Open returns a fresh database for one test. The engine's test package
+// also runs CrashHelper as its TestCrashHelper.
 type Open func(t *testing.T) Stores
 
 // Run runs the whole contract.
@@ -38,6 +48,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("PluginStates", func(t *testing.T) { t.Parallel(); testPluginStates(t, open) })
 	t.Run("Settings", func(t *testing.T) { t.Parallel(); testSettings(t, open) })
 	t.Run("MigrationLock", func(t *testing.T) { t.Parallel(); testMigrationLock(t, open) })
+	t.Run("Processor", func(t *testing.T) { t.Parallel(); testProcessor(t, open) })
 }
 
 // base is the clock of the contract: fixed, so expectations are exact.
