@@ -2,13 +2,13 @@ package auth_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"carebridge"
 	"carebridge/internal/auth"
 	"carebridge/internal/sqlite"
+	"carebridge/internal/testserver"
 )
 
 // benchSession opens a migrated SQLite file holding one organisation,
@@ -18,14 +18,7 @@ import (
 func benchSession(b *testing.B) (*auth.Service, string, carebridge.Caller) {
 	b.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "cb.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
+	db := testserver.SQLite(b)
 	store := sqlite.NewTenancyStore(db)
 	now := time.Now().UTC().Truncate(time.Second)
 	org, err := store.CreateOrganisation(ctx, "bench", now)

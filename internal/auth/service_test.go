@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -16,6 +15,7 @@ import (
 	"carebridge"
 	"carebridge/internal/auth"
 	"carebridge/internal/sqlite"
+	"carebridge/internal/testserver"
 	"carebridge/internal/tokencache"
 )
 
@@ -28,24 +28,6 @@ const (
 // start is a whole second, so that session expiry (stored in seconds) falls
 // exactly at start+lifetime.
 var start = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-
-// clock is an injected, settable time.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
 
 // countingStore is the real store, with counts of the calls that the tests
 // must prove do or do not happen.
@@ -78,7 +60,7 @@ var goodHash = sync.OnceValues(func() (string, error) {
 type env struct {
 	svc    *auth.Service
 	store  *countingStore
-	clock  *clock
+	clock  *testserver.Clock
 	caller carebridge.Caller // alice's identity
 }
 
@@ -92,14 +74,7 @@ const (
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "cb.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := testserver.SQLite(t)
 	ts := sqlite.NewTenancyStore(db)
 	org, err := ts.CreateOrganisation(ctx, orgName, start)
 	if err != nil {
@@ -121,7 +96,7 @@ func newEnv(t *testing.T) *env {
 	}
 	e := &env{
 		store:  &countingStore{TenancyStore: ts},
-		clock:  &clock{now: start},
+		clock:  testserver.NewClock(start),
 		caller: carebridge.Caller{UserID: u.ID, Username: alice, OperatorID: op.ID, OrganisationID: org.ID},
 	}
 	e.svc = auth.NewService(e.store, e.clock.Now, lifetime)

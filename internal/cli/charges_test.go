@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,6 +16,7 @@ import (
 	"carebridge/internal/partnerapi"
 	"carebridge/internal/server"
 	"carebridge/internal/sqlite"
+	"carebridge/internal/testserver"
 )
 
 // withOperator returns a fresh database holding organisation acme with
@@ -89,18 +89,8 @@ func TestOperatorSecret(t *testing.T) {
 
 	// A report signed with the old secret is refused, with the new one
 	// accepted.
-	stores, err := server.OpenStores(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stores.Close()
 	now := time.Date(2017, 2, 4, 10, 0, 0, 0, time.UTC)
-	app, err := server.New(stores, server.Config{Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(app.Handler)
-	defer srv.Close()
+	srv := testserver.NewOn(t, path, server.Config{Now: func() time.Time { return now }}).Serve(t)
 	op := operatorOf(t, path, "acme", "op1")
 	body := []byte(`{"charges": [{"partner_charge_id": "p-1", "billing_system_customer_identifier": "c-1", "amount": 5.99, "currency": "USD", "received_on": "2017-02-04T02:00:00"}]}`)
 	post := func(secret string) int {

@@ -15,6 +15,8 @@ import (
 	"carebridge/internal/auth"
 	"carebridge/internal/server"
 	"carebridge/internal/sqlite"
+	"carebridge/internal/testdb"
+	"carebridge/internal/testserver"
 )
 
 // result is what one run of the command line produced.
@@ -62,7 +64,7 @@ func runCLIContext(t *testing.T, ctx context.Context, environ map[string]string,
 // dbPath returns a fresh database path for one test.
 func dbPath(t *testing.T) string {
 	t.Helper()
-	return filepath.Join(t.TempDir(), "cb.db")
+	return testdb.SQLitePath(t)
 }
 
 // mustRun runs a command that must succeed.
@@ -276,11 +278,7 @@ func TestUserCreate(t *testing.T) {
 
 	t.Run("login", func(t *testing.T) {
 		t.Parallel()
-		stores, err := server.OpenStores(t.Context(), path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer stores.Close()
+		stores := testserver.OpenStores(t, path)
 		svc := auth.NewService(stores.Tenancy, time.Now, time.Hour)
 		tok, err := svc.Login(t.Context(), "acme", "alice", "s3cret-pass", "192.0.2.1")
 		if err != nil {
@@ -307,11 +305,7 @@ func TestUserCreate(t *testing.T) {
 		t.Parallel()
 		mustRun(t, "another-pass", "user", "create", "--db", path, "--org", "acme", "--operator", "op1", "--username", "bob")
 		mustRun(t, "third-pass!\r\nignored\n", "user", "create", "--db", path, "--org", "acme", "--operator", "op1", "--username", "carol")
-		stores, err := server.OpenStores(t.Context(), path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer stores.Close()
+		stores := testserver.OpenStores(t, path)
 		svc := auth.NewService(stores.Tenancy, time.Now, time.Hour)
 		if _, err := svc.Login(t.Context(), "acme", "bob", "another-pass", "192.0.2.2"); err != nil {
 			t.Errorf("bob: %v", err)

@@ -11,18 +11,13 @@ import (
 
 	"carebridge"
 	"carebridge/internal/ocp"
-	"carebridge/internal/server"
+	"carebridge/internal/testserver"
 )
 
 // ocpStore opens the OCP store of a database the commands wrote.
 func ocpStore(t *testing.T, path string) ocp.Store {
 	t.Helper()
-	s, err := server.OpenStores(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s.OCP
+	return testserver.OpenStores(t, path).OCP
 }
 
 // profileOf returns a stored profile; ok is false when there is none.

@@ -6,33 +6,20 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"carebridge"
 	"carebridge/internal/apitest"
 	"carebridge/internal/auth"
-	"carebridge/internal/demo"
 	"carebridge/internal/server"
+	"carebridge/internal/testserver"
 )
 
 // docTime is when the CRM.COM document's create example ran: its token
 // expires at 2017-02-01T18:13:34 with a validity of 100 seconds.
 var docTime = time.Date(2017, 2, 1, 18, 11, 54, 0, time.UTC)
-
-// clock is the server's injected clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 // env is a real server on a real SQLite file, loaded with the demo data,
 // and a demo user logged in.
@@ -41,30 +28,17 @@ type env struct {
 	url    string
 	app    *server.Server
 	stores *server.Stores
-	clock  *clock
+	clock  *testserver.Clock
 	token  string
 	client *http.Client // checks every exchange against docs/openapi.json
 }
 
 func setup(t *testing.T) *env {
 	t.Helper()
-	ctx := context.Background()
-	stores, err := server.OpenStores(ctx, filepath.Join(t.TempDir(), "cb.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stores.Close() })
-	clk := &clock{now: docTime}
-	app, err := server.New(stores, server.Config{Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := demo.Load(ctx, demo.Services{Tenancy: stores.Tenancy, Netflix: app.Netflix, OCP: app.OCP}, docTime); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(app.Handler)
-	t.Cleanup(srv.Close)
-	e := &env{t: t, url: srv.URL + "/crmapi/rest/v2/", app: app, stores: stores, clock: clk, client: apitest.Client(t)}
+	clk := testserver.NewClock(docTime)
+	s := testserver.Start(t, server.Config{Now: clk.Now})
+	s.LoadDemo(t, docTime)
+	e := &env{t: t, url: s.HTTP.URL + "/crmapi/rest/v2/", app: s.App, stores: s.Stores, clock: clk, client: apitest.Client(t)}
 	e.token = e.login("demo", "demo", "demo")
 	return e
 }

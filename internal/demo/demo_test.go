@@ -3,7 +3,6 @@ package demo_test
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +14,8 @@ import (
 	"carebridge/internal/ocp"
 	"carebridge/internal/partner"
 	"carebridge/internal/server"
+	"carebridge/internal/testdb"
+	"carebridge/internal/testserver"
 )
 
 // fixture is one test's database: the stores the demo loads into and a
@@ -28,18 +29,14 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	return newFixtureAt(t, filepath.Join(t.TempDir(), "cb.db"))
+	return newFixtureAt(t, testdb.SQLitePath(t))
 }
 
 // newFixtureAt opens the database file at path; fixtures on one path are
 // two servers sharing a file.
 func newFixtureAt(t *testing.T, path string) *fixture {
 	t.Helper()
-	stores, err := server.OpenStores(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stores.Close() })
+	stores := testserver.OpenStores(t, path)
 	// The sqlite driver is registered by the storage package.
 	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=query_only(1)&_pragma=busy_timeout(10000)")
 	if err != nil {
@@ -343,7 +340,7 @@ func (f *fixture) exec(t *testing.T, path, query string) {
 // the other: both report the demo, and it is there once.
 func TestLoadAtOnce(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "cb.db")
+	path := testdb.SQLitePath(t)
 	var fs [2]*fixture
 	for i := range fs {
 		fs[i] = newFixtureAt(t, path)
@@ -380,7 +377,7 @@ func TestLoadAtOnce(t *testing.T) {
 // demo once that data is gone.
 func TestLoadKeepsTheDecisionAgainstOtherData(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "cb.db")
+	path := testdb.SQLitePath(t)
 	f := newFixtureAt(t, path)
 	if _, err := f.stores.Tenancy.CreateOrganisation(t.Context(), "other", time.Now()); err != nil {
 		t.Fatal(err)
@@ -401,7 +398,7 @@ func TestLoadKeepsTheDecisionAgainstOtherData(t *testing.T) {
 // (a load interrupted after the organisation was created leaves no user).
 func TestLoadCompletesTheDemoPlatform(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "cb.db")
+	path := testdb.SQLitePath(t)
 	f := newFixtureAt(t, path)
 	if !f.load(t) {
 		t.Fatal("first Load reported false")

@@ -2,7 +2,6 @@ package ocp_test
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -11,19 +10,12 @@ import (
 	"carebridge"
 	"carebridge/internal/ocp"
 	"carebridge/internal/sqlite"
+	"carebridge/internal/testserver"
 )
 
 func sqliteService(t *testing.T) *ocp.Service {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "cb.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := testserver.SQLite(t)
 	return &ocp.Service{Store: sqlite.NewOCPStore(db), Now: time.Now, TokenLifetime: time.Hour}
 }
 

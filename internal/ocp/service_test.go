@@ -2,8 +2,6 @@ package ocp_test
 
 import (
 	"context"
-	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -11,6 +9,7 @@ import (
 	"carebridge"
 	"carebridge/internal/ocp"
 	"carebridge/internal/sqlite"
+	"carebridge/internal/testserver"
 	"carebridge/internal/tokencache"
 )
 
@@ -25,29 +24,14 @@ func (s *countingStore) TokenApplication(ctx context.Context, hash []byte, now t
 	return s.Store.TokenApplication(ctx, hash, now)
 }
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.now = t }
-
 // Live access tokens are cached for the cache's TTL, never past their expiry,
 // and a factory reset clears them at once.
 func TestTokenCache(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "cb.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := testserver.SQLite(t)
 	start := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-	clk := &clock{now: start}
+	clk := testserver.NewClock(start)
 	store := &countingStore{Store: sqlite.NewOCPStore(db)}
 	svc := &ocp.Service{Store: store, Now: clk.Now, TokenLifetime: time.Minute, Tokens: tokencache.New[int64](time.Second)}
 	_, secret, err := svc.NewApplication(ctx, 88, "app", "", nil)

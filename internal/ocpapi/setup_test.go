@@ -2,23 +2,19 @@ package ocpapi_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"carebridge/internal/apitest"
-	"carebridge/internal/demo"
 	"carebridge/internal/ocpapi"
 	"carebridge/internal/server"
+	"carebridge/internal/testserver"
 )
 
 // start is the server's clock at the beginning of every test.
@@ -33,22 +29,12 @@ const (
 	demoSecret   = "demo-secret"
 )
 
-// clock is the server's injected clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
-
 // env is a real server on a real SQLite file, loaded with the demo data.
 type env struct {
 	t      *testing.T
 	url    string // the server's root, without a trailing slash
 	app    *server.Server
-	clock  *clock
+	clock  *testserver.Clock
 	docURL string       // the documentationUrl error bodies must carry
 	client *http.Client // checks every exchange against docs/openapi.json
 }
@@ -56,31 +42,14 @@ type env struct {
 // setup starts a server; change, when given, adjusts its configuration.
 func setup(t *testing.T, change ...func(*server.Config)) *env {
 	t.Helper()
-	ctx := context.Background()
-	stores, err := server.OpenStores(ctx, filepath.Join(t.TempDir(), "cb.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stores.Close() })
-	clk := &clock{now: start}
-	cfg := server.Config{Now: clk.Now, OCPTokenLifetime: time.Hour}
-	for _, f := range change {
-		f(&cfg)
-	}
-	app, err := server.New(stores, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, loaded, err := demo.Load(ctx, demo.Services{Tenancy: stores.Tenancy, Netflix: app.Netflix, OCP: app.OCP}, start); err != nil || !loaded {
-		t.Fatalf("demo.Load = %v, %v", loaded, err)
-	}
-	srv := httptest.NewServer(app.Handler)
-	t.Cleanup(srv.Close)
-	docURL := cfg.OCPDocumentationURL
+	clk := testserver.NewClock(start)
+	s := testserver.Start(t, server.Config{Now: clk.Now, OCPTokenLifetime: time.Hour}, change...)
+	s.LoadDemo(t, start)
+	docURL := s.Config.OCPDocumentationURL
 	if docURL == "" {
 		docURL = documentURL
 	}
-	return &env{t: t, url: srv.URL, app: app, clock: clk, docURL: docURL, client: apitest.Client(t)}
+	return &env{t: t, url: s.HTTP.URL, app: s.App, clock: clk, docURL: docURL, client: apitest.Client(t)}
 }
 
 // response is an answer, read whole.

@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -26,21 +24,12 @@ import (
 	"carebridge/internal/netflix"
 	"carebridge/internal/partnerapi"
 	"carebridge/internal/server"
+	"carebridge/internal/testserver"
 )
 
 // t0 is the server's clock at the start of every test: a whole second, so
 // a signature's timestamp (unix seconds) is exactly the clock.
 var t0 = time.Date(2017, 2, 4, 10, 0, 0, 0, time.UTC)
-
-// clock is the server's injected clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 // fixture is a real server on a real SQLite file with one organisation and
 // one operator whose partner secret is known.
@@ -50,7 +39,7 @@ type fixture struct {
 	client *http.Client
 	app    *server.Server
 	stores *server.Stores
-	clock  *clock
+	clock  *testserver.Clock
 	org    carebridge.Organisation
 	op     carebridge.Operator
 	secret string
@@ -58,32 +47,21 @@ type fixture struct {
 
 func setup(tb testing.TB) *fixture {
 	tb.Helper()
-	ctx := context.Background()
-	stores, err := server.OpenStores(ctx, filepath.Join(tb.TempDir(), "cb.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { stores.Close() })
-	clk := &clock{now: t0}
+	clk := testserver.NewClock(t0)
 	// The processor's idle interval is long: in these tests only a kick
 	// (or an explicit Drain) settles charges.
-	app, err := server.New(stores, server.Config{Now: clk.Now, SettleInterval: time.Hour})
+	s := testserver.Start(tb, server.Config{Now: clk.Now, SettleInterval: time.Hour})
+	org, err := s.Stores.Tenancy.CreateOrganisation(context.Background(), "acme", t0)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv := httptest.NewServer(app.Handler)
-	tb.Cleanup(srv.Close)
-	org, err := stores.Tenancy.CreateOrganisation(ctx, "acme", t0)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	client := srv.Client()
+	client := s.HTTP.Client()
 	if t, ok := tb.(*testing.T); ok {
 		// Tests check every exchange against docs/openapi.json; benchmarks
 		// measure the face alone.
 		client = &http.Client{Transport: apitest.Transport(t, client.Transport)}
 	}
-	f := &fixture{tb: tb, url: srv.URL + partnerapi.Path, client: client, app: app, stores: stores, clock: clk, org: org}
+	f := &fixture{tb: tb, url: s.HTTP.URL + partnerapi.Path, client: client, app: s.App, stores: s.Stores, clock: clk, org: org}
 	f.op, f.secret = f.addOperator("op1")
 	return f
 }

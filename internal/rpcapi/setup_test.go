@@ -21,6 +21,7 @@ import (
 	"carebridge"
 	"carebridge/internal/demo"
 	"carebridge/internal/server"
+	"carebridge/internal/testserver"
 )
 
 // adminToken is the demo's admin token, named "demo".
@@ -42,36 +43,16 @@ type env struct {
 }
 
 // option adjusts a server's configuration before it starts.
-type option func(*server.Config)
+type option = func(*server.Config)
 
 // resetDisabled is a production server: factoryReset is not allowed.
 func resetDisabled(c *server.Config) { c.DisableFactoryReset = true }
 
 func setup(t *testing.T, opts ...option) *env {
 	t.Helper()
-	ctx := context.Background()
-	dbPath := filepath.Join(t.TempDir(), "cb.db")
-	stores, err := server.OpenStores(ctx, dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stores.Close() })
-	cfg := server.Config{}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	app, err := server.New(stores, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	services := demo.Services{Tenancy: stores.Tenancy, Netflix: app.Netflix, OCP: app.OCP}
-	op, loaded, err := demo.Load(ctx, services, time.Now())
-	if err != nil || !loaded {
-		t.Fatalf("demo.Load = %v, %v", loaded, err)
-	}
-	srv := httptest.NewServer(app.Handler)
-	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, app: app, stores: stores, dbPath: dbPath, demo: services, op: op}
+	s := testserver.Start(t, server.Config{}, opts...)
+	op := s.LoadDemo(t, time.Now())
+	return &env{t: t, srv: s.HTTP, app: s.App, stores: s.Stores, dbPath: s.DB, demo: s.Demo(), op: op}
 }
 
 // restoreDemo makes a factory reset bring the demo data back, as

@@ -6,31 +6,13 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"carebridge/internal/partnerapi"
 	"carebridge/internal/server"
+	"carebridge/internal/testserver"
 )
-
-// clock is a settable server clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // value is a sample's value; the test fails when it is missing.
 func value(t *testing.T, samples []sample, name string, labels map[string]string) float64 {
@@ -73,7 +55,7 @@ func postJSON(t *testing.T, url, body string, out any, header ...string) int {
 // acknowledgement items are counted by outcome.
 func TestMetricsMoneyFlow(t *testing.T) {
 	t.Parallel()
-	clk := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clk := testserver.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	srv, stores := newServer(t, server.Config{Now: clk.Now, SettleInterval: time.Hour})
 	ctx := t.Context()
 	op, _, err := srv.LoadDemo(ctx)

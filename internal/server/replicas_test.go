@@ -32,6 +32,7 @@ import (
 	"carebridge/internal/netflix"
 	"carebridge/internal/server"
 	"carebridge/internal/testdb"
+	"carebridge/internal/testserver"
 )
 
 // replicaWait bounds every wait of these tests; running out of it fails the
@@ -1190,15 +1191,8 @@ func TestReplicaBuiltBeforeAStateChange(t *testing.T) {
 	c := setupCluster(t)
 	dbURL, now := c.dbURL, c.now
 
-	stores, err := server.OpenStores(context.Background(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stores.Close() })
-	app, err := server.New(stores, server.Config{Now: now}) // reads Netflix: Activated
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := testserver.NewOn(t, dbURL, server.Config{Now: now}) // reads Netflix: Activated
+	app, stores := s.App, s.Stores
 	c.a.rpcOK(t, "Controller.1.deactivate", map[string]any{"callsign": "Netflix"})
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := app.Start(ctx)

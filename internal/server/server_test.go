@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"carebridge/internal/server"
+	"carebridge/internal/testserver"
 )
 
 // wait bounds every wait; a test that reaches it fails, nothing is measured.
@@ -92,15 +93,11 @@ func TestOpenStoresRefusesOtherSchemes(t *testing.T) {
 	}
 }
 
+// newServer builds a server on a fresh SQLite file.
 func newServer(t *testing.T, cfg server.Config) (*server.Server, *server.Stores) {
 	t.Helper()
-	stores := openStores(t, filepath.Join(t.TempDir(), "cb.db"))
-	t.Cleanup(func() { stores.Close() })
-	srv, err := server.New(stores, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return srv, stores
+	s := testserver.New(t, cfg)
+	return s.App, s.Stores
 }
 
 func get(t *testing.T, url string, header ...string) *http.Response {

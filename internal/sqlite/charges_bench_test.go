@@ -3,7 +3,6 @@ package sqlite_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -44,14 +43,7 @@ func approve(netflix.Charge, *netflix.Subscription) netflix.ChargeStatus { retur
 func newChargeBench(b *testing.B, total, unacknowledged int) *chargeBench {
 	b.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "cb.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
+	db := open(b)
 	at := time.Date(2017, 2, 21, 10, 7, 23, 0, time.UTC)
 	tenancy := sqlite.NewTenancyStore(db)
 	org, err := tenancy.CreateOrganisation(ctx, "bench", at)

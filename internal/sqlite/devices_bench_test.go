@@ -3,7 +3,6 @@ package sqlite_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,14 +15,7 @@ import (
 // 100 000 devices.
 func BenchmarkRegister1000Devices(b *testing.B) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "cb.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
+	db := open(b)
 	at := time.Date(2017, 2, 1, 18, 11, 54, 0, time.UTC)
 	tenancy := sqlite.NewTenancyStore(db)
 	org, err := tenancy.CreateOrganisation(ctx, "bench", at)

@@ -12,23 +12,23 @@ import (
 )
 
 // open returns a migrated database in a fresh file.
-func open(t *testing.T) *sqlite.DB {
-	t.Helper()
-	db := openAt(t, testdb.SQLitePath(t))
+func open(tb testing.TB) *sqlite.DB {
+	tb.Helper()
+	db := openAt(tb, testdb.SQLitePath(tb))
 	if err := db.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return db
 }
 
 // openAt opens the database file at path, closed when the test ends.
-func openAt(t *testing.T, path string) *sqlite.DB {
-	t.Helper()
+func openAt(tb testing.TB, path string) *sqlite.DB {
+	tb.Helper()
 	db, err := sqlite.Open(context.Background(), path)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	tb.Cleanup(func() { db.Close() })
 	return db
 }
 
