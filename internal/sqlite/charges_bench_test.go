@@ -42,18 +42,9 @@ func approve(netflix.Charge, *netflix.Subscription) netflix.ChargeStatus { retur
 // list's order.
 func newChargeBench(b *testing.B, total, unacknowledged int) *chargeBench {
 	b.Helper()
-	ctx := context.Background()
 	db := open(b)
 	at := time.Date(2017, 2, 21, 10, 7, 23, 0, time.UTC)
-	tenancy := sqlite.NewTenancyStore(db)
-	org, err := tenancy.CreateOrganisation(ctx, "bench", at)
-	if err != nil {
-		b.Fatal(err)
-	}
-	op, err := tenancy.CreateOperator(ctx, carebridge.Operator{OrganisationID: org.ID, Name: "bench", CreatedAt: at})
-	if err != nil {
-		b.Fatal(err)
-	}
+	org, op := benchOperator(b, db, at)
 	f := &chargeBench{
 		store: sqlite.NewNetflixStore(db), op: op.ID, at: at,
 		actor: carebridge.Caller{UserID: 1, Username: "billing", OperatorID: op.ID, OrganisationID: org.ID},

@@ -17,15 +17,7 @@ func BenchmarkRegister1000Devices(b *testing.B) {
 	ctx := context.Background()
 	db := open(b)
 	at := time.Date(2017, 2, 1, 18, 11, 54, 0, time.UTC)
-	tenancy := sqlite.NewTenancyStore(db)
-	org, err := tenancy.CreateOrganisation(ctx, "bench", at)
-	if err != nil {
-		b.Fatal(err)
-	}
-	op, err := tenancy.CreateOperator(ctx, carebridge.Operator{OrganisationID: org.ID, Name: "bench", CreatedAt: at})
-	if err != nil {
-		b.Fatal(err)
-	}
+	org, op := benchOperator(b, db, at)
 	store := sqlite.NewNetflixStore(db)
 	caller := carebridge.Caller{OperatorID: op.ID, OrganisationID: org.ID, Username: "bench"}
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"testing"
+	"time"
 
+	"carebridge"
 	"carebridge/internal/netflix"
 	"carebridge/internal/sqlite"
 	"carebridge/internal/storetest"
@@ -30,6 +32,21 @@ func openAt(tb testing.TB, path string) *sqlite.DB {
 	}
 	tb.Cleanup(func() { db.Close() })
 	return db
+}
+
+// benchOperator creates organisation and operator "bench" for a benchmark.
+func benchOperator(b *testing.B, db *sqlite.DB, at time.Time) (carebridge.Organisation, carebridge.Operator) {
+	b.Helper()
+	tenancy := sqlite.NewTenancyStore(db)
+	org, err := tenancy.CreateOrganisation(context.Background(), "bench", at)
+	if err != nil {
+		b.Fatal(err)
+	}
+	op, err := tenancy.CreateOperator(context.Background(), carebridge.Operator{OrganisationID: org.ID, Name: "bench", CreatedAt: at})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return org, op
 }
 
 // stores are the contract's stores on the file at path; db is open on it.
