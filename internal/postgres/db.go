@@ -9,13 +9,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"carebridge"
+	"carebridge/internal/storage"
 )
 
 // DB is an open carebridge database on PostgreSQL.
@@ -90,37 +90,39 @@ func notFound(err error, format string, args ...any) error {
 	return err
 }
 
-// Times are stored as Unix seconds, as in the SQLite engine: the wire
-// formats carry seconds, and the two engines then store the same values.
-func unix(t time.Time) int64 { return t.Unix() }
-
-func fromUnix(n int64) time.Time { return time.Unix(n, 0).UTC() }
-
-func nullUnix(t time.Time) *int64 {
-	if t.IsZero() {
-		return nil
+// conflict turns a unique violation into a caller-facing ECONFLICT.
+func conflict(err error, format string, args ...any) error {
+	if isUniqueViolation(err) {
+		return carebridge.Errorf(carebridge.ECONFLICT, format, args...)
 	}
-	n := t.Unix()
-	return &n
+	return err
 }
 
-func fromNullUnix(n *int64) time.Time {
-	if n == nil {
-		return time.Time{}
+// collect reads every row of a query with scan, appended to dst (see
+// storage.Append), and closes the rows.
+func collect[T any](rows pgx.Rows, err error, dst []T, scan func(storage.Scanner) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
 	}
-	return fromUnix(*n)
+	defer rows.Close()
+	return storage.Append(dst, rows, scan)
 }
 
-func nullString(s string) *string {
-	if s == "" {
-		return nil
+// each calls fn with every row of a query, and closes the rows.
+func each(rows pgx.Rows, err error, fn func(storage.Scanner) error) error {
+	if err != nil {
+		return err
 	}
-	return &s
+	defer rows.Close()
+	return storage.Each(rows, fn)
 }
 
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
+// changed is the number of rows a statement changed.
+func changed(tag pgconn.CommandTag, err error) (int64, error) {
+	return tag.RowsAffected(), err
+}
+
+// changedOne tells whether a statement changed exactly one row.
+func changedOne(tag pgconn.CommandTag, err error) (bool, error) {
+	return err == nil && tag.RowsAffected() == 1, err
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"carebridge/internal/migrations"
+	"carebridge/internal/storage"
 )
 
 //go:embed migrations/*.sql migrations/legacy/*.sql
@@ -52,7 +53,7 @@ type migrator struct{ db *DB }
 
 func (m migrator) Locked(ctx context.Context, fn func(migrations.Tx) error) error {
 	return m.db.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLock)); err != nil {
+		if _, err := tx.Exec(ctx, migrationXactLockSQL, int64(migrationLock)); err != nil {
 			return fmt.Errorf("migration lock: %w", err)
 		}
 		return fn(migrationTx{tx})
@@ -62,15 +63,11 @@ func (m migrator) Locked(ctx context.Context, fn func(migrations.Tx) error) erro
 type migrationTx struct{ tx pgx.Tx }
 
 func (t migrationTx) Applied(ctx context.Context) ([]int, error) {
-	if _, err := t.tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+	if _, err := t.tx.Exec(ctx, createSchemaMigrationsSQL); err != nil {
 		return nil, fmt.Errorf("create schema_migrations: %w", err)
 	}
-	rows, err := t.tx.Query(ctx, `SELECT version FROM schema_migrations`)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[int])
+	rows, err := t.tx.Query(ctx, storage.AppliedMigrations.Postgres)
+	return collect(rows, err, nil, storage.ScanVersion)
 }
 
 func (t migrationTx) Exec(ctx context.Context, sql string) error {
@@ -79,8 +76,7 @@ func (t migrationTx) Exec(ctx context.Context, sql string) error {
 }
 
 func (t migrationTx) Record(ctx context.Context, m migrations.Migration) error {
-	_, err := t.tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-		m.Version, m.Name, time.Now().Unix())
+	_, err := t.tx.Exec(ctx, storage.RecordMigration.Postgres, m.Version, m.Name, time.Now().Unix())
 	return err
 }
 
@@ -88,10 +84,8 @@ func (t migrationTx) Record(ctx context.Context, m migrations.Migration) error {
 // database).
 func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 	var exists bool
-	if err := db.pool.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil || !exists {
+	if err := db.pool.QueryRow(ctx, hasSchemaMigrationsSQL).Scan(&exists); err != nil || !exists {
 		return 0, err
 	}
-	var v int
-	err := db.pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v)
-	return v, err
+	return storage.ScanVersion(db.pool.QueryRow(ctx, storage.SchemaVersion.Postgres))
 }

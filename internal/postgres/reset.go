@@ -9,6 +9,7 @@ import (
 
 	"carebridge"
 	"carebridge/internal/reset"
+	"carebridge/internal/storage"
 )
 
 // FactoryReset wipes the plugins' data as the reset package decides, on
@@ -50,7 +51,6 @@ func (t resetTx) DeleteAll(ctx context.Context, table string) error {
 }
 
 func (t resetTx) Audit(ctx context.Context, e carebridge.AuditEntry) error {
-	_, err := t.tx.Exec(ctx, `INSERT INTO audit_log (at, actor, action, subject) VALUES ($1, $2, $3, $4)`,
-		unix(e.At), e.Actor, e.Action, e.Subject)
+	_, err := t.tx.Exec(ctx, storage.InsertAudit.Postgres, storage.AuditArgs(e)...)
 	return err
 }

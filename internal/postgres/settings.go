@@ -5,13 +5,14 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"carebridge/internal/storage"
 )
 
 // Setting returns the value saved under key; ENOTFOUND when none is.
 func (s *TenancyStore) Setting(ctx context.Context, key string) (string, error) {
-	var v string
-	err := s.db.pool.QueryRow(ctx, `SELECT value FROM settings WHERE key = $1`, key).Scan(&v)
-	return v, notFound(err, "Setting %q is not saved.", key)
+	v, err := storage.ScanString(s.db.pool.QueryRow(ctx, storage.Setting.Postgres, key))
+	return v, notFound(err, storage.SettingNotSaved, key)
 }
 
 // SettleSetting saves value under key unless a value is there already and
@@ -20,10 +21,10 @@ func (s *TenancyStore) Setting(ctx context.Context, key string) (string, error) 
 func (s *TenancyStore) SettleSetting(ctx context.Context, key, value string) (string, error) {
 	var v string
 	err := s.db.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, key, value); err != nil {
+		if _, err := tx.Exec(ctx, storage.InsertNewSetting.Postgres, key, value); err != nil {
 			return err
 		}
-		return tx.QueryRow(ctx, `SELECT value FROM settings WHERE key = $1`, key).Scan(&v)
+		return tx.QueryRow(ctx, storage.Setting.Postgres, key).Scan(&v)
 	})
 	return v, err
 }
@@ -38,7 +39,7 @@ func (s *TenancyStore) WithMigrationLock(ctx context.Context, fn func(ctx contex
 		return fmt.Errorf("postgres: migration lock: %w", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, int64(migrationLock)); err != nil {
+	if _, err := conn.Exec(ctx, migrationLockSQL, int64(migrationLock)); err != nil {
 		return fmt.Errorf("postgres: migration lock: %w", err)
 	}
 	return fn(ctx)

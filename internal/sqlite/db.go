@@ -23,6 +23,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"carebridge"
+	"carebridge/internal/storage"
 )
 
 // DB is an open carebridge database.
@@ -319,26 +320,30 @@ func notFound(err error, format string, args ...any) error {
 	return err
 }
 
-// Times are stored as Unix seconds in UTC: the wire formats carry seconds,
-// and integers compare and index cheaply.
-func unix(t time.Time) int64 { return t.Unix() }
-
-func fromUnix(n int64) time.Time { return time.Unix(n, 0).UTC() }
-
-func nullUnix(t time.Time) sql.NullInt64 {
-	if t.IsZero() {
-		return sql.NullInt64{}
+// conflict turns a UNIQUE or PRIMARY KEY failure into a caller-facing
+// ECONFLICT.
+func conflict(err error, format string, args ...any) error {
+	if isUniqueViolation(err) {
+		return carebridge.Errorf(carebridge.ECONFLICT, format, args...)
 	}
-	return sql.NullInt64{Int64: t.Unix(), Valid: true}
+	return err
 }
 
-func fromNullUnix(n sql.NullInt64) time.Time {
-	if !n.Valid {
-		return time.Time{}
+// collect reads every row of a query with scan, appended to dst (see
+// storage.Append), and closes the rows.
+func collect[T any](rows *sql.Rows, err error, dst []T, scan func(storage.Scanner) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
 	}
-	return fromUnix(n.Int64)
+	defer rows.Close()
+	return storage.Append(dst, rows, scan)
 }
 
-func nullString(s string) sql.NullString {
-	return sql.NullString{String: s, Valid: s != ""}
+// each calls fn with every row of a query, and closes the rows.
+func each(rows *sql.Rows, err error, fn func(storage.Scanner) error) error {
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	return storage.Each(rows, fn)
 }

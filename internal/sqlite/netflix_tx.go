@@ -3,11 +3,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
-	"carebridge"
 	"carebridge/internal/money"
 	"carebridge/internal/netflix"
+	"carebridge/internal/storage"
 )
 
 // InTx runs fn in a write transaction of the group commit (see writeTx):
@@ -26,69 +27,44 @@ var _ netflix.Tx = netflixTx{}
 func (t netflixTx) LockCharges(context.Context, int64, []int64) error { return nil }
 
 func (t netflixTx) AckState(ctx context.Context, operatorID, chargeID int64) (netflix.AckState, error) {
-	var s netflix.AckState
-	err := t.tx.QueryRowContext(ctx, `SELECT customer_identifier, status, listed_pending FROM netflix_charges WHERE id = ? AND operator_id = ?`,
-		chargeID, operatorID).Scan(&s.Customer, &s.Status, &s.ListedPending)
-	if err == sql.ErrNoRows {
-		return s, carebridge.Errorf(carebridge.ENOTFOUND, "No charge %d.", chargeID)
-	}
-	return s, err
+	s, err := storage.ScanAckState(t.tx.QueryRowContext(ctx, storage.AckState.SQLite, chargeID, operatorID))
+	return s, notFound(err, storage.NoCharge, chargeID)
 }
 
-func (t netflixTx) StatusAcknowledged(ctx context.Context, chargeID int64, status netflix.ChargeStatus) (bool, error) {
-	var yes bool
-	err := t.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM netflix_charge_acknowledgements WHERE charge_id = ? AND status = ?)`,
-		chargeID, status).Scan(&yes)
+func (t netflixTx) StatusAcknowledged(ctx context.Context, chargeID int64, status netflix.ChargeStatus) (yes bool, err error) {
+	err = t.tx.QueryRowContext(ctx, storage.StatusAcknowledged.SQLite, chargeID, status).Scan(&yes)
 	return yes, err
 }
 
-func (t netflixTx) ClaimReferenceNumber(ctx context.Context, operatorID int64, reference string, chargeID int64) (int64, error) {
-	if _, err := t.tx.ExecContext(ctx, `INSERT INTO netflix_reference_numbers (operator_id, reference_number, charge_id)
-		VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, operatorID, reference, chargeID); err != nil {
+func (t netflixTx) ClaimReferenceNumber(ctx context.Context, operatorID int64, reference string, chargeID int64) (holder int64, err error) {
+	if _, err := t.tx.ExecContext(ctx, storage.InsertReference.SQLite, operatorID, reference, chargeID); err != nil {
 		return 0, err
 	}
-	var holder int64
-	err := t.tx.QueryRowContext(ctx, `SELECT charge_id FROM netflix_reference_numbers WHERE operator_id = ? AND reference_number = ?`,
-		operatorID, reference).Scan(&holder)
+	err = t.tx.QueryRowContext(ctx, storage.ReferenceHolder.SQLite, operatorID, reference).Scan(&holder)
 	return holder, err
 }
 
 func (t netflixTx) InsertAcknowledgement(ctx context.Context, a netflix.Acknowledgement) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO netflix_charge_acknowledgements
-		(charge_id, status, operator_id, reference_number, actor_user_id, acknowledged_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		a.ChargeID, a.Status, a.OperatorID, nullString(a.ReferenceNumber), a.ActorUserID, unix(a.At))
+	_, err := t.tx.ExecContext(ctx, storage.InsertAcknowledgement.SQLite, storage.AcknowledgementArgs(a)...)
 	return err
 }
 
 func (t netflixTx) MarkAcknowledged(ctx context.Context, chargeID int64, status netflix.ChargeStatus) error {
-	_, err := t.tx.ExecContext(ctx, `UPDATE netflix_charges SET unacknowledged = 0 WHERE id = ? AND status = ?`, chargeID, status)
+	_, err := t.tx.ExecContext(ctx, storage.MarkAcknowledged.SQLite, chargeID, status)
 	return err
 }
 
 // ClaimPendingCharges reads the oldest PENDING charges: the write
 // transaction is the claim, as no other can settle them until it ends.
 func (t netflixTx) ClaimPendingCharges(ctx context.Context, limit int) ([]netflix.Charge, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+chargeColumns+` FROM netflix_charges
-		WHERE status = 'PENDING' ORDER BY id LIMIT ?`, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var pending []netflix.Charge
-	for rows.Next() {
-		c, err := scanCharge(rows)
-		if err != nil {
-			return nil, err
-		}
-		pending = append(pending, c)
-	}
-	return pending, rows.Err()
+	rows, err := t.tx.QueryContext(ctx, storage.ClaimPending.SQLite, limit)
+	return collect(rows, err, nil, storage.ScanCharge)
 }
 
 func (t netflixTx) LatestSubscriptionOf(ctx context.Context, operatorID int64, customer string) (*netflix.Subscription, error) {
-	sub, err := scanSubscription(t.tx.QueryRowContext(ctx, latestSubscriptionSQL, operatorID, customer))
+	sub, err := storage.ScanSubscription(t.tx.QueryRowContext(ctx, storage.LatestSubscription.SQLite, operatorID, customer))
 	switch {
-	case err == sql.ErrNoRows:
+	case errors.Is(err, sql.ErrNoRows):
 		return nil, nil
 	case err != nil:
 		return nil, err
@@ -97,51 +73,35 @@ func (t netflixTx) LatestSubscriptionOf(ctx context.Context, operatorID int64, c
 }
 
 func (t netflixTx) SettleCharge(ctx context.Context, chargeID int64, status netflix.ChargeStatus, at time.Time, subscriptionID int64) (bool, error) {
-	column, ok := statusDateColumn[status]
-	if !ok {
-		return false, carebridge.Errorf(carebridge.EINTERNAL, "no date column for status %q", status)
-	}
-	res, err := t.tx.ExecContext(ctx, `UPDATE netflix_charges SET status = ?, `+column+` = ?, subscription_id = ?, unacknowledged = 1
-		WHERE id = ? AND status = 'PENDING'`, status, unix(at), sql.NullInt64{Int64: subscriptionID, Valid: subscriptionID != 0}, chargeID)
+	q, err := storage.SettleCharge(status)
 	if err != nil {
 		return false, err
 	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	return changedOne(t.tx.ExecContext(ctx, q.SQLite, status, storage.Unix(at), storage.NullID(subscriptionID), chargeID))
 }
 
 func (t netflixTx) InsertChargeEvent(ctx context.Context, e netflix.ChargeEvent) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO netflix_charge_events (charge_id, from_status, to_status, actor, at)
-		VALUES (?, ?, ?, ?, ?)`, e.ChargeID, nullString(string(e.From)), e.To, e.Actor, unix(e.At))
+	_, err := t.tx.ExecContext(ctx, storage.InsertChargeEvent.SQLite, storage.ChargeEventArgs(e)...)
 	return err
 }
 
 func (t netflixTx) AddCustomerPrice(ctx context.Context, operatorID int64, customer string, amount money.Amount, chargeID int64) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO netflix_customer_prices
-		(operator_id, customer_identifier, amount_minor, currency, first_charge_id) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (operator_id, customer_identifier, amount_minor, currency)
-		DO UPDATE SET first_charge_id = min(first_charge_id, excluded.first_charge_id)`,
-		operatorID, customer, amount.Minor, amount.Currency, chargeID)
+	_, err := t.tx.ExecContext(ctx, addCustomerPriceSQL, operatorID, customer, amount.Minor, amount.Currency, chargeID)
 	return err
 }
 
 func (t netflixTx) SetSubscriptionState(ctx context.Context, subscriptionID int64, from, life, onNetflix netflix.State, at time.Time) (bool, error) {
-	res, err := t.tx.ExecContext(ctx, `UPDATE netflix_subscriptions SET life_cycle_state = ?, netflix_state = ?, updated_at = ?
-		WHERE id = ? AND life_cycle_state = ?`, life, onNetflix, unix(at), subscriptionID, from)
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	return changedOne(t.tx.ExecContext(ctx, storage.SetSubscriptionState.SQLite, life, onNetflix, storage.Unix(at), subscriptionID, from))
 }
 
 func (t netflixTx) InsertEvent(ctx context.Context, e netflix.Event) error {
-	return insertEvent(ctx, t.tx, e)
+	_, err := t.tx.ExecContext(ctx, storage.InsertEvent.SQLite, storage.EventArgs(e)...)
+	return err
 }
 
 func (t netflixTx) PromotionByCode(ctx context.Context, operatorID int64, code string) (netflix.Promotion, error) {
-	p, err := scanPromotion(t.tx.QueryRowContext(ctx, promotionByCodeSQL, operatorID, code))
-	return p, notFound(err, promotionNotFound, code)
+	p, err := storage.ScanPromotion(t.tx.QueryRowContext(ctx, storage.PromotionByCode.SQLite, operatorID, code))
+	return p, notFound(err, storage.PromotionNotFound, code)
 }
 
 // LockLatestSubscriptionOf is LatestSubscriptionOf: the write transaction
@@ -150,35 +110,19 @@ func (t netflixTx) LockLatestSubscriptionOf(ctx context.Context, operatorID int6
 	return t.LatestSubscriptionOf(ctx, operatorID, customer)
 }
 
-// InsertSubscription leaves a customer's second live subscription to the
-// partial unique index netflix_subscriptions_one_live, which the insert
-// names as its conflict target.
-func (t netflixTx) InsertSubscription(ctx context.Context, s netflix.SubscriptionRecord) (int64, bool, error) {
-	r := s.Request
-	address, email, phone, err := jsonColumns(r.Address, r.Email, r.Phone)
+func (t netflixTx) InsertSubscription(ctx context.Context, s netflix.SubscriptionRecord) (id int64, inserted bool, err error) {
+	args, err := storage.SubscriptionArgs(s)
 	if err != nil {
 		return 0, false, err
 	}
-	var id int64
-	err = t.tx.QueryRowContext(ctx, `INSERT INTO netflix_subscriptions
-		(operator_id, customer_identifier, life_cycle_state, netflix_state, channel,
-		 customer_first_name, customer_last_name, customer_address, customer_email, customer_phone,
-		 promotion_id, netflix_token_expires_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (operator_id, customer_identifier) WHERE life_cycle_state <> 'CANCELLED' DO NOTHING
-		RETURNING id`,
-		s.OperatorID, r.Customer, s.LifeCycleState, s.NetflixState, nullString(r.Channel),
-		nullString(r.FirstName), nullString(r.LastName), address, email, phone,
-		sql.NullInt64{Int64: s.PromotionID, Valid: s.PromotionID != 0}, nullUnix(s.TokenExpiresAt), unix(s.At), unix(s.At)).Scan(&id)
-	if err == sql.ErrNoRows {
+	err = t.tx.QueryRowContext(ctx, storage.InsertSubscription.SQLite, args...).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}
 	return id, err == nil, err
 }
 
 func (t netflixTx) InsertRedemption(ctx context.Context, r netflix.Redemption) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO netflix_redemptions
-		(operator_id, customer_identifier, promotion_id, subscription_id, redeemed_at) VALUES (?, ?, ?, ?, ?)`,
-		r.OperatorID, r.Customer, r.PromotionID, r.SubscriptionID, unix(r.At))
+	_, err := t.tx.ExecContext(ctx, storage.InsertRedemption.SQLite, storage.RedemptionArgs(r)...)
 	return err
 }

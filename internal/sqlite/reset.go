@@ -6,6 +6,7 @@ import (
 
 	"carebridge"
 	"carebridge/internal/reset"
+	"carebridge/internal/storage"
 )
 
 // FactoryReset wipes the plugins' data as the reset package decides, on
@@ -33,7 +34,6 @@ func (t resetTx) DeleteAll(ctx context.Context, table string) error {
 }
 
 func (t resetTx) Audit(ctx context.Context, e carebridge.AuditEntry) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, subject) VALUES (?, ?, ?, ?)`,
-		unix(e.At), e.Actor, e.Action, e.Subject)
+	_, err := t.tx.ExecContext(ctx, storage.InsertAudit.SQLite, storage.AuditArgs(e)...)
 	return err
 }

@@ -4,13 +4,14 @@ import (
 	"context"
 	"path/filepath"
 	"sync"
+
+	"carebridge/internal/storage"
 )
 
 // Setting returns the value saved under key; ENOTFOUND when none is.
 func (s *TenancyStore) Setting(ctx context.Context, key string) (string, error) {
-	var v string
-	err := s.db.readRow(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
-	return v, notFound(err, "Setting %q is not saved.", key)
+	v, err := storage.ScanString(s.db.readRow(ctx, storage.Setting.SQLite, key))
+	return v, notFound(err, storage.SettingNotSaved, key)
 }
 
 // SettleSetting saves value under key unless a value is there already and
@@ -18,10 +19,10 @@ func (s *TenancyStore) Setting(ctx context.Context, key string) (string, error) 
 func (s *TenancyStore) SettleSetting(ctx context.Context, key, value string) (string, error) {
 	var v string
 	err := s.db.writeTx(ctx, func(tx *wtx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, key, value); err != nil {
+		if _, err := tx.ExecContext(ctx, storage.InsertNewSetting.SQLite, key, value); err != nil {
 			return err
 		}
-		return tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
+		return tx.QueryRowContext(ctx, storage.Setting.SQLite, key).Scan(&v)
 	})
 	return v, err
 }

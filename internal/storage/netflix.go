@@ -1,0 +1,196 @@
+package storage
+
+import (
+	"time"
+
+	"carebridge/internal/money"
+	"carebridge/internal/netflix"
+)
+
+// ChargeColumns are the columns ScanCharge reads, in its order.
+const ChargeColumns = `id, operator_id, partner_charge_id, customer_identifier, amount_minor, currency,
+	local_amount_minor, local_currency, paid_through_date, received_on, status,
+	set_as_approved_on, set_as_declined_on, set_as_bad_request_on, set_as_rejected_on`
+
+// ScanCharge reads ChargeColumns.
+func ScanCharge(row Scanner) (netflix.Charge, error) { return scanCharge(row) }
+
+// ScanListedCharge reads ChargeColumns and then listed_pending.
+func ScanListedCharge(row Scanner) (netflix.ListedCharge, error) {
+	var c netflix.ListedCharge
+	var err error
+	c.Charge, err = scanCharge(row, &c.ListedPending)
+	return c, err
+}
+
+func scanCharge(row Scanner, extra ...any) (netflix.Charge, error) {
+	var c netflix.Charge
+	var localAmount *int64
+	var localCurrency *string
+	var paidThrough, approved, declined, badRequest, rejected *int64
+	var received int64
+	err := row.Scan(append([]any{&c.ID, &c.OperatorID, &c.PartnerChargeID, &c.Customer, &c.Amount.Minor, &c.Amount.Currency,
+		&localAmount, &localCurrency, &paidThrough, &received, &c.Status,
+		&approved, &declined, &badRequest, &rejected}, extra...)...)
+	if localAmount != nil && localCurrency != nil {
+		c.LocalAmount = money.Amount{Minor: *localAmount, Currency: *localCurrency}
+	}
+	c.PaidThroughDate, c.ReceivedOn = FromNullUnix(paidThrough), FromUnix(received)
+	c.ApprovedOn, c.DeclinedOn = FromNullUnix(approved), FromNullUnix(declined)
+	c.BadRequestOn, c.RejectedOn = FromNullUnix(badRequest), FromNullUnix(rejected)
+	return c, err
+}
+
+// ScanStoredChargeInto returns the row function (see Each) that reads a
+// row of the engines' StoredCharges queries into stored, by partner charge
+// id: partner_charge_id, id, customer_identifier, amount_minor, currency,
+// received_on, coalesce(report, ”).
+func ScanStoredChargeInto(stored map[string]netflix.StoredCharge) func(Scanner) error {
+	return func(row Scanner) error {
+		var partnerID string
+		var s netflix.StoredCharge
+		var received int64
+		err := row.Scan(&partnerID, &s.ID, &s.Customer, &s.Amount.Minor, &s.Amount.Currency, &received, &s.Report)
+		s.ReceivedOn = FromUnix(received)
+		stored[partnerID] = s
+		return err
+	}
+}
+
+// ScanChargeIDInto returns the row function (see Each) that reads a row of
+// partner_charge_id, id into ids.
+func ScanChargeIDInto(ids map[string]int64) func(Scanner) error {
+	return func(row Scanner) error {
+		var partnerID string
+		var id int64
+		err := row.Scan(&partnerID, &id)
+		ids[partnerID] = id
+		return err
+	}
+}
+
+// ScanChargeEvent reads a row of ChargeEvents.
+func ScanChargeEvent(row Scanner) (netflix.ChargeEvent, error) {
+	var ev netflix.ChargeEvent
+	var from *string
+	var at int64
+	err := row.Scan(&ev.ChargeID, &from, &ev.To, &ev.Actor, &at)
+	ev.From, ev.At = netflix.ChargeStatus(Deref(from)), FromUnix(at)
+	return ev, err
+}
+
+// ScanPendingSummary reads the row of PendingCharges.
+func ScanPendingSummary(row Scanner) (netflix.PendingSummary, error) {
+	var p netflix.PendingSummary
+	var oldest *int64
+	err := row.Scan(&p.Count, &oldest)
+	p.Oldest = FromNullUnix(oldest)
+	return p, err
+}
+
+// ScanAckState reads the row of AckState.
+func ScanAckState(row Scanner) (netflix.AckState, error) {
+	var s netflix.AckState
+	err := row.Scan(&s.Customer, &s.Status, &s.ListedPending)
+	return s, err
+}
+
+// PromotionColumns are the columns ScanPromotion reads, in its order.
+const PromotionColumns = `id, operator_id, code, name, description, effective_from, expires_on`
+
+// ScanPromotion reads PromotionColumns.
+func ScanPromotion(row Scanner) (netflix.Promotion, error) {
+	var p netflix.Promotion
+	var desc *string
+	var from int64
+	var expires *int64
+	err := row.Scan(&p.ID, &p.OperatorID, &p.Code, &p.Name, &desc, &from, &expires)
+	p.Description, p.EffectiveFrom, p.ExpiresOn = Deref(desc), FromUnix(from), FromNullUnix(expires)
+	return p, err
+}
+
+// PromotionArgs are a promotion's values for InsertPromotion.
+func PromotionArgs(p netflix.Promotion, at time.Time) []any {
+	return []any{p.OperatorID, p.Code, p.Name, NullString(p.Description), Unix(p.EffectiveFrom), NullUnix(p.ExpiresOn), Unix(at)}
+}
+
+// StoredPromotion is p as InsertPromotion stores it: its times in whole
+// seconds, UTC.
+func StoredPromotion(p netflix.Promotion) netflix.Promotion {
+	p.EffectiveFrom = FromUnix(Unix(p.EffectiveFrom))
+	p.ExpiresOn = FromNullUnix(NullUnix(p.ExpiresOn))
+	return p
+}
+
+// SubscriptionColumns are the columns ScanSubscription reads, in its order.
+const SubscriptionColumns = `id, operator_id, customer_identifier, life_cycle_state, netflix_state, created_at, updated_at`
+
+// ScanSubscription reads SubscriptionColumns.
+func ScanSubscription(row Scanner) (netflix.Subscription, error) {
+	var sub netflix.Subscription
+	var created, updated int64
+	err := row.Scan(&sub.ID, &sub.OperatorID, &sub.Customer, &sub.LifeCycleState, &sub.NetflixState, &created, &updated)
+	sub.CreatedAt, sub.UpdatedAt = FromUnix(created), FromUnix(updated)
+	return sub, err
+}
+
+// ScanSubscriptionView reads SubscriptionColumns into the view, then the
+// engine's own columns of subscriptions/show into extra.
+func ScanSubscriptionView(row Scanner, v *netflix.SubscriptionView, extra ...any) error {
+	var created, updated int64
+	err := row.Scan(append([]any{&v.ID, &v.OperatorID, &v.Customer, &v.LifeCycleState, &v.NetflixState, &created, &updated}, extra...)...)
+	v.CreatedAt, v.UpdatedAt = FromUnix(created), FromUnix(updated)
+	return err
+}
+
+// ScanEvent reads a row of SubscriptionEvents.
+func ScanEvent(row Scanner) (netflix.Event, error) {
+	var ev netflix.Event
+	var from *string
+	var at int64
+	err := row.Scan(&ev.SubscriptionID, &ev.Action, &from, &ev.To, &ev.ActorUserID, &ev.ActorUsername, &at)
+	ev.From, ev.At = netflix.State(Deref(from)), FromUnix(at)
+	return ev, err
+}
+
+// EventArgs are an event's values for InsertEvent.
+func EventArgs(ev netflix.Event) []any {
+	return []any{ev.SubscriptionID, ev.Action, NullString(string(ev.From)), ev.To, ev.ActorUserID, ev.ActorUsername, Unix(ev.At)}
+}
+
+// SubscriptionArgs are a subscription's values for InsertSubscription;
+// the customer's address, email and phone are JSON text.
+func SubscriptionArgs(s netflix.SubscriptionRecord) ([]any, error) {
+	r := s.Request
+	address, err := NullJSON(r.Address)
+	if err != nil {
+		return nil, err
+	}
+	email, err := NullJSON(r.Email)
+	if err != nil {
+		return nil, err
+	}
+	phone, err := NullJSON(r.Phone)
+	if err != nil {
+		return nil, err
+	}
+	return []any{s.OperatorID, r.Customer, s.LifeCycleState, s.NetflixState, NullString(r.Channel),
+		NullString(r.FirstName), NullString(r.LastName), address, email, phone,
+		NullID(s.PromotionID), NullUnix(s.TokenExpiresAt), Unix(s.At), Unix(s.At)}, nil
+}
+
+// RedemptionArgs are a redemption's values for InsertRedemption.
+func RedemptionArgs(r netflix.Redemption) []any {
+	return []any{r.OperatorID, r.Customer, r.PromotionID, r.SubscriptionID, Unix(r.At)}
+}
+
+// AcknowledgementArgs are an acknowledgement's values for
+// InsertAcknowledgement.
+func AcknowledgementArgs(a netflix.Acknowledgement) []any {
+	return []any{a.ChargeID, a.Status, a.OperatorID, NullString(a.ReferenceNumber), a.ActorUserID, Unix(a.At)}
+}
+
+// ChargeEventArgs are an event's values for InsertChargeEvent.
+func ChargeEventArgs(e netflix.ChargeEvent) []any {
+	return []any{e.ChargeID, NullString(string(e.From)), e.To, e.Actor, Unix(e.At)}
+}
