@@ -82,22 +82,6 @@ func isUniqueViolation(err error) bool {
 	return errors.As(err, &pe) && pe.Code == uniqueViolation
 }
 
-// notFound turns pgx.ErrNoRows into a caller-facing ENOTFOUND.
-func notFound(err error, format string, args ...any) error {
-	if errors.Is(err, pgx.ErrNoRows) {
-		return carebridge.Errorf(carebridge.ENOTFOUND, format, args...)
-	}
-	return err
-}
-
-// conflict turns a unique violation into a caller-facing ECONFLICT.
-func conflict(err error, format string, args ...any) error {
-	if isUniqueViolation(err) {
-		return carebridge.Errorf(carebridge.ECONFLICT, format, args...)
-	}
-	return err
-}
-
 // collect reads every row of a query with scan, appended to dst (see
 // storage.Append), and closes the rows.
 func collect[T any](rows pgx.Rows, err error, dst []T, scan func(storage.Scanner) (T, error)) ([]T, error) {
@@ -120,9 +104,4 @@ func each(rows pgx.Rows, err error, fn func(storage.Scanner) error) error {
 // changed is the number of rows a statement changed.
 func changed(tag pgconn.CommandTag, err error) (int64, error) {
 	return tag.RowsAffected(), err
-}
-
-// changedOne tells whether a statement changed exactly one row.
-func changedOne(tag pgconn.CommandTag, err error) (bool, error) {
-	return err == nil && tag.RowsAffected() == 1, err
 }

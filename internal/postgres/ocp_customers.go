@@ -43,5 +43,6 @@ func (t ocpTx) changeCustomer(ctx context.Context, query string, p ocp.Profile, 
 	if err != nil {
 		return false, err
 	}
-	return changedOne(t.tx.Exec(ctx, query, args...))
+	n, err := changed(t.tx.Exec(ctx, query, args...))
+	return n == 1, err
 }

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -14,11 +13,15 @@ import (
 // InTx runs fn in one transaction (see DB.tx). Replicas run transactions
 // side by side, so the primitives that promise a hold take locks.
 func (s *OCPEngine) InTx(ctx context.Context, fn func(tx ocp.Tx) error) error {
-	return s.db.tx(ctx, func(tx pgx.Tx) error { return fn(ocpTx{tx}) })
+	return s.db.tx(ctx, func(tx pgx.Tx) error { return fn(ocpTx{storage.OCPTx{Tx: txQuerier{tx}}, tx}) })
 }
 
-// ocpTx is ocp.Tx in a PostgreSQL transaction.
-type ocpTx struct{ tx pgx.Tx }
+// ocpTx is ocp.Tx in a PostgreSQL transaction: the primitives both
+// engines share (storage.OCPTx), and its own.
+type ocpTx struct {
+	storage.OCPTx
+	tx pgx.Tx
+}
 
 var _ ocp.Tx = ocpTx{}
 
@@ -39,7 +42,7 @@ func (t ocpTx) InsertApplication(ctx context.Context, a ocp.Application) (bool, 
 	if err := t.lockGrants(ctx); err != nil {
 		return false, err
 	}
-	return changedOne(t.tx.Exec(ctx, storage.InsertApplication.Postgres, storage.ApplicationArgs(a)...))
+	return t.OCPTx.InsertApplication(ctx, a)
 }
 
 // LockApplication takes lockGrants, then a key-share lock on the
@@ -74,13 +77,4 @@ func (t ocpTx) DeleteGrants(ctx context.Context, appID int64, customers []int64)
 	}
 	rows, err := t.tx.Query(ctx, deleteGrantsSQL, appID, customers)
 	return collect(rows, err, []int64{}, storage.ScanID)
-}
-
-func (t ocpTx) InsertToken(ctx context.Context, hash []byte, appID int64, at, expires time.Time) error {
-	_, err := t.tx.Exec(ctx, storage.InsertToken.Postgres, hash, appID, storage.Unix(at), storage.Unix(expires))
-	return err
-}
-
-func (t ocpTx) DeleteTokensExpiredBefore(ctx context.Context, before time.Time) (int64, error) {
-	return changed(t.tx.Exec(ctx, storage.DeleteTokensExpiredBefore.Postgres, storage.Unix(before)))
 }

@@ -5,29 +5,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-
-	"carebridge/internal/storage"
 )
-
-// Setting returns the value saved under key; ENOTFOUND when none is.
-func (s *TenancyStore) Setting(ctx context.Context, key string) (string, error) {
-	v, err := storage.ScanString(s.db.pool.QueryRow(ctx, storage.Setting.Postgres, key))
-	return v, notFound(err, storage.SettingNotSaved, key)
-}
-
-// SettleSetting saves value under key unless a value is there already and
-// returns the value that holds. The insert waits for a replica inserting
-// the same key; the read that follows sees whichever row was committed.
-func (s *TenancyStore) SettleSetting(ctx context.Context, key, value string) (string, error) {
-	var v string
-	err := s.db.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, storage.InsertNewSetting.Postgres, key, value); err != nil {
-			return err
-		}
-		return tx.QueryRow(ctx, storage.Setting.Postgres, key).Scan(&v)
-	})
-	return v, err
-}
 
 // WithMigrationLock runs fn holding the advisory lock Migrate takes. The
 // lock is held by a connection of its own, outside the pool, so that fn may

@@ -77,14 +77,3 @@ func (t netflixTx) MarkListedPending(ctx context.Context, chargeIDs []int64) err
 	_, err := t.tx.ExecContext(ctx, markListedPendingSQL, jsonArray(chargeIDs))
 	return err
 }
-
-func (s *NetflixEngine) ChargeEvents(ctx context.Context, operatorID, chargeID int64) ([]netflix.ChargeEvent, error) {
-	rows, err := s.db.read.QueryContext(ctx, storage.ChargeEvents.SQLite, operatorID, chargeID)
-	return collect(rows, err, nil, storage.ScanChargeEvent)
-}
-
-// PendingCharges reads the settlement backlog with the partial index
-// netflix_charges_pending.
-func (s *NetflixEngine) PendingCharges(ctx context.Context) (netflix.PendingSummary, error) {
-	return storage.ScanPendingSummary(s.db.readRow(ctx, storage.PendingBacklog.SQLite))
-}

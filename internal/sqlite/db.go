@@ -22,7 +22,6 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"carebridge"
 	"carebridge/internal/storage"
 )
 
@@ -310,23 +309,6 @@ func isUniqueViolation(err error) bool {
 		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 	}
 	return false
-}
-
-// notFound turns sql.ErrNoRows into a caller-facing ENOTFOUND.
-func notFound(err error, format string, args ...any) error {
-	if errors.Is(err, sql.ErrNoRows) {
-		return carebridge.Errorf(carebridge.ENOTFOUND, format, args...)
-	}
-	return err
-}
-
-// conflict turns a UNIQUE or PRIMARY KEY failure into a caller-facing
-// ECONFLICT.
-func conflict(err error, format string, args ...any) error {
-	if isUniqueViolation(err) {
-		return carebridge.Errorf(carebridge.ECONFLICT, format, args...)
-	}
-	return err
 }
 
 // collect reads every row of a query with scan, appended to dst (see

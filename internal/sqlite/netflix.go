@@ -14,39 +14,28 @@ import (
 )
 
 // NetflixEngine is the Netflix plugin's engine on SQLite (netflix.Engine):
-// its queries, and the primitives its rules write with (netflix_tx.go;
-// devices.go and charges.go for devices and charge intake).
-type NetflixEngine struct{ db *DB }
+// the queries and primitives both engines share (storage.NetflixQueries,
+// storage.NetflixTx) and its own (netflix_tx.go; devices.go and charges.go
+// for devices and charge intake).
+type NetflixEngine struct {
+	storage.NetflixQueries
+	db *DB
+}
 
 // NewNetflixStore returns the Netflix plugin's store on db: this engine
 // under the domain's rules.
-func NewNetflixStore(db *DB) *netflix.Records { return netflix.NewRecords(&NetflixEngine{db: db}) }
+func NewNetflixStore(db *DB) *netflix.Records {
+	return netflix.NewRecords(&NetflixEngine{NetflixQueries: storage.NetflixQueries{DB: sharedDB{db}}, db: db})
+}
 
 var _ netflix.Engine = (*NetflixEngine)(nil)
-
-func (s *NetflixEngine) CreatePromotion(ctx context.Context, p netflix.Promotion, at time.Time) (netflix.Promotion, error) {
-	err := s.db.writeTx(ctx, func(tx *wtx) error {
-		return tx.QueryRowContext(ctx, storage.InsertPromotion.SQLite, storage.PromotionArgs(p, at)...).Scan(&p.ID)
-	})
-	return storage.StoredPromotion(p), conflict(err, storage.PromotionExists, p.Code)
-}
-
-func (s *NetflixEngine) Promotion(ctx context.Context, operatorID int64, code string) (netflix.Promotion, error) {
-	p, err := storage.ScanPromotion(s.db.readRow(ctx, storage.PromotionByCode.SQLite, operatorID, code))
-	return p, notFound(err, storage.PromotionNotFound, code)
-}
-
-func (s *NetflixEngine) Promotions(ctx context.Context, operatorID int64) ([]netflix.Promotion, error) {
-	rows, err := s.db.read.QueryContext(ctx, storage.Promotions.SQLite, operatorID)
-	return collect(rows, err, []netflix.Promotion{}, storage.ScanPromotion)
-}
 
 func (s *NetflixEngine) LatestSubscription(ctx context.Context, operatorID int64, customer string, redeemedSince time.Time) (netflix.SubscriptionView, error) {
 	var v netflix.SubscriptionView
 	var promotions, prices []byte
 	err := storage.ScanSubscriptionView(s.db.readRow(ctx, showSubscriptionSQL, operatorID, customer, storage.Unix(redeemedSince)), &v, &promotions, &prices)
 	if err != nil {
-		return v, notFound(err, storage.NoSubscription, customer)
+		return v, storage.NotFound(err, storage.NoSubscription, customer)
 	}
 	if v.Promotions, err = decodePromotions(operatorID, promotions); err != nil {
 		return v, err
@@ -111,9 +100,4 @@ func decodePrices(b []byte) ([]money.Amount, error) {
 		out[i] = money.Amount{Minor: r.Minor, Currency: r.Currency}
 	}
 	return out, nil
-}
-
-func (s *NetflixEngine) SubscriptionEvents(ctx context.Context, operatorID, subscriptionID int64) ([]netflix.Event, error) {
-	rows, err := s.db.read.QueryContext(ctx, storage.SubscriptionEvents.SQLite, operatorID, subscriptionID)
-	return collect(rows, err, nil, storage.ScanEvent)
 }

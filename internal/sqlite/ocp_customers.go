@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"carebridge/internal/ocp"
@@ -45,14 +44,6 @@ func (t ocpTx) changeCustomer(ctx context.Context, query string, p ocp.Profile, 
 	if err != nil {
 		return false, err
 	}
-	return changedOne(t.tx.ExecContext(ctx, query, args...))
-}
-
-// changedOne tells whether a statement changed exactly one row.
-func changedOne(res sql.Result, err error) (bool, error) {
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
+	n, err := txQuerier{t.tx}.exec(ctx, query, args...)
 	return n == 1, err
 }

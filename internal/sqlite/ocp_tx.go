@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"time"
 
 	"carebridge/internal/ocp"
 	"carebridge/internal/storage"
@@ -12,17 +11,17 @@ import (
 // SQLite's one writer makes every transaction serial, so the primitives
 // need no locks of their own.
 func (s *OCPEngine) InTx(ctx context.Context, fn func(tx ocp.Tx) error) error {
-	return s.db.writeTx(ctx, func(tx *wtx) error { return fn(ocpTx{tx}) })
+	return s.db.writeTx(ctx, func(tx *wtx) error { return fn(ocpTx{storage.OCPTx{Tx: txQuerier{tx}}, tx}) })
 }
 
-// ocpTx is ocp.Tx on the writer connection.
-type ocpTx struct{ tx *wtx }
+// ocpTx is ocp.Tx on the writer connection: the primitives both engines
+// share (storage.OCPTx), and its own.
+type ocpTx struct {
+	storage.OCPTx
+	tx *wtx
+}
 
 var _ ocp.Tx = ocpTx{}
-
-func (t ocpTx) InsertApplication(ctx context.Context, a ocp.Application) (bool, error) {
-	return changedOne(t.tx.ExecContext(ctx, storage.InsertApplication.SQLite, storage.ApplicationArgs(a)...))
-}
 
 // LockApplication only reads: no other transaction runs beside this one.
 func (t ocpTx) LockApplication(ctx context.Context, appID int64) (exists bool, err error) {
@@ -41,17 +40,4 @@ func (t ocpTx) InsertGrants(ctx context.Context, appID int64, customers []int64)
 func (t ocpTx) DeleteGrants(ctx context.Context, appID int64, customers []int64) ([]int64, error) {
 	rows, err := t.tx.QueryContext(ctx, deleteGrantsSQL, appID, jsonArray(customers))
 	return collect(rows, err, []int64{}, storage.ScanID)
-}
-
-func (t ocpTx) InsertToken(ctx context.Context, hash []byte, appID int64, at, expires time.Time) error {
-	_, err := t.tx.ExecContext(ctx, storage.InsertToken.SQLite, hash, appID, storage.Unix(at), storage.Unix(expires))
-	return err
-}
-
-func (t ocpTx) DeleteTokensExpiredBefore(ctx context.Context, before time.Time) (int64, error) {
-	res, err := t.tx.ExecContext(ctx, storage.DeleteTokensExpiredBefore.SQLite, storage.Unix(before))
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
 }

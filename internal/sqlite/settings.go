@@ -4,28 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"sync"
-
-	"carebridge/internal/storage"
 )
-
-// Setting returns the value saved under key; ENOTFOUND when none is.
-func (s *TenancyStore) Setting(ctx context.Context, key string) (string, error) {
-	v, err := storage.ScanString(s.db.readRow(ctx, storage.Setting.SQLite, key))
-	return v, notFound(err, storage.SettingNotSaved, key)
-}
-
-// SettleSetting saves value under key unless a value is there already and
-// returns the value that holds; the write lock orders processes.
-func (s *TenancyStore) SettleSetting(ctx context.Context, key, value string) (string, error) {
-	var v string
-	err := s.db.writeTx(ctx, func(tx *wtx) error {
-		if _, err := tx.ExecContext(ctx, storage.InsertNewSetting.SQLite, key, value); err != nil {
-			return err
-		}
-		return tx.QueryRowContext(ctx, storage.Setting.SQLite, key).Scan(&v)
-	})
-	return v, err
-}
 
 // fileLocks holds one lock per database file this process has open, by
 // absolute path: the stores of every DB opened on one file share it.

@@ -1,8 +1,6 @@
 package storage
 
 import (
-	"time"
-
 	"carebridge/internal/money"
 	"carebridge/internal/netflix"
 )
@@ -109,19 +107,6 @@ func ScanPromotion(row Scanner) (netflix.Promotion, error) {
 	return p, err
 }
 
-// PromotionArgs are a promotion's values for InsertPromotion.
-func PromotionArgs(p netflix.Promotion, at time.Time) []any {
-	return []any{p.OperatorID, p.Code, p.Name, NullString(p.Description), Unix(p.EffectiveFrom), NullUnix(p.ExpiresOn), Unix(at)}
-}
-
-// StoredPromotion is p as InsertPromotion stores it: its times in whole
-// seconds, UTC.
-func StoredPromotion(p netflix.Promotion) netflix.Promotion {
-	p.EffectiveFrom = FromUnix(Unix(p.EffectiveFrom))
-	p.ExpiresOn = FromNullUnix(NullUnix(p.ExpiresOn))
-	return p
-}
-
 // SubscriptionColumns are the columns ScanSubscription reads, in its order.
 const SubscriptionColumns = `id, operator_id, customer_identifier, life_cycle_state, netflix_state, created_at, updated_at`
 
@@ -153,14 +138,9 @@ func ScanEvent(row Scanner) (netflix.Event, error) {
 	return ev, err
 }
 
-// EventArgs are an event's values for InsertEvent.
-func EventArgs(ev netflix.Event) []any {
-	return []any{ev.SubscriptionID, ev.Action, NullString(string(ev.From)), ev.To, ev.ActorUserID, ev.ActorUsername, Unix(ev.At)}
-}
-
-// SubscriptionArgs are a subscription's values for InsertSubscription;
+// subscriptionArgs are a subscription's values for InsertSubscription;
 // the customer's address, email and phone are JSON text.
-func SubscriptionArgs(s netflix.SubscriptionRecord) ([]any, error) {
+func subscriptionArgs(s netflix.SubscriptionRecord) ([]any, error) {
 	r := s.Request
 	address, err := NullJSON(r.Address)
 	if err != nil {
@@ -179,18 +159,3 @@ func SubscriptionArgs(s netflix.SubscriptionRecord) ([]any, error) {
 		NullID(s.PromotionID), NullUnix(s.TokenExpiresAt), Unix(s.At), Unix(s.At)}, nil
 }
 
-// RedemptionArgs are a redemption's values for InsertRedemption.
-func RedemptionArgs(r netflix.Redemption) []any {
-	return []any{r.OperatorID, r.Customer, r.PromotionID, r.SubscriptionID, Unix(r.At)}
-}
-
-// AcknowledgementArgs are an acknowledgement's values for
-// InsertAcknowledgement.
-func AcknowledgementArgs(a netflix.Acknowledgement) []any {
-	return []any{a.ChargeID, a.Status, a.OperatorID, NullString(a.ReferenceNumber), a.ActorUserID, Unix(a.At)}
-}
-
-// ChargeEventArgs are an event's values for InsertChargeEvent.
-func ChargeEventArgs(e netflix.ChargeEvent) []any {
-	return []any{e.ChargeID, NullString(string(e.From)), e.To, e.Actor, Unix(e.At)}
-}

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"encoding/json"
 	"time"
 
@@ -45,7 +46,56 @@ func ScanApplication(row Scanner) (ocp.Application, error) {
 	return a, err
 }
 
-// ApplicationArgs are an application's values for InsertApplication.
-func ApplicationArgs(a ocp.Application) []any {
-	return []any{a.AppID, a.Name, a.ClientID, a.ClientSecretHash, Unix(a.CreatedAt)}
+// OCPQueries are the OCP plugin's queries (ocp.Engine) that read alike on
+// both engines; each engine's OCPEngine embeds them.
+type OCPQueries struct{ DB DB }
+
+const customerNotFound = "Customer not found."
+
+func (s OCPQueries) Profile(ctx context.Context, id int64) (ocp.Profile, error) {
+	p, err := ScanProfile(s.DB.QueryRow(ctx, Profile, id))
+	return p, NotFound(err, customerNotFound)
+}
+
+func (s OCPQueries) GrantedProfile(ctx context.Context, appID, id int64) (ocp.Profile, error) {
+	p, err := ScanProfile(s.DB.QueryRow(ctx, GrantedProfile, id, appID))
+	return p, NotFound(err, customerNotFound)
+}
+
+func (s OCPQueries) ApplicationByClientID(ctx context.Context, clientID string) (ocp.Application, error) {
+	a, err := ScanApplication(s.DB.QueryRow(ctx, ApplicationByClientID, clientID))
+	return a, NotFound(err, "No such application.")
+}
+
+func (s OCPQueries) PermittedCustomers(ctx context.Context, appID int64) ([]int64, error) {
+	return collect(ctx, s.DB, PermittedCustomers, []int64{}, ScanID, appID)
+}
+
+func (s OCPQueries) Permitted(ctx context.Context, appID, customerID int64) (ok bool, err error) {
+	err = s.DB.QueryRow(ctx, Permitted, appID, customerID).Scan(&ok)
+	return ok, err
+}
+
+func (s OCPQueries) Token(ctx context.Context, hash []byte) (int64, time.Time, error) {
+	var appID, expires int64
+	err := s.DB.QueryRow(ctx, Token, hash).Scan(&appID, &expires)
+	return appID, FromUnix(expires), NotFound(err, "No such token.")
+}
+
+// OCPTx are the primitives of ocp.Tx that read alike on both engines, in
+// one transaction; each engine's ocpTx embeds them and adds the others.
+type OCPTx struct{ Tx Querier }
+
+func (t OCPTx) InsertApplication(ctx context.Context, a ocp.Application) (bool, error) {
+	n, err := t.Tx.Exec(ctx, InsertApplication, a.AppID, a.Name, a.ClientID, a.ClientSecretHash, Unix(a.CreatedAt))
+	return n == 1, err
+}
+
+func (t OCPTx) InsertToken(ctx context.Context, hash []byte, appID int64, at, expires time.Time) error {
+	_, err := t.Tx.Exec(ctx, InsertToken, hash, appID, Unix(at), Unix(expires))
+	return err
+}
+
+func (t OCPTx) DeleteTokensExpiredBefore(ctx context.Context, before time.Time) (int64, error) {
+	return t.Tx.Exec(ctx, DeleteTokensExpiredBefore, Unix(before))
 }

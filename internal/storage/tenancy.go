@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"time"
 
 	"carebridge"
@@ -59,47 +60,164 @@ func AuditArgs(e carebridge.AuditEntry) []any {
 	return []any{Unix(e.At), e.Actor, e.Action, e.Subject}
 }
 
-// OperatorArgs are a new operator's values for InsertOperator. It sets
-// op's creation time to the whole second stored and draws the operator's
-// partner secret.
-func OperatorArgs(op *carebridge.Operator) ([]any, error) {
+// Tenancy is the platform store's data on an engine: tenants, sessions,
+// admin tokens, the audit log, plugin states and settings. Each engine's
+// TenancyStore embeds it and adds what only it can do.
+type Tenancy struct{ db DB }
+
+// NewTenancy returns the platform store on db.
+func NewTenancy(db DB) *Tenancy { return &Tenancy{db: db} }
+
+func (s *Tenancy) CreateOrganisation(ctx context.Context, name string, at time.Time) (carebridge.Organisation, error) {
+	o := carebridge.Organisation{Name: name, CreatedAt: at.UTC().Truncate(time.Second)}
+	var err error
+	o.ID, err = s.db.InsertID(ctx, InsertOrganisation, name, Unix(at))
+	return o, conflict(s.db, err, "Organisation %q already exists.", name)
+}
+
+func (s *Tenancy) OrganisationByName(ctx context.Context, name string) (carebridge.Organisation, error) {
+	o, err := ScanOrganisation(s.db.QueryRow(ctx, OrganisationByName, name))
+	return o, NotFound(err, "Organisation %q does not exist.", name)
+}
+
+func (s *Tenancy) HasOrganisations(ctx context.Context) (exists bool, err error) {
+	err = s.db.QueryRow(ctx, HasOrganisations).Scan(&exists)
+	return exists, err
+}
+
+// CreateOperator stores an operator with a fresh partner secret.
+func (s *Tenancy) CreateOperator(ctx context.Context, op carebridge.Operator) (carebridge.Operator, error) {
 	op.CreatedAt = op.CreatedAt.UTC().Truncate(time.Second)
 	secret, err := carebridge.NewPartnerSecret()
 	if err != nil {
-		return nil, err
+		return op, err
 	}
-	return []any{op.OrganisationID, op.Name, NullString(op.AlternativeCode), secret, Unix(op.CreatedAt)}, nil
+	op.ID, err = s.db.InsertID(ctx, InsertOperator, op.OrganisationID, op.Name, NullString(op.AlternativeCode), secret, Unix(op.CreatedAt))
+	return op, conflict(s.db, err, "An operator named %q or with alternative code %q already exists in this organisation.", op.Name, op.AlternativeCode)
 }
 
-// UserArgs are a new user's values for InsertUser. It sets u's creation
-// time to the whole second stored.
-func UserArgs(u *carebridge.User) []any {
+func (s *Tenancy) OperatorByName(ctx context.Context, organisationID int64, name string) (carebridge.Operator, error) {
+	op, err := ScanOperator(s.db.QueryRow(ctx, OperatorByName, organisationID, name))
+	return op, NotFound(err, "Operator %q does not exist in this organisation.", name)
+}
+
+// OperatorByGroup resolves a CRM.COM group identifier as the domain
+// decides (carebridge.ResolveGroup).
+func (s *Tenancy) OperatorByGroup(ctx context.Context, organisationID int64, g carebridge.GroupIdentifier) (carebridge.Operator, error) {
+	return carebridge.ResolveGroup(ctx, s, organisationID, g)
+}
+
+func (s *Tenancy) OperatorByID(ctx context.Context, organisationID, id int64) (carebridge.Operator, error) {
+	op, err := ScanOperator(s.db.QueryRow(ctx, OperatorByID, organisationID, id))
+	return op, NotFound(err, "Operator %d does not exist in this organisation.", id)
+}
+
+func (s *Tenancy) OperatorByAlternativeCode(ctx context.Context, organisationID int64, code string) (carebridge.Operator, error) {
+	op, err := ScanOperator(s.db.QueryRow(ctx, OperatorByAlternativeCode, organisationID, code))
+	return op, NotFound(err, "No operator has alternative code %q in this organisation.", code)
+}
+
+func (s *Tenancy) PartnerSecret(ctx context.Context, operatorID int64) (secret string, err error) {
+	err = s.db.QueryRow(ctx, PartnerSecret, operatorID).Scan(&secret)
+	return secret, NotFound(err, "Operator %d does not exist.", operatorID)
+}
+
+func (s *Tenancy) RotatePartnerSecret(ctx context.Context, operatorID int64) (string, error) {
+	secret, err := carebridge.NewPartnerSecret()
+	if err != nil {
+		return "", err
+	}
+	n, err := s.db.Exec(ctx, SetPartnerSecret, secret, operatorID)
+	if err = rowChanged(n, err, "Operator %d does not exist.", operatorID); err != nil {
+		return "", err
+	}
+	return secret, nil
+}
+
+// CreateUser stores a user. The composite foreign key (operator_id,
+// organisation_id) refuses an operator of another organisation.
+func (s *Tenancy) CreateUser(ctx context.Context, u carebridge.User) (carebridge.User, error) {
 	u.CreatedAt = u.CreatedAt.UTC().Truncate(time.Second)
-	return []any{u.OrganisationID, u.OperatorID, u.Username, u.PasswordHash, Unix(u.CreatedAt)}
+	var err error
+	u.ID, err = s.db.InsertID(ctx, InsertUser, u.OrganisationID, u.OperatorID, u.Username, u.PasswordHash, Unix(u.CreatedAt))
+	return u, conflict(s.db, err, "User %q already exists in this organisation.", u.Username)
 }
 
-// SessionArgs are a session's values for InsertSession.
-func SessionArgs(ss carebridge.Session) []any {
-	return []any{ss.TokenHash, ss.Caller.UserID, Unix(ss.CreatedAt), Unix(ss.ExpiresAt)}
+func (s *Tenancy) UserForLogin(ctx context.Context, organisation, username string) (carebridge.User, error) {
+	u, err := ScanUser(s.db.QueryRow(ctx, UserForLogin, organisation, username))
+	return u, NotFound(err, "No such user.")
 }
 
-// ScanPluginStateInto returns the row function (see Each) that reads a row
-// of PluginStates into states.
-func ScanPluginStateInto(states map[string]bool) func(Scanner) error {
-	return func(row Scanner) error {
+const noSession = "The token is unknown, expired or released."
+
+func (s *Tenancy) CreateSession(ctx context.Context, ss carebridge.Session) error {
+	_, err := s.db.Exec(ctx, InsertSession, ss.TokenHash, ss.Caller.UserID, Unix(ss.CreatedAt), Unix(ss.ExpiresAt))
+	return err
+}
+
+func (s *Tenancy) SessionByTokenHash(ctx context.Context, hash []byte, now time.Time) (carebridge.Session, error) {
+	ss := carebridge.Session{TokenHash: hash}
+	err := ScanSession(s.db.QueryRow(ctx, SessionByTokenHash, hash, Unix(now)), &ss)
+	return ss, NotFound(err, noSession)
+}
+
+func (s *Tenancy) ReleaseSession(ctx context.Context, hash []byte, now time.Time) error {
+	n, err := s.db.Exec(ctx, ReleaseSession, Unix(now), hash)
+	return rowChanged(n, err, noSession)
+}
+
+func (s *Tenancy) DeleteSessionsEndedBefore(ctx context.Context, t time.Time) (int64, error) {
+	return s.db.Exec(ctx, DeleteSessionsEndedBefore, Unix(t))
+}
+
+func (s *Tenancy) CreateAdminToken(ctx context.Context, name string, hash []byte, at time.Time) error {
+	_, err := s.db.Exec(ctx, InsertAdminToken, name, hash, Unix(at))
+	return conflict(s.db, err, "An admin token named %q already exists.", name)
+}
+
+func (s *Tenancy) AdminTokenName(ctx context.Context, hash []byte) (name string, err error) {
+	err = s.db.QueryRow(ctx, AdminTokenName, hash).Scan(&name)
+	return name, NotFound(err, "No such admin token.")
+}
+
+func (s *Tenancy) AuditLog(ctx context.Context) ([]carebridge.AuditEntry, error) {
+	return collect(ctx, s.db, AuditLog, nil, ScanAuditEntry)
+}
+
+func (s *Tenancy) PluginStates(ctx context.Context) (map[string]bool, error) {
+	states := map[string]bool{}
+	err := s.db.Query(ctx, PluginStates, func(row Scanner) error {
 		var callsign string
 		var active bool
 		err := row.Scan(&callsign, &active)
 		states[callsign] = active
 		return err
-	}
+	})
+	return states, err
 }
 
-// RowChanged is nil when a statement changed a row (n > 0), err when it
-// failed, and ENOTFOUND with the message when it changed none.
-func RowChanged(n int64, err error, format string, args ...any) error {
-	if err == nil && n == 0 {
-		return carebridge.Errorf(carebridge.ENOTFOUND, format, args...)
-	}
+func (s *Tenancy) SetPluginState(ctx context.Context, callsign string, active bool) error {
+	_, err := s.db.Exec(ctx, SetPluginState, callsign, active)
 	return err
+}
+
+// Setting returns the value saved under key; ENOTFOUND when none is.
+func (s *Tenancy) Setting(ctx context.Context, key string) (string, error) {
+	v, err := ScanString(s.db.QueryRow(ctx, Setting, key))
+	return v, NotFound(err, "Setting %q is not saved.", key)
+}
+
+// SettleSetting saves value under key unless a value is there already and
+// returns the value that holds. The insert waits for a transaction
+// inserting the same key (on SQLite, the write lock orders them); the read
+// that follows sees whichever row was committed.
+func (s *Tenancy) SettleSetting(ctx context.Context, key, value string) (string, error) {
+	var v string
+	err := s.db.Write(ctx, func(q Querier) error {
+		if _, err := q.Exec(ctx, InsertNewSetting, key, value); err != nil {
+			return err
+		}
+		return q.QueryRow(ctx, Setting, key).Scan(&v)
+	})
+	return v, err
 }

@@ -1,0 +1,122 @@
+package sqlite
+
+import "carebridge/internal/storage"
+
+// SQLite's own statements: where its dialect says what PostgreSQL says
+// otherwise. A list of values travels as one JSON array that json_each
+// expands; booleans are 0 and 1. The statements both read alike are in
+// internal/storage.
+
+// Netflix charges.
+const (
+	// insertChargesSQL inserts a batch (?3, chargeRow objects) with one
+	// statement, which skips the partner ids stored before: a row that met
+	// the unique key would still draw a number.
+	insertChargesSQL = `INSERT INTO netflix_charges
+		(id, operator_id, partner_charge_id, customer_identifier, amount_minor, currency,
+		 local_amount_minor, local_currency, paid_through_date, received_on, status, created_at, report)
+		SELECT j.value ->> 'id', ?1, j.value ->> 'p', j.value ->> 'c', j.value ->> 'a', j.value ->> 'cur',
+		       j.value ->> 'la', j.value ->> 'lc', j.value ->> 'pt', j.value ->> 'r', 'PENDING', ?2, nullif(?4, '')
+		FROM json_each(?3) j
+		WHERE NOT EXISTS (SELECT 1 FROM netflix_charges x WHERE x.operator_id = ?1 AND x.partner_charge_id = j.value ->> 'p')
+		ON CONFLICT (operator_id, partner_charge_id) DO NOTHING
+		RETURNING partner_charge_id, id`
+
+	// intakeEventsSQL records the intake event of each charge id of ?3.
+	intakeEventsSQL = `INSERT INTO netflix_charge_events (charge_id, from_status, to_status, actor, at)
+		SELECT value, NULL, 'PENDING', ?, ? FROM json_each(?)`
+
+	storedChargesSQL = `SELECT partner_charge_id, id, customer_identifier, amount_minor, currency, received_on, coalesce(report, '')
+		FROM netflix_charges
+		WHERE operator_id = ? AND partner_charge_id IN (SELECT value FROM json_each(?))`
+
+	// listUnacknowledgedSQL reads one range of the partial index
+	// netflix_charges_unacknowledged, whose condition it repeats.
+	listUnacknowledgedSQL = `SELECT ` + storage.ChargeColumns + `, listed_pending FROM netflix_charges
+		WHERE operator_id = ? AND (status <> 'PENDING') = ? AND unacknowledged = 1
+		ORDER BY received_on, id LIMIT ? OFFSET ?`
+
+	markListedPendingSQL = `UPDATE netflix_charges SET listed_pending = 1
+		WHERE id IN (SELECT value FROM json_each(?)) AND NOT listed_pending`
+
+	addCustomerPriceSQL = `INSERT INTO netflix_customer_prices
+		(operator_id, customer_identifier, amount_minor, currency, first_charge_id) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (operator_id, customer_identifier, amount_minor, currency)
+		DO UPDATE SET first_charge_id = min(first_charge_id, excluded.first_charge_id)`
+)
+
+// showSubscriptionSQL is subscriptions/show's read in one statement: one
+// statement reads one snapshot without a transaction and crosses the
+// driver once (it was three statements in a read transaction, half of the
+// request's time). Beside the latest subscription it returns as JSON
+// arrays the customer's redemptions since ?3 with their promotions and the
+// distinct prices of their approved charges (netflix_customer_prices, kept
+// by settlement). The few rows are ordered and deduplicated in Go: in SQL
+// each GROUP BY or ordered aggregate built a temporary b-tree, a large
+// part of the statement.
+const showSubscriptionSQL = `SELECT s.id, s.operator_id, s.customer_identifier, s.life_cycle_state, s.netflix_state, s.created_at, s.updated_at,
+	  (SELECT json_group_array(json_object('redemption', r.id, 'id', p.id, 'code', p.code, 'name', p.name,
+	                                   'description', p.description, 'effective_from', p.effective_from, 'expires_on', p.expires_on))
+	     FROM netflix_redemptions r JOIN netflix_promotions p ON p.id = r.promotion_id
+	     WHERE r.operator_id = ?1 AND r.customer_identifier = ?2 AND r.redeemed_at >= ?3),
+	  (SELECT json_group_array(json_object('first', first_charge_id, 'minor', amount_minor, 'currency', currency))
+	     FROM netflix_customer_prices WHERE operator_id = ?1 AND customer_identifier = ?2)
+	FROM netflix_subscriptions s
+	WHERE s.operator_id = ?1 AND s.customer_identifier = ?2 ORDER BY s.id DESC LIMIT 1`
+
+// Netflix devices: the ESNs travel as one JSON array, so a 1000-device
+// call is two statements, not 1000.
+const (
+	// claimDevicesSQL: WHERE true, as SQLite's parser needs it between
+	// SELECT and ON CONFLICT.
+	claimDevicesSQL = `INSERT INTO netflix_devices (esn, operator_id, registered_at, registered_by)
+		SELECT value, ?, ?, ? FROM json_each(?) WHERE true
+		ON CONFLICT (esn) DO NOTHING`
+
+	// devicesHeldElsewhereSQL: json_each is the outer loop (ORDER BY j.key
+	// keeps the planner there), so each ESN probes the primary key once.
+	devicesHeldElsewhereSQL = `SELECT j.value FROM json_each(?) j
+		JOIN netflix_devices d ON d.esn = j.value
+		WHERE d.operator_id <> ? ORDER BY j.key`
+
+	releaseDevicesSQL = `DELETE FROM netflix_devices
+		WHERE operator_id = ? AND esn IN (SELECT value FROM json_each(?))
+		RETURNING esn`
+)
+
+// OCP customers and grants. A profile's statements number their
+// placeholders in the order of storage.ProfileArgs.
+const (
+	upsertCustomerSQL = `INSERT INTO ocp_customers (` + storage.CustomerColumns + `)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+		ON CONFLICT (id) DO UPDATE SET nsid = excluded.nsid, name = excluded.name, email = excluded.email,
+			enrollment_level = excluded.enrollment_level, can_view_ip = excluded.can_view_ip,
+			can_access_ip = excluded.can_access_ip, is_rms = excluded.is_rms, ocp_services = excluded.ocp_services,
+			device_subset_start_time = excluded.device_subset_start_time, updated_at = excluded.updated_at`
+
+	insertCustomerSQL = `INSERT INTO ocp_customers (` + storage.CustomerColumns + `)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (id) DO NOTHING`
+
+	replaceCustomerSQL = `UPDATE ocp_customers SET nsid = ?2, name = ?3, email = ?4, enrollment_level = ?5,
+		can_view_ip = ?6, can_access_ip = ?7, is_rms = ?8, ocp_services = ?9, device_subset_start_time = ?10, updated_at = ?11
+		WHERE id = ?1`
+
+	applicationExistsSQL = `SELECT EXISTS (SELECT 1 FROM ocp_applications WHERE app_id = ?)`
+
+	// insertGrantsSQL: WHERE true, as in claimDevicesSQL.
+	insertGrantsSQL = `INSERT INTO ocp_application_customers (app_id, customer_id)
+		SELECT ?, value FROM json_each(?) WHERE true ON CONFLICT DO NOTHING`
+
+	deleteGrantsSQL = `DELETE FROM ocp_application_customers
+		WHERE app_id = ? AND customer_id IN (SELECT value FROM json_each(?)) RETURNING customer_id`
+)
+
+// Schema migrations.
+const (
+	createSchemaMigrationsSQL = `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY,
+		name TEXT NOT NULL,
+		applied_at INTEGER NOT NULL
+	)`
+	hasSchemaMigrationsSQL = `SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations')`
+)
