@@ -4,7 +4,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -56,27 +55,20 @@ func (m migrator) Locked(ctx context.Context, fn func(migrations.Tx) error) erro
 		if _, err := tx.Exec(ctx, migrationXactLockSQL, int64(migrationLock)); err != nil {
 			return fmt.Errorf("migration lock: %w", err)
 		}
-		return fn(migrationTx{tx})
+		return fn(migrationTx{storage.MigrationTx{Tx: txQuerier{tx}}, tx})
 	})
 }
 
-type migrationTx struct{ tx pgx.Tx }
-
-func (t migrationTx) Applied(ctx context.Context) ([]int, error) {
-	if _, err := t.tx.Exec(ctx, createSchemaMigrationsSQL); err != nil {
-		return nil, fmt.Errorf("create schema_migrations: %w", err)
-	}
-	rows, err := t.tx.Query(ctx, storage.AppliedMigrations.Postgres)
-	return collect(rows, err, nil, storage.ScanVersion)
+// migrationTx is migrations.Tx in the migration's transaction: the record
+// of applied migrations both engines share (storage.MigrationTx), and
+// Exec.
+type migrationTx struct {
+	storage.MigrationTx
+	tx pgx.Tx
 }
 
 func (t migrationTx) Exec(ctx context.Context, sql string) error {
 	_, err := t.tx.Exec(ctx, sql)
-	return err
-}
-
-func (t migrationTx) Record(ctx context.Context, m migrations.Migration) error {
-	_, err := t.tx.Exec(ctx, storage.RecordMigration.Postgres, m.Version, m.Name, time.Now().Unix())
 	return err
 }
 

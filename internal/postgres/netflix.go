@@ -9,23 +9,6 @@ import (
 	"carebridge/internal/storage"
 )
 
-// NetflixEngine is the Netflix plugin's engine on PostgreSQL
-// (netflix.Engine): the queries and primitives both engines share
-// (storage.NetflixQueries, storage.NetflixTx) and its own (netflix_tx.go;
-// devices.go and charges.go for devices and charge intake).
-type NetflixEngine struct {
-	storage.NetflixQueries
-	db *DB
-}
-
-// NewNetflixStore returns the Netflix plugin's store on db: this engine
-// under the domain's rules.
-func NewNetflixStore(db *DB) *netflix.Records {
-	return netflix.NewRecords(&NetflixEngine{NetflixQueries: storage.NetflixQueries{DB: sharedDB{db}}, db: db})
-}
-
-var _ netflix.Engine = (*NetflixEngine)(nil)
-
 func (s *NetflixEngine) LatestSubscription(ctx context.Context, operatorID int64, customer string, redeemedSince time.Time) (netflix.SubscriptionView, error) {
 	var v netflix.SubscriptionView
 	var ids, froms, minors []int64

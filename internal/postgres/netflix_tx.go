@@ -5,7 +5,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"carebridge/internal/money"
 	"carebridge/internal/netflix"
 	"carebridge/internal/storage"
 )
@@ -44,11 +43,6 @@ func (t netflixTx) AckState(ctx context.Context, operatorID, chargeID int64) (ne
 func (t netflixTx) ClaimPendingCharges(ctx context.Context, limit int) ([]netflix.Charge, error) {
 	rows, err := t.tx.Query(ctx, claimPendingSQL, limit)
 	return collect(rows, err, nil, storage.ScanCharge)
-}
-
-func (t netflixTx) AddCustomerPrice(ctx context.Context, operatorID int64, customer string, amount money.Amount, chargeID int64) error {
-	_, err := t.tx.Exec(ctx, addCustomerPriceSQL, operatorID, customer, amount.Minor, amount.Currency, chargeID)
-	return err
 }
 
 // LockLatestSubscriptionOf reads the latest subscription FOR UPDATE. A

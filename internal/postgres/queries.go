@@ -69,13 +69,6 @@ SELECT partner_charge_id, id FROM ins`
 
 	lockChargesSQL = `SELECT id FROM netflix_charges WHERE id = ANY ($1::bigint[]) AND operator_id = $2
 		ORDER BY id FOR UPDATE`
-
-	// addCustomerPriceSQL keeps the lowest charge id whichever replica
-	// settles first.
-	addCustomerPriceSQL = `INSERT INTO netflix_customer_prices
-		(operator_id, customer_identifier, amount_minor, currency, first_charge_id) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (operator_id, customer_identifier, amount_minor, currency)
-		DO UPDATE SET first_charge_id = LEAST(netflix_customer_prices.first_charge_id, excluded.first_charge_id)`
 )
 
 var (
@@ -166,8 +159,6 @@ const (
 
 // Schema migrations.
 const (
-	createSchemaMigrationsSQL = `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`
 	hasSchemaMigrationsSQL = `SELECT to_regclass('schema_migrations') IS NOT NULL`
 	migrationXactLockSQL   = `SELECT pg_advisory_xact_lock($1)`
 	migrationLockSQL       = `SELECT pg_advisory_lock($1)`

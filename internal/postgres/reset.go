@@ -7,7 +7,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"carebridge"
 	"carebridge/internal/reset"
 	"carebridge/internal/storage"
 )
@@ -39,18 +38,6 @@ func (e resetEngine) InTx(ctx context.Context, tables []string, fn func(tx reset
 				return err
 			}
 		}
-		return fn(resetTx{tx})
+		return fn(storage.ResetTx{Tx: txQuerier{tx}})
 	})
-}
-
-type resetTx struct{ tx pgx.Tx }
-
-func (t resetTx) DeleteAll(ctx context.Context, table string) error {
-	_, err := t.tx.Exec(ctx, `DELETE FROM `+pgx.Identifier{table}.Sanitize())
-	return err
-}
-
-func (t resetTx) Audit(ctx context.Context, e carebridge.AuditEntry) error {
-	_, err := t.tx.Exec(ctx, storage.InsertAudit.Postgres, storage.AuditArgs(e)...)
-	return err
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"time"
 
 	"carebridge/internal/migrations"
 	"carebridge/internal/storage"
@@ -46,27 +45,20 @@ func (db *DB) migrate(ctx context.Context, p migrations.Plan) error {
 type migrator struct{ db *DB }
 
 func (m migrator) Locked(ctx context.Context, fn func(migrations.Tx) error) error {
-	return m.db.writeTx(ctx, func(tx *wtx) error { return fn(migrationTx{tx}) })
+	return m.db.writeTx(ctx, func(tx *wtx) error { return fn(migrationTx{storage.MigrationTx{Tx: txQuerier{tx}}, tx}) })
 }
 
-type migrationTx struct{ tx *wtx }
-
-func (t migrationTx) Applied(ctx context.Context) ([]int, error) {
-	if _, err := t.tx.ExecContext(ctx, createSchemaMigrationsSQL); err != nil {
-		return nil, fmt.Errorf("create schema_migrations: %w", err)
-	}
-	rows, err := t.tx.QueryContext(ctx, storage.AppliedMigrations.SQLite)
-	return collect(rows, err, nil, storage.ScanVersion)
+// migrationTx is migrations.Tx in the migration's write transaction: the
+// record of applied migrations both engines share (storage.MigrationTx),
+// and Exec.
+type migrationTx struct {
+	storage.MigrationTx
+	tx *wtx
 }
 
 // Exec runs a whole file, outside the writer's statement cache.
 func (t migrationTx) Exec(ctx context.Context, sql string) error {
 	_, err := t.tx.tx.ExecContext(context.WithoutCancel(ctx), sql)
-	return err
-}
-
-func (t migrationTx) Record(ctx context.Context, m migrations.Migration) error {
-	_, err := t.tx.ExecContext(ctx, storage.RecordMigration.SQLite, m.Version, m.Name, time.Now().Unix())
 	return err
 }
 

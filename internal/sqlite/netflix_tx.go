@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 
-	"carebridge/internal/money"
 	"carebridge/internal/netflix"
 	"carebridge/internal/storage"
 )
@@ -37,11 +36,6 @@ func (t netflixTx) AckState(ctx context.Context, operatorID, chargeID int64) (ne
 func (t netflixTx) ClaimPendingCharges(ctx context.Context, limit int) ([]netflix.Charge, error) {
 	rows, err := t.tx.QueryContext(ctx, storage.ClaimPending.SQLite, limit)
 	return collect(rows, err, nil, storage.ScanCharge)
-}
-
-func (t netflixTx) AddCustomerPrice(ctx context.Context, operatorID int64, customer string, amount money.Amount, chargeID int64) error {
-	_, err := t.tx.ExecContext(ctx, addCustomerPriceSQL, operatorID, customer, amount.Minor, amount.Currency, chargeID)
-	return err
 }
 
 // LockLatestSubscriptionOf is LatestSubscriptionOf: the write transaction

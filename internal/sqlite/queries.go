@@ -38,11 +38,6 @@ const (
 
 	markListedPendingSQL = `UPDATE netflix_charges SET listed_pending = 1
 		WHERE id IN (SELECT value FROM json_each(?)) AND NOT listed_pending`
-
-	addCustomerPriceSQL = `INSERT INTO netflix_customer_prices
-		(operator_id, customer_identifier, amount_minor, currency, first_charge_id) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (operator_id, customer_identifier, amount_minor, currency)
-		DO UPDATE SET first_charge_id = min(first_charge_id, excluded.first_charge_id)`
 )
 
 // showSubscriptionSQL is subscriptions/show's read in one statement: one
@@ -113,10 +108,5 @@ const (
 
 // Schema migrations.
 const (
-	createSchemaMigrationsSQL = `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY,
-		name TEXT NOT NULL,
-		applied_at INTEGER NOT NULL
-	)`
 	hasSchemaMigrationsSQL = `SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations')`
 )

@@ -158,4 +158,3 @@ func subscriptionArgs(s netflix.SubscriptionRecord) ([]any, error) {
 		NullString(r.FirstName), NullString(r.LastName), address, email, phone,
 		NullID(s.PromotionID), NullUnix(s.TokenExpiresAt), Unix(s.At), Unix(s.At)}, nil
 }
-

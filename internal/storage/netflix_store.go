@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"carebridge/internal/money"
 	"carebridge/internal/netflix"
 )
 
@@ -111,6 +112,11 @@ func (t NetflixTx) SettleCharge(ctx context.Context, chargeID int64, status netf
 
 func (t NetflixTx) InsertChargeEvent(ctx context.Context, e netflix.ChargeEvent) error {
 	_, err := t.Tx.Exec(ctx, InsertChargeEvent, e.ChargeID, NullString(string(e.From)), e.To, e.Actor, Unix(e.At))
+	return err
+}
+
+func (t NetflixTx) AddCustomerPrice(ctx context.Context, operatorID int64, customer string, amount money.Amount, chargeID int64) error {
+	_, err := t.Tx.Exec(ctx, AddCustomerPrice, operatorID, customer, amount.Minor, amount.Currency, chargeID)
 	return err
 }
 

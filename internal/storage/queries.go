@@ -50,6 +50,8 @@ var (
 	Setting          = shared(`SELECT value FROM settings WHERE key = ?`)
 	InsertNewSetting = shared(`INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`)
 
+	CreateSchemaMigrations = shared(`CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`)
 	AppliedMigrations = shared(`SELECT version FROM schema_migrations`)
 	SchemaVersion     = shared(`SELECT coalesce(max(version), 0) FROM schema_migrations`)
 	RecordMigration   = shared(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`)
@@ -102,6 +104,13 @@ var (
 	PendingBacklog    = shared(`SELECT count(*), min(created_at) FROM netflix_charges WHERE status = 'PENDING'`)
 	InsertChargeEvent = shared(`INSERT INTO netflix_charge_events (charge_id, from_status, to_status, actor, at)
 		VALUES (?, ?, ?, ?, ?)`)
+	// AddCustomerPrice keeps the lowest charge id of a price, whichever
+	// transaction settles first.
+	AddCustomerPrice = shared(`INSERT INTO netflix_customer_prices
+		(operator_id, customer_identifier, amount_minor, currency, first_charge_id) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (operator_id, customer_identifier, amount_minor, currency)
+		DO UPDATE SET first_charge_id = CASE WHEN excluded.first_charge_id < netflix_customer_prices.first_charge_id
+			THEN excluded.first_charge_id ELSE netflix_customer_prices.first_charge_id END`)
 	ChargeEvents = shared(`SELECT e.charge_id, e.from_status, e.to_status, e.actor, e.at
 		FROM netflix_charge_events e JOIN netflix_charges c ON c.id = e.charge_id
 		WHERE c.operator_id = ? AND e.charge_id = ? ORDER BY e.id`)
