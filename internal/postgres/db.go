@@ -77,11 +77,6 @@ func retryable(err error) error {
 	return err
 }
 
-func isUniqueViolation(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == uniqueViolation
-}
-
 // collect reads every row of a query with scan, appended to dst (see
 // storage.Append), and closes the rows.
 func collect[T any](rows pgx.Rows, err error, dst []T, scan func(storage.Scanner) (T, error)) ([]T, error) {

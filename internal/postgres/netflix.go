@@ -10,15 +10,14 @@ import (
 )
 
 func (s *NetflixEngine) LatestSubscription(ctx context.Context, operatorID int64, customer string, redeemedSince time.Time) (netflix.SubscriptionView, error) {
-	var v netflix.SubscriptionView
 	var ids, froms, minors []int64
 	var codes, names, currencies []string
 	var descriptions []*string
 	var expiries []*int64
-	err := storage.ScanSubscriptionView(s.db.pool.QueryRow(ctx, showSubscriptionSQL, operatorID, customer, storage.Unix(redeemedSince)), &v,
+	v, err := storage.ScanSubscriptionView(s.db.pool.QueryRow(ctx, showSubscriptionSQL, operatorID, customer, storage.Unix(redeemedSince)), customer,
 		&ids, &codes, &names, &descriptions, &froms, &expiries, &minors, &currencies)
 	if err != nil {
-		return v, storage.NotFound(err, storage.NoSubscription, customer)
+		return v, err
 	}
 	v.Promotions = make([]netflix.Promotion, len(ids))
 	for i, id := range ids {

@@ -31,8 +31,7 @@ func (t netflixTx) LockCharges(ctx context.Context, operatorID int64, ids []int6
 
 // AckState reads the charge FOR UPDATE (ackStateSQL).
 func (t netflixTx) AckState(ctx context.Context, operatorID, chargeID int64) (netflix.AckState, error) {
-	s, err := storage.ScanAckState(t.tx.QueryRow(ctx, ackStateSQL, chargeID, operatorID))
-	return s, storage.NotFound(err, storage.NoCharge, chargeID)
+	return storage.ScanAckState(t.tx.QueryRow(ctx, ackStateSQL, chargeID, operatorID), chargeID)
 }
 
 // ClaimPendingCharges takes its rows with FOR UPDATE SKIP LOCKED: the

@@ -28,8 +28,7 @@ const (
 	WHERE NOT EXISTS (SELECT 1 FROM netflix_charges x WHERE x.operator_id = $1 AND x.partner_charge_id = b.p)
 ), ins AS (
 	INSERT INTO netflix_charges
-		(id, operator_id, partner_charge_id, customer_identifier, amount_minor, currency,
-		 local_amount_minor, local_currency, paid_through_date, received_on, status, created_at, report)
+		(` + storage.NewChargeColumns + `)
 	SELECT coalesce(f.id, nextval(pg_get_serial_sequence('netflix_charges', 'id')::regclass)),
 	       $1, f.p, f.c, f.a, f.cur, f.la, f.lc, f.pt, f.r, 'PENDING', $2, nullif($12, '')
 	FROM fresh f ORDER BY f.n
@@ -54,8 +53,7 @@ SELECT partner_charge_id, id FROM ins`
 	advanceChargeSequenceSQL = `SELECT setval(s.seq, GREATEST((SELECT max(id) FROM netflix_charges), pg_sequence_last_value(s.seq), 1))
 	FROM (SELECT pg_get_serial_sequence('netflix_charges', 'id')::regclass AS seq) s`
 
-	storedChargesSQL = `SELECT partner_charge_id, id, customer_identifier, amount_minor, currency, received_on, coalesce(report, '')
-		FROM netflix_charges
+	storedChargesSQL = `SELECT ` + storage.StoredChargeColumns + ` FROM netflix_charges
 		WHERE operator_id = $1 AND partner_charge_id = ANY ($2::text[])`
 
 	// listUnacknowledgedSQL reads one range of the partial index
@@ -92,7 +90,7 @@ const newerSubscriptionSQL = `SELECT EXISTS (SELECT 1 FROM netflix_subscriptions
 // customer redeemed since $3 once, in the order first redeemed, and each
 // distinct price of the customer's approved charges, in the order first
 // charged (netflix_customer_prices, kept by settlement).
-const showSubscriptionSQL = `SELECT s.id, s.operator_id, s.customer_identifier, s.life_cycle_state, s.netflix_state, s.created_at, s.updated_at,
+const showSubscriptionSQL = `SELECT ` + storage.SubscriptionColumns + `,
 	  pr.ids, pr.codes, pr.names, pr.descriptions, pr.froms, pr.expiries, ch.minors, ch.currencies
 	FROM netflix_subscriptions s
 	CROSS JOIN (SELECT array_agg(p.id ORDER BY r.first) AS ids, array_agg(p.code ORDER BY r.first) AS codes,
@@ -128,24 +126,8 @@ const (
 		RETURNING esn`
 )
 
-// OCP customers and grants. A profile's statements number their
-// placeholders in the order of storage.ProfileArgs; ocp_services comes as
-// JSON text, cast with $9::text::jsonb.
+// OCP applications and grants.
 const (
-	upsertCustomerSQL = `INSERT INTO ocp_customers (` + storage.CustomerColumns + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10, $11)
-		ON CONFLICT (id) DO UPDATE SET nsid = excluded.nsid, name = excluded.name, email = excluded.email,
-			enrollment_level = excluded.enrollment_level, can_view_ip = excluded.can_view_ip,
-			can_access_ip = excluded.can_access_ip, is_rms = excluded.is_rms, ocp_services = excluded.ocp_services,
-			device_subset_start_time = excluded.device_subset_start_time, updated_at = excluded.updated_at`
-
-	insertCustomerSQL = `INSERT INTO ocp_customers (` + storage.CustomerColumns + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10, $11) ON CONFLICT (id) DO NOTHING`
-
-	replaceCustomerSQL = `UPDATE ocp_customers SET nsid = $2, name = $3, email = $4, enrollment_level = $5,
-		can_view_ip = $6, can_access_ip = $7, is_rms = $8, ocp_services = $9::text::jsonb, device_subset_start_time = $10,
-		updated_at = $11 WHERE id = $1`
-
 	lockGrantsSQL = `LOCK TABLE ocp_application_customers IN ROW EXCLUSIVE MODE`
 
 	lockApplicationSQL = `SELECT 1 FROM ocp_applications WHERE app_id = $1 FOR KEY SHARE`

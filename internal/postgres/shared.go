@@ -2,8 +2,10 @@ package postgres
 
 import (
 	"context"
+	"errors"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"carebridge/internal/storage"
 )
@@ -34,7 +36,10 @@ func (d sharedDB) Write(ctx context.Context, fn func(storage.Querier) error) err
 	return d.db.tx(ctx, func(tx pgx.Tx) error { return fn(txQuerier{tx}) })
 }
 
-func (d sharedDB) UniqueViolation(err error) bool { return isUniqueViolation(err) }
+func (d sharedDB) UniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == uniqueViolation
+}
 
 // txQuerier is storage.Querier in a transaction.
 type txQuerier struct{ tx pgx.Tx }

@@ -14,11 +14,10 @@ import (
 )
 
 func (s *NetflixEngine) LatestSubscription(ctx context.Context, operatorID int64, customer string, redeemedSince time.Time) (netflix.SubscriptionView, error) {
-	var v netflix.SubscriptionView
 	var promotions, prices []byte
-	err := storage.ScanSubscriptionView(s.db.readRow(ctx, showSubscriptionSQL, operatorID, customer, storage.Unix(redeemedSince)), &v, &promotions, &prices)
+	v, err := storage.ScanSubscriptionView(s.db.readRow(ctx, showSubscriptionSQL, operatorID, customer, storage.Unix(redeemedSince)), customer, &promotions, &prices)
 	if err != nil {
-		return v, storage.NotFound(err, storage.NoSubscription, customer)
+		return v, err
 	}
 	if v.Promotions, err = decodePromotions(operatorID, promotions); err != nil {
 		return v, err

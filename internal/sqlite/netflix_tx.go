@@ -27,8 +27,7 @@ var _ netflix.Tx = netflixTx{}
 func (t netflixTx) LockCharges(context.Context, int64, []int64) error { return nil }
 
 func (t netflixTx) AckState(ctx context.Context, operatorID, chargeID int64) (netflix.AckState, error) {
-	s, err := storage.ScanAckState(t.tx.QueryRowContext(ctx, storage.AckState.SQLite, chargeID, operatorID))
-	return s, storage.NotFound(err, storage.NoCharge, chargeID)
+	return storage.ScanAckState(t.tx.QueryRowContext(ctx, storage.AckState.SQLite, chargeID, operatorID), chargeID)
 }
 
 // ClaimPendingCharges reads the oldest PENDING charges: the write

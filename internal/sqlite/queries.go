@@ -13,8 +13,7 @@ const (
 	// statement, which skips the partner ids stored before: a row that met
 	// the unique key would still draw a number.
 	insertChargesSQL = `INSERT INTO netflix_charges
-		(id, operator_id, partner_charge_id, customer_identifier, amount_minor, currency,
-		 local_amount_minor, local_currency, paid_through_date, received_on, status, created_at, report)
+		(` + storage.NewChargeColumns + `)
 		SELECT j.value ->> 'id', ?1, j.value ->> 'p', j.value ->> 'c', j.value ->> 'a', j.value ->> 'cur',
 		       j.value ->> 'la', j.value ->> 'lc', j.value ->> 'pt', j.value ->> 'r', 'PENDING', ?2, nullif(?4, '')
 		FROM json_each(?3) j
@@ -26,8 +25,7 @@ const (
 	intakeEventsSQL = `INSERT INTO netflix_charge_events (charge_id, from_status, to_status, actor, at)
 		SELECT value, NULL, 'PENDING', ?, ? FROM json_each(?)`
 
-	storedChargesSQL = `SELECT partner_charge_id, id, customer_identifier, amount_minor, currency, received_on, coalesce(report, '')
-		FROM netflix_charges
+	storedChargesSQL = `SELECT ` + storage.StoredChargeColumns + ` FROM netflix_charges
 		WHERE operator_id = ? AND partner_charge_id IN (SELECT value FROM json_each(?))`
 
 	// listUnacknowledgedSQL reads one range of the partial index
@@ -49,7 +47,7 @@ const (
 // by settlement). The few rows are ordered and deduplicated in Go: in SQL
 // each GROUP BY or ordered aggregate built a temporary b-tree, a large
 // part of the statement.
-const showSubscriptionSQL = `SELECT s.id, s.operator_id, s.customer_identifier, s.life_cycle_state, s.netflix_state, s.created_at, s.updated_at,
+const showSubscriptionSQL = `SELECT ` + storage.SubscriptionColumns + `,
 	  (SELECT json_group_array(json_object('redemption', r.id, 'id', p.id, 'code', p.code, 'name', p.name,
 	                                   'description', p.description, 'effective_from', p.effective_from, 'expires_on', p.expires_on))
 	     FROM netflix_redemptions r JOIN netflix_promotions p ON p.id = r.promotion_id
@@ -79,23 +77,8 @@ const (
 		RETURNING esn`
 )
 
-// OCP customers and grants. A profile's statements number their
-// placeholders in the order of storage.ProfileArgs.
+// OCP applications and grants.
 const (
-	upsertCustomerSQL = `INSERT INTO ocp_customers (` + storage.CustomerColumns + `)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-		ON CONFLICT (id) DO UPDATE SET nsid = excluded.nsid, name = excluded.name, email = excluded.email,
-			enrollment_level = excluded.enrollment_level, can_view_ip = excluded.can_view_ip,
-			can_access_ip = excluded.can_access_ip, is_rms = excluded.is_rms, ocp_services = excluded.ocp_services,
-			device_subset_start_time = excluded.device_subset_start_time, updated_at = excluded.updated_at`
-
-	insertCustomerSQL = `INSERT INTO ocp_customers (` + storage.CustomerColumns + `)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (id) DO NOTHING`
-
-	replaceCustomerSQL = `UPDATE ocp_customers SET nsid = ?2, name = ?3, email = ?4, enrollment_level = ?5,
-		can_view_ip = ?6, can_access_ip = ?7, is_rms = ?8, ocp_services = ?9, device_subset_start_time = ?10, updated_at = ?11
-		WHERE id = ?1`
-
 	applicationExistsSQL = `SELECT EXISTS (SELECT 1 FROM ocp_applications WHERE app_id = ?)`
 
 	// insertGrantsSQL: WHERE true, as in claimDevicesSQL.

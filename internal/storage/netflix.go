@@ -39,10 +39,17 @@ func scanCharge(row Scanner, extra ...any) (netflix.Charge, error) {
 	return c, err
 }
 
-// ScanStoredChargeInto returns the row function (see Each) that reads a
-// row of the engines' StoredCharges queries into stored, by partner charge
-// id: partner_charge_id, id, customer_identifier, amount_minor, currency,
-// received_on, coalesce(report, ”).
+// NewChargeColumns are the columns the engines' inserts of reported
+// charges set.
+const NewChargeColumns = `id, operator_id, partner_charge_id, customer_identifier, amount_minor, currency,
+	local_amount_minor, local_currency, paid_through_date, received_on, status, created_at, report`
+
+// StoredChargeColumns are the columns ScanStoredChargeInto reads, in its
+// order.
+const StoredChargeColumns = `partner_charge_id, id, customer_identifier, amount_minor, currency, received_on, coalesce(report, '')`
+
+// ScanStoredChargeInto returns the row function (see Each) that reads
+// StoredChargeColumns into stored, by partner charge id.
 func ScanStoredChargeInto(stored map[string]netflix.StoredCharge) func(Scanner) error {
 	return func(row Scanner) error {
 		var partnerID string
@@ -86,11 +93,12 @@ func ScanPendingSummary(row Scanner) (netflix.PendingSummary, error) {
 	return p, err
 }
 
-// ScanAckState reads the row of AckState.
-func ScanAckState(row Scanner) (netflix.AckState, error) {
+// ScanAckState reads the row of AckState, of the charge chargeID:
+// ENOTFOUND when there is none.
+func ScanAckState(row Scanner, chargeID int64) (netflix.AckState, error) {
 	var s netflix.AckState
 	err := row.Scan(&s.Customer, &s.Status, &s.ListedPending)
-	return s, err
+	return s, NotFound(err, "No charge %d.", chargeID)
 }
 
 // PromotionColumns are the columns ScanPromotion reads, in its order.
@@ -119,13 +127,15 @@ func ScanSubscription(row Scanner) (netflix.Subscription, error) {
 	return sub, err
 }
 
-// ScanSubscriptionView reads SubscriptionColumns into the view, then the
-// engine's own columns of subscriptions/show into extra.
-func ScanSubscriptionView(row Scanner, v *netflix.SubscriptionView, extra ...any) error {
+// ScanSubscriptionView reads SubscriptionColumns of the customer's
+// latest subscription, then the engine's own columns of subscriptions/show
+// into extra: ENOTFOUND when the customer has none.
+func ScanSubscriptionView(row Scanner, customer string, extra ...any) (netflix.SubscriptionView, error) {
+	var v netflix.SubscriptionView
 	var created, updated int64
 	err := row.Scan(append([]any{&v.ID, &v.OperatorID, &v.Customer, &v.LifeCycleState, &v.NetflixState, &created, &updated}, extra...)...)
 	v.CreatedAt, v.UpdatedAt = FromUnix(created), FromUnix(updated)
-	return err
+	return v, NotFound(err, "Customer %q has no Netflix subscription.", customer)
 }
 
 // ScanEvent reads a row of SubscriptionEvents.

@@ -91,6 +91,26 @@ func (t OCPTx) InsertApplication(ctx context.Context, a ocp.Application) (bool, 
 	return n == 1, err
 }
 
+// InsertCustomer inserts unless the id is taken, in one statement.
+func (t OCPTx) InsertCustomer(ctx context.Context, p ocp.Profile, at time.Time) (bool, error) {
+	return t.changeCustomer(ctx, InsertCustomer, p, at)
+}
+
+func (t OCPTx) ReplaceCustomer(ctx context.Context, p ocp.Profile, at time.Time) (bool, error) {
+	return t.changeCustomer(ctx, ReplaceCustomer, p, at)
+}
+
+// changeCustomer runs one statement on a profile's columns and tells
+// whether it changed a row.
+func (t OCPTx) changeCustomer(ctx context.Context, q SQL, p ocp.Profile, at time.Time) (bool, error) {
+	args, err := ProfileArgs(p, at)
+	if err != nil {
+		return false, err
+	}
+	n, err := t.Tx.Exec(ctx, q, args...)
+	return n == 1, err
+}
+
 func (t OCPTx) InsertToken(ctx context.Context, hash []byte, appID int64, at, expires time.Time) error {
 	_, err := t.Tx.Exec(ctx, InsertToken, hash, appID, Unix(at), Unix(expires))
 	return err

@@ -159,6 +159,21 @@ var (
 	PermittedCustomers = shared(`SELECT customer_id FROM ocp_application_customers WHERE app_id = ? ORDER BY customer_id`)
 	Permitted          = shared(`SELECT EXISTS (SELECT 1 FROM ocp_application_customers WHERE app_id = ? AND customer_id = ?)`)
 
+	// The writes of a profile number their placeholders in the order of
+	// ProfileArgs. ocp_services comes as JSON text, which PostgreSQL reads
+	// into its jsonb column.
+	UpsertCustomer = shared(`INSERT INTO ocp_customers (` + CustomerColumns + `)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+		ON CONFLICT (id) DO UPDATE SET nsid = excluded.nsid, name = excluded.name, email = excluded.email,
+			enrollment_level = excluded.enrollment_level, can_view_ip = excluded.can_view_ip,
+			can_access_ip = excluded.can_access_ip, is_rms = excluded.is_rms, ocp_services = excluded.ocp_services,
+			device_subset_start_time = excluded.device_subset_start_time, updated_at = excluded.updated_at`)
+	InsertCustomer = shared(`INSERT INTO ocp_customers (` + CustomerColumns + `)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (id) DO NOTHING`)
+	ReplaceCustomer = shared(`UPDATE ocp_customers SET nsid = ?2, name = ?3, email = ?4, enrollment_level = ?5,
+		can_view_ip = ?6, can_access_ip = ?7, is_rms = ?8, ocp_services = ?9, device_subset_start_time = ?10, updated_at = ?11
+		WHERE id = ?1`)
+
 	InsertToken               = shared(`INSERT INTO ocp_tokens (token_hash, app_id, created_at, expires_at) VALUES (?, ?, ?, ?)`)
 	Token                     = shared(`SELECT app_id, expires_at FROM ocp_tokens WHERE token_hash = ?`)
 	DeleteTokensExpiredBefore = shared(`DELETE FROM ocp_tokens WHERE expires_at < ?`)
