@@ -15,14 +15,14 @@ import (
 type MigrationTx struct{ Tx Querier }
 
 func (t MigrationTx) Applied(ctx context.Context) ([]int, error) {
-	if _, err := t.Tx.Exec(ctx, CreateSchemaMigrations); err != nil {
+	if _, err := t.Tx.Exec(ctx, createSchemaMigrationsSQL); err != nil {
 		return nil, fmt.Errorf("create schema_migrations: %w", err)
 	}
-	return collect(ctx, t.Tx, AppliedMigrations, nil, ScanVersion)
+	return collect(ctx, t.Tx, appliedMigrationsSQL, nil, ScanVersion)
 }
 
 func (t MigrationTx) Record(ctx context.Context, m migrations.Migration) error {
-	_, err := t.Tx.Exec(ctx, RecordMigration, m.Version, m.Name, time.Now().Unix())
+	_, err := t.Tx.Exec(ctx, recordMigrationSQL, m.Version, m.Name, time.Now().Unix())
 	return err
 }
 
@@ -38,6 +38,6 @@ func (t ResetTx) DeleteAll(ctx context.Context, table string) error {
 }
 
 func (t ResetTx) Audit(ctx context.Context, e carebridge.AuditEntry) error {
-	_, err := t.Tx.Exec(ctx, InsertAudit, Unix(e.At), e.Actor, e.Action, e.Subject)
+	_, err := t.Tx.Exec(ctx, insertAuditSQL, Unix(e.At), e.Actor, e.Action, e.Subject)
 	return err
 }

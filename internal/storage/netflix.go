@@ -23,19 +23,18 @@ func ScanListedCharge(row Scanner) (netflix.ListedCharge, error) {
 
 func scanCharge(row Scanner, extra ...any) (netflix.Charge, error) {
 	var c netflix.Charge
-	var localAmount *int64
-	var localCurrency *string
-	var paidThrough, approved, declined, badRequest, rejected *int64
+	var localAmount, paidThrough, approved, declined, badRequest, rejected nullInt
+	var localCurrency nullString
 	var received int64
 	err := row.Scan(append([]any{&c.ID, &c.OperatorID, &c.PartnerChargeID, &c.Customer, &c.Amount.Minor, &c.Amount.Currency,
 		&localAmount, &localCurrency, &paidThrough, &received, &c.Status,
 		&approved, &declined, &badRequest, &rejected}, extra...)...)
-	if localAmount != nil && localCurrency != nil {
-		c.LocalAmount = money.Amount{Minor: *localAmount, Currency: *localCurrency}
+	if localAmount.ok && localCurrency.ok {
+		c.LocalAmount = money.Amount{Minor: localAmount.n, Currency: localCurrency.s}
 	}
-	c.PaidThroughDate, c.ReceivedOn = FromNullUnix(paidThrough), FromUnix(received)
-	c.ApprovedOn, c.DeclinedOn = FromNullUnix(approved), FromNullUnix(declined)
-	c.BadRequestOn, c.RejectedOn = FromNullUnix(badRequest), FromNullUnix(rejected)
+	c.PaidThroughDate, c.ReceivedOn = paidThrough.time(), FromUnix(received)
+	c.ApprovedOn, c.DeclinedOn = approved.time(), declined.time()
+	c.BadRequestOn, c.RejectedOn = badRequest.time(), rejected.time()
 	return c, err
 }
 
@@ -74,7 +73,7 @@ func ScanChargeIDInto(ids map[string]int64) func(Scanner) error {
 	}
 }
 
-// ScanChargeEvent reads a row of ChargeEvents.
+// ScanChargeEvent reads a row of chargeEventsSQL.
 func ScanChargeEvent(row Scanner) (netflix.ChargeEvent, error) {
 	var ev netflix.ChargeEvent
 	var from *string
@@ -98,7 +97,10 @@ func ScanPendingSummary(row Scanner) (netflix.PendingSummary, error) {
 func ScanAckState(row Scanner, chargeID int64) (netflix.AckState, error) {
 	var s netflix.AckState
 	err := row.Scan(&s.Customer, &s.Status, &s.ListedPending)
-	return s, NotFound(err, "No charge %d.", chargeID)
+	if NoRows(err) { // the message's argument is boxed only then
+		return s, NotFound(err, "No charge %d.", chargeID)
+	}
+	return s, err
 }
 
 // PromotionColumns are the columns ScanPromotion reads, in its order.
@@ -138,7 +140,7 @@ func ScanSubscriptionView(row Scanner, customer string, extra ...any) (netflix.S
 	return v, NotFound(err, "Customer %q has no Netflix subscription.", customer)
 }
 
-// ScanEvent reads a row of SubscriptionEvents.
+// ScanEvent reads a row of subscriptionEventsSQL.
 func ScanEvent(row Scanner) (netflix.Event, error) {
 	var ev netflix.Event
 	var from *string
@@ -148,7 +150,7 @@ func ScanEvent(row Scanner) (netflix.Event, error) {
 	return ev, err
 }
 
-// subscriptionArgs are a subscription's values for InsertSubscription;
+// subscriptionArgs are a subscription's values for insertSubscriptionSQL;
 // the customer's address, email and phone are JSON text.
 func subscriptionArgs(s netflix.SubscriptionRecord) ([]any, error) {
 	r := s.Request

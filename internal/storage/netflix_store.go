@@ -14,7 +14,7 @@ import (
 type NetflixQueries struct{ DB DB }
 
 func (s NetflixQueries) CreatePromotion(ctx context.Context, p netflix.Promotion, at time.Time) (netflix.Promotion, error) {
-	id, err := s.DB.InsertID(ctx, InsertPromotion,
+	id, err := s.DB.InsertID(ctx, insertPromotionSQL,
 		p.OperatorID, p.Code, p.Name, NullString(p.Description), Unix(p.EffectiveFrom), NullUnix(p.ExpiresOn), Unix(at))
 	if err != nil {
 		return p, conflict(s.DB, err, "Promotion %q already exists for this operator.", p.Code)
@@ -28,26 +28,26 @@ func (s NetflixQueries) Promotion(ctx context.Context, operatorID int64, code st
 }
 
 func promotionByCode(ctx context.Context, q Querier, operatorID int64, code string) (netflix.Promotion, error) {
-	p, err := ScanPromotion(q.QueryRow(ctx, PromotionByCode, operatorID, code))
+	p, err := ScanPromotion(q.QueryRow(ctx, promotionByCodeSQL, operatorID, code))
 	return p, NotFound(err, "Promotion %q does not exist for this operator.", code)
 }
 
 func (s NetflixQueries) Promotions(ctx context.Context, operatorID int64) ([]netflix.Promotion, error) {
-	return collect(ctx, s.DB, Promotions, []netflix.Promotion{}, ScanPromotion, operatorID)
+	return collect(ctx, s.DB, promotionsSQL, []netflix.Promotion{}, ScanPromotion, operatorID)
 }
 
 func (s NetflixQueries) SubscriptionEvents(ctx context.Context, operatorID, subscriptionID int64) ([]netflix.Event, error) {
-	return collect(ctx, s.DB, SubscriptionEvents, nil, ScanEvent, operatorID, subscriptionID)
+	return collect(ctx, s.DB, subscriptionEventsSQL, nil, ScanEvent, operatorID, subscriptionID)
 }
 
 func (s NetflixQueries) ChargeEvents(ctx context.Context, operatorID, chargeID int64) ([]netflix.ChargeEvent, error) {
-	return collect(ctx, s.DB, ChargeEvents, nil, ScanChargeEvent, operatorID, chargeID)
+	return collect(ctx, s.DB, chargeEventsSQL, nil, ScanChargeEvent, operatorID, chargeID)
 }
 
 // PendingCharges reads the settlement backlog with the partial index
 // netflix_charges_pending.
 func (s NetflixQueries) PendingCharges(ctx context.Context) (netflix.PendingSummary, error) {
-	return ScanPendingSummary(s.DB.QueryRow(ctx, PendingBacklog))
+	return ScanPendingSummary(s.DB.QueryRow(ctx, pendingBacklogSQL))
 }
 
 // NetflixTx are the primitives of netflix.Tx that read alike on both
@@ -58,7 +58,7 @@ func (s NetflixQueries) PendingCharges(ctx context.Context) (netflix.PendingSumm
 type NetflixTx struct{ Tx Querier }
 
 func (t NetflixTx) StatusAcknowledged(ctx context.Context, chargeID int64, status netflix.ChargeStatus) (yes bool, err error) {
-	err = t.Tx.QueryRow(ctx, StatusAcknowledged, chargeID, status).Scan(&yes)
+	err = t.Tx.QueryRow(ctx, statusAcknowledgedSQL, chargeID, status).Scan(&yes)
 	return yes, err
 }
 
@@ -66,21 +66,21 @@ func (t NetflixTx) StatusAcknowledged(ctx context.Context, chargeID int64, statu
 // at once makes this insert wait for it and then do nothing, and the read
 // after it sees that transaction's row.
 func (t NetflixTx) ClaimReferenceNumber(ctx context.Context, operatorID int64, reference string, chargeID int64) (holder int64, err error) {
-	if _, err := t.Tx.Exec(ctx, InsertReference, operatorID, reference, chargeID); err != nil {
+	if _, err := t.Tx.Exec(ctx, insertReferenceSQL, operatorID, reference, chargeID); err != nil {
 		return 0, err
 	}
-	err = t.Tx.QueryRow(ctx, ReferenceHolder, operatorID, reference).Scan(&holder)
+	err = t.Tx.QueryRow(ctx, referenceHolderSQL, operatorID, reference).Scan(&holder)
 	return holder, err
 }
 
 func (t NetflixTx) InsertAcknowledgement(ctx context.Context, a netflix.Acknowledgement) error {
-	_, err := t.Tx.Exec(ctx, InsertAcknowledgement,
+	_, err := t.Tx.Exec(ctx, insertAcknowledgementSQL,
 		a.ChargeID, a.Status, a.OperatorID, NullString(a.ReferenceNumber), a.ActorUserID, Unix(a.At))
 	return err
 }
 
 func (t NetflixTx) MarkAcknowledged(ctx context.Context, chargeID int64, status netflix.ChargeStatus) error {
-	_, err := t.Tx.Exec(ctx, MarkAcknowledged, chargeID, status)
+	_, err := t.Tx.Exec(ctx, markAcknowledgedSQL, chargeID, status)
 	return err
 }
 
@@ -111,24 +111,24 @@ func (t NetflixTx) SettleCharge(ctx context.Context, chargeID int64, status netf
 }
 
 func (t NetflixTx) InsertChargeEvent(ctx context.Context, e netflix.ChargeEvent) error {
-	_, err := t.Tx.Exec(ctx, InsertChargeEvent, e.ChargeID, NullString(string(e.From)), e.To, e.Actor, Unix(e.At))
+	_, err := t.Tx.Exec(ctx, insertChargeEventSQL, e.ChargeID, NullString(string(e.From)), e.To, e.Actor, Unix(e.At))
 	return err
 }
 
 func (t NetflixTx) AddCustomerPrice(ctx context.Context, operatorID int64, customer string, amount money.Amount, chargeID int64) error {
-	_, err := t.Tx.Exec(ctx, AddCustomerPrice, operatorID, customer, amount.Minor, amount.Currency, chargeID)
+	_, err := t.Tx.Exec(ctx, addCustomerPriceSQL, operatorID, customer, amount.Minor, amount.Currency, chargeID)
 	return err
 }
 
 // SetSubscriptionState: the UPDATE waits for a transaction holding the
 // row, then checks the state on the row as that one left it.
 func (t NetflixTx) SetSubscriptionState(ctx context.Context, subscriptionID int64, from, life, onNetflix netflix.State, at time.Time) (bool, error) {
-	n, err := t.Tx.Exec(ctx, SetSubscriptionState, life, onNetflix, Unix(at), subscriptionID, from)
+	n, err := t.Tx.Exec(ctx, setSubscriptionStateSQL, life, onNetflix, Unix(at), subscriptionID, from)
 	return n == 1, err
 }
 
 func (t NetflixTx) InsertEvent(ctx context.Context, ev netflix.Event) error {
-	_, err := t.Tx.Exec(ctx, InsertEvent,
+	_, err := t.Tx.Exec(ctx, insertEventSQL,
 		ev.SubscriptionID, ev.Action, NullString(string(ev.From)), ev.To, ev.ActorUserID, ev.ActorUsername, Unix(ev.At))
 	return err
 }
@@ -146,7 +146,7 @@ func (t NetflixTx) InsertSubscription(ctx context.Context, s netflix.Subscriptio
 	if err != nil {
 		return 0, false, err
 	}
-	err = t.Tx.QueryRow(ctx, InsertSubscription, args...).Scan(&id)
+	err = t.Tx.QueryRow(ctx, insertSubscriptionSQL, args...).Scan(&id)
 	if NoRows(err) {
 		return 0, false, nil
 	}
@@ -154,6 +154,6 @@ func (t NetflixTx) InsertSubscription(ctx context.Context, s netflix.Subscriptio
 }
 
 func (t NetflixTx) InsertRedemption(ctx context.Context, r netflix.Redemption) error {
-	_, err := t.Tx.Exec(ctx, InsertRedemption, r.OperatorID, r.Customer, r.PromotionID, r.SubscriptionID, Unix(r.At))
+	_, err := t.Tx.Exec(ctx, insertRedemptionSQL, r.OperatorID, r.Customer, r.PromotionID, r.SubscriptionID, Unix(r.At))
 	return err
 }

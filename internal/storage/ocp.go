@@ -8,7 +8,7 @@ import (
 	"carebridge/internal/ocp"
 )
 
-// ScanProfile reads a row of Profile: ocp_services as JSON text.
+// ScanProfile reads a row of profileSQL: ocp_services as JSON text.
 func ScanProfile(row Scanner) (ocp.Profile, error) {
 	var p ocp.Profile
 	var email *string
@@ -37,7 +37,7 @@ func ProfileArgs(p ocp.Profile, at time.Time) ([]any, error) {
 		p.CanViewIP, p.CanAccessIP, p.IsRMS, string(services), p.DeviceSubsetStartTime, Unix(at)}, nil
 }
 
-// ScanApplication reads a row of ApplicationByClientID.
+// ScanApplication reads a row of applicationByClientIDSQL.
 func ScanApplication(row Scanner) (ocp.Application, error) {
 	var a ocp.Application
 	var created int64
@@ -53,32 +53,32 @@ type OCPQueries struct{ DB DB }
 const customerNotFound = "Customer not found."
 
 func (s OCPQueries) Profile(ctx context.Context, id int64) (ocp.Profile, error) {
-	p, err := ScanProfile(s.DB.QueryRow(ctx, Profile, id))
+	p, err := ScanProfile(s.DB.QueryRow(ctx, profileSQL, id))
 	return p, NotFound(err, customerNotFound)
 }
 
 func (s OCPQueries) GrantedProfile(ctx context.Context, appID, id int64) (ocp.Profile, error) {
-	p, err := ScanProfile(s.DB.QueryRow(ctx, GrantedProfile, id, appID))
+	p, err := ScanProfile(s.DB.QueryRow(ctx, grantedProfileSQL, id, appID))
 	return p, NotFound(err, customerNotFound)
 }
 
 func (s OCPQueries) ApplicationByClientID(ctx context.Context, clientID string) (ocp.Application, error) {
-	a, err := ScanApplication(s.DB.QueryRow(ctx, ApplicationByClientID, clientID))
+	a, err := ScanApplication(s.DB.QueryRow(ctx, applicationByClientIDSQL, clientID))
 	return a, NotFound(err, "No such application.")
 }
 
 func (s OCPQueries) PermittedCustomers(ctx context.Context, appID int64) ([]int64, error) {
-	return collect(ctx, s.DB, PermittedCustomers, []int64{}, ScanID, appID)
+	return collect(ctx, s.DB, permittedCustomersSQL, []int64{}, ScanID, appID)
 }
 
 func (s OCPQueries) Permitted(ctx context.Context, appID, customerID int64) (ok bool, err error) {
-	err = s.DB.QueryRow(ctx, Permitted, appID, customerID).Scan(&ok)
+	err = s.DB.QueryRow(ctx, permittedSQL, appID, customerID).Scan(&ok)
 	return ok, err
 }
 
 func (s OCPQueries) Token(ctx context.Context, hash []byte) (int64, time.Time, error) {
 	var appID, expires int64
-	err := s.DB.QueryRow(ctx, Token, hash).Scan(&appID, &expires)
+	err := s.DB.QueryRow(ctx, tokenSQL, hash).Scan(&appID, &expires)
 	return appID, FromUnix(expires), NotFound(err, "No such token.")
 }
 
@@ -87,17 +87,17 @@ func (s OCPQueries) Token(ctx context.Context, hash []byte) (int64, time.Time, e
 type OCPTx struct{ Tx Querier }
 
 func (t OCPTx) InsertApplication(ctx context.Context, a ocp.Application) (bool, error) {
-	n, err := t.Tx.Exec(ctx, InsertApplication, a.AppID, a.Name, a.ClientID, a.ClientSecretHash, Unix(a.CreatedAt))
+	n, err := t.Tx.Exec(ctx, insertApplicationSQL, a.AppID, a.Name, a.ClientID, a.ClientSecretHash, Unix(a.CreatedAt))
 	return n == 1, err
 }
 
 // InsertCustomer inserts unless the id is taken, in one statement.
 func (t OCPTx) InsertCustomer(ctx context.Context, p ocp.Profile, at time.Time) (bool, error) {
-	return t.changeCustomer(ctx, InsertCustomer, p, at)
+	return t.changeCustomer(ctx, insertCustomerSQL, p, at)
 }
 
 func (t OCPTx) ReplaceCustomer(ctx context.Context, p ocp.Profile, at time.Time) (bool, error) {
-	return t.changeCustomer(ctx, ReplaceCustomer, p, at)
+	return t.changeCustomer(ctx, replaceCustomerSQL, p, at)
 }
 
 // changeCustomer runs one statement on a profile's columns and tells
@@ -112,10 +112,10 @@ func (t OCPTx) changeCustomer(ctx context.Context, q SQL, p ocp.Profile, at time
 }
 
 func (t OCPTx) InsertToken(ctx context.Context, hash []byte, appID int64, at, expires time.Time) error {
-	_, err := t.Tx.Exec(ctx, InsertToken, hash, appID, Unix(at), Unix(expires))
+	_, err := t.Tx.Exec(ctx, insertTokenSQL, hash, appID, Unix(at), Unix(expires))
 	return err
 }
 
 func (t OCPTx) DeleteTokensExpiredBefore(ctx context.Context, before time.Time) (int64, error) {
-	return t.Tx.Exec(ctx, DeleteTokensExpiredBefore, Unix(before))
+	return t.Tx.Exec(ctx, deleteTokensExpiredBeforeSQL, Unix(before))
 }

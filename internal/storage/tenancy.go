@@ -7,7 +7,7 @@ import (
 	"carebridge"
 )
 
-// ScanOrganisation reads a row of OrganisationByName.
+// ScanOrganisation reads a row of organisationByNameSQL.
 func ScanOrganisation(row Scanner) (carebridge.Organisation, error) {
 	var o carebridge.Organisation
 	var created int64
@@ -29,7 +29,7 @@ func ScanOperator(row Scanner) (carebridge.Operator, error) {
 	return op, err
 }
 
-// ScanUser reads a row of UserForLogin.
+// ScanUser reads a row of userForLoginSQL.
 func ScanUser(row Scanner) (carebridge.User, error) {
 	var u carebridge.User
 	var created int64
@@ -38,7 +38,7 @@ func ScanUser(row Scanner) (carebridge.User, error) {
 	return u, err
 }
 
-// ScanSession reads a row of SessionByTokenHash into ss.
+// ScanSession reads a row of sessionByTokenHashSQL into ss.
 func ScanSession(row Scanner, ss *carebridge.Session) error {
 	var created, expires int64
 	err := row.Scan(&ss.Caller.UserID, &ss.Caller.Username, &ss.Caller.OperatorID, &ss.Caller.OrganisationID, &created, &expires)
@@ -46,7 +46,7 @@ func ScanSession(row Scanner, ss *carebridge.Session) error {
 	return err
 }
 
-// ScanAuditEntry reads a row of AuditLog.
+// ScanAuditEntry reads a row of auditLogSQL.
 func ScanAuditEntry(row Scanner) (carebridge.AuditEntry, error) {
 	var e carebridge.AuditEntry
 	var at int64
@@ -55,7 +55,7 @@ func ScanAuditEntry(row Scanner) (carebridge.AuditEntry, error) {
 	return e, err
 }
 
-// AuditArgs are an entry's values for InsertAudit.
+// AuditArgs are an entry's values for insertAuditSQL.
 func AuditArgs(e carebridge.AuditEntry) []any {
 	return []any{Unix(e.At), e.Actor, e.Action, e.Subject}
 }
@@ -71,17 +71,17 @@ func NewTenancy(db DB) *Tenancy { return &Tenancy{db: db} }
 func (s *Tenancy) CreateOrganisation(ctx context.Context, name string, at time.Time) (carebridge.Organisation, error) {
 	o := carebridge.Organisation{Name: name, CreatedAt: at.UTC().Truncate(time.Second)}
 	var err error
-	o.ID, err = s.db.InsertID(ctx, InsertOrganisation, name, Unix(at))
+	o.ID, err = s.db.InsertID(ctx, insertOrganisationSQL, name, Unix(at))
 	return o, conflict(s.db, err, "Organisation %q already exists.", name)
 }
 
 func (s *Tenancy) OrganisationByName(ctx context.Context, name string) (carebridge.Organisation, error) {
-	o, err := ScanOrganisation(s.db.QueryRow(ctx, OrganisationByName, name))
+	o, err := ScanOrganisation(s.db.QueryRow(ctx, organisationByNameSQL, name))
 	return o, NotFound(err, "Organisation %q does not exist.", name)
 }
 
 func (s *Tenancy) HasOrganisations(ctx context.Context) (exists bool, err error) {
-	err = s.db.QueryRow(ctx, HasOrganisations).Scan(&exists)
+	err = s.db.QueryRow(ctx, hasOrganisationsSQL).Scan(&exists)
 	return exists, err
 }
 
@@ -92,12 +92,12 @@ func (s *Tenancy) CreateOperator(ctx context.Context, op carebridge.Operator) (c
 	if err != nil {
 		return op, err
 	}
-	op.ID, err = s.db.InsertID(ctx, InsertOperator, op.OrganisationID, op.Name, NullString(op.AlternativeCode), secret, Unix(op.CreatedAt))
+	op.ID, err = s.db.InsertID(ctx, insertOperatorSQL, op.OrganisationID, op.Name, NullString(op.AlternativeCode), secret, Unix(op.CreatedAt))
 	return op, conflict(s.db, err, "An operator named %q or with alternative code %q already exists in this organisation.", op.Name, op.AlternativeCode)
 }
 
 func (s *Tenancy) OperatorByName(ctx context.Context, organisationID int64, name string) (carebridge.Operator, error) {
-	op, err := ScanOperator(s.db.QueryRow(ctx, OperatorByName, organisationID, name))
+	op, err := ScanOperator(s.db.QueryRow(ctx, operatorByNameSQL, organisationID, name))
 	return op, NotFound(err, "Operator %q does not exist in this organisation.", name)
 }
 
@@ -108,17 +108,17 @@ func (s *Tenancy) OperatorByGroup(ctx context.Context, organisationID int64, g c
 }
 
 func (s *Tenancy) OperatorByID(ctx context.Context, organisationID, id int64) (carebridge.Operator, error) {
-	op, err := ScanOperator(s.db.QueryRow(ctx, OperatorByID, organisationID, id))
+	op, err := ScanOperator(s.db.QueryRow(ctx, operatorByIDSQL, organisationID, id))
 	return op, NotFound(err, "Operator %d does not exist in this organisation.", id)
 }
 
 func (s *Tenancy) OperatorByAlternativeCode(ctx context.Context, organisationID int64, code string) (carebridge.Operator, error) {
-	op, err := ScanOperator(s.db.QueryRow(ctx, OperatorByAlternativeCode, organisationID, code))
+	op, err := ScanOperator(s.db.QueryRow(ctx, operatorByAlternativeCodeSQL, organisationID, code))
 	return op, NotFound(err, "No operator has alternative code %q in this organisation.", code)
 }
 
 func (s *Tenancy) PartnerSecret(ctx context.Context, operatorID int64) (secret string, err error) {
-	err = s.db.QueryRow(ctx, PartnerSecret, operatorID).Scan(&secret)
+	err = s.db.QueryRow(ctx, partnerSecretSQL, operatorID).Scan(&secret)
 	return secret, NotFound(err, "Operator %d does not exist.", operatorID)
 }
 
@@ -127,7 +127,7 @@ func (s *Tenancy) RotatePartnerSecret(ctx context.Context, operatorID int64) (st
 	if err != nil {
 		return "", err
 	}
-	n, err := s.db.Exec(ctx, SetPartnerSecret, secret, operatorID)
+	n, err := s.db.Exec(ctx, setPartnerSecretSQL, secret, operatorID)
 	if err = rowChanged(n, err, "Operator %d does not exist.", operatorID); err != nil {
 		return "", err
 	}
@@ -139,54 +139,54 @@ func (s *Tenancy) RotatePartnerSecret(ctx context.Context, operatorID int64) (st
 func (s *Tenancy) CreateUser(ctx context.Context, u carebridge.User) (carebridge.User, error) {
 	u.CreatedAt = u.CreatedAt.UTC().Truncate(time.Second)
 	var err error
-	u.ID, err = s.db.InsertID(ctx, InsertUser, u.OrganisationID, u.OperatorID, u.Username, u.PasswordHash, Unix(u.CreatedAt))
+	u.ID, err = s.db.InsertID(ctx, insertUserSQL, u.OrganisationID, u.OperatorID, u.Username, u.PasswordHash, Unix(u.CreatedAt))
 	return u, conflict(s.db, err, "User %q already exists in this organisation.", u.Username)
 }
 
 func (s *Tenancy) UserForLogin(ctx context.Context, organisation, username string) (carebridge.User, error) {
-	u, err := ScanUser(s.db.QueryRow(ctx, UserForLogin, organisation, username))
+	u, err := ScanUser(s.db.QueryRow(ctx, userForLoginSQL, organisation, username))
 	return u, NotFound(err, "No such user.")
 }
 
 const noSession = "The token is unknown, expired or released."
 
 func (s *Tenancy) CreateSession(ctx context.Context, ss carebridge.Session) error {
-	_, err := s.db.Exec(ctx, InsertSession, ss.TokenHash, ss.Caller.UserID, Unix(ss.CreatedAt), Unix(ss.ExpiresAt))
+	_, err := s.db.Exec(ctx, insertSessionSQL, ss.TokenHash, ss.Caller.UserID, Unix(ss.CreatedAt), Unix(ss.ExpiresAt))
 	return err
 }
 
 func (s *Tenancy) SessionByTokenHash(ctx context.Context, hash []byte, now time.Time) (carebridge.Session, error) {
 	ss := carebridge.Session{TokenHash: hash}
-	err := ScanSession(s.db.QueryRow(ctx, SessionByTokenHash, hash, Unix(now)), &ss)
+	err := ScanSession(s.db.QueryRow(ctx, sessionByTokenHashSQL, hash, Unix(now)), &ss)
 	return ss, NotFound(err, noSession)
 }
 
 func (s *Tenancy) ReleaseSession(ctx context.Context, hash []byte, now time.Time) error {
-	n, err := s.db.Exec(ctx, ReleaseSession, Unix(now), hash)
+	n, err := s.db.Exec(ctx, releaseSessionSQL, Unix(now), hash)
 	return rowChanged(n, err, noSession)
 }
 
 func (s *Tenancy) DeleteSessionsEndedBefore(ctx context.Context, t time.Time) (int64, error) {
-	return s.db.Exec(ctx, DeleteSessionsEndedBefore, Unix(t))
+	return s.db.Exec(ctx, deleteSessionsEndedBeforeSQL, Unix(t))
 }
 
 func (s *Tenancy) CreateAdminToken(ctx context.Context, name string, hash []byte, at time.Time) error {
-	_, err := s.db.Exec(ctx, InsertAdminToken, name, hash, Unix(at))
+	_, err := s.db.Exec(ctx, insertAdminTokenSQL, name, hash, Unix(at))
 	return conflict(s.db, err, "An admin token named %q already exists.", name)
 }
 
 func (s *Tenancy) AdminTokenName(ctx context.Context, hash []byte) (name string, err error) {
-	err = s.db.QueryRow(ctx, AdminTokenName, hash).Scan(&name)
+	err = s.db.QueryRow(ctx, adminTokenNameSQL, hash).Scan(&name)
 	return name, NotFound(err, "No such admin token.")
 }
 
 func (s *Tenancy) AuditLog(ctx context.Context) ([]carebridge.AuditEntry, error) {
-	return collect(ctx, s.db, AuditLog, nil, ScanAuditEntry)
+	return collect(ctx, s.db, auditLogSQL, nil, ScanAuditEntry)
 }
 
 func (s *Tenancy) PluginStates(ctx context.Context) (map[string]bool, error) {
 	states := map[string]bool{}
-	err := s.db.Query(ctx, PluginStates, func(row Scanner) error {
+	err := s.db.Query(ctx, pluginStatesSQL, func(row Scanner) error {
 		var callsign string
 		var active bool
 		err := row.Scan(&callsign, &active)
@@ -197,14 +197,14 @@ func (s *Tenancy) PluginStates(ctx context.Context) (map[string]bool, error) {
 }
 
 func (s *Tenancy) SetPluginState(ctx context.Context, callsign string, active bool) error {
-	_, err := s.db.Exec(ctx, SetPluginState, callsign, active)
+	_, err := s.db.Exec(ctx, setPluginStateSQL, callsign, active)
 	return err
 }
 
 // Setting returns the value saved under key; ENOTFOUND when none is.
 func (s *Tenancy) Setting(ctx context.Context, key string) (string, error) {
-	v, err := ScanString(s.db.QueryRow(ctx, Setting, key))
-	return v, NotFound(err, "Setting %q is not saved.", key)
+	v, err := ScanString(s.db.QueryRow(ctx, settingSQL, key))
+	return v, NotFound(err, "settingSQL %q is not saved.", key)
 }
 
 // SettleSetting saves value under key unless a value is there already and
@@ -214,10 +214,10 @@ func (s *Tenancy) Setting(ctx context.Context, key string) (string, error) {
 func (s *Tenancy) SettleSetting(ctx context.Context, key, value string) (string, error) {
 	var v string
 	err := s.db.Write(ctx, func(q Querier) error {
-		if _, err := q.Exec(ctx, InsertNewSetting, key, value); err != nil {
+		if _, err := q.Exec(ctx, insertNewSettingSQL, key, value); err != nil {
 			return err
 		}
-		return q.QueryRow(ctx, Setting, key).Scan(&v)
+		return q.QueryRow(ctx, settingSQL, key).Scan(&v)
 	})
 	return v, err
 }

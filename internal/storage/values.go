@@ -2,7 +2,10 @@ package storage
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // Times are stored as Unix seconds in UTC by both engines: the wire
@@ -65,4 +68,62 @@ func NullJSON[T any](v *T) (*string, error) {
 	}
 	s := string(b)
 	return &s, nil
+}
+
+// nullInt scans a nullable integer column where a *int64 would cost an
+// allocation per value: it is a database/sql Scanner, handed the driver's
+// value as it is, and a pgx Int64Scanner, handed the column decoded.
+type nullInt struct {
+	n  int64
+	ok bool
+}
+
+func (v *nullInt) Scan(src any) error {
+	switch src := src.(type) {
+	case nil:
+		*v = nullInt{}
+	case int64:
+		*v = nullInt{src, true}
+	default:
+		return fmt.Errorf("storage: cannot scan %T into a nullable integer", src)
+	}
+	return nil
+}
+
+func (v *nullInt) ScanInt64(n pgtype.Int8) error {
+	*v = nullInt{n.Int64, n.Valid}
+	return nil
+}
+
+// time reads NULL as the zero time.
+func (v nullInt) time() time.Time {
+	if !v.ok {
+		return time.Time{}
+	}
+	return FromUnix(v.n)
+}
+
+// nullString is nullInt for a text column (a pgx TextScanner).
+type nullString struct {
+	s  string
+	ok bool
+}
+
+func (v *nullString) Scan(src any) error {
+	switch src := src.(type) {
+	case nil:
+		*v = nullString{}
+	case string:
+		*v = nullString{src, true}
+	case []byte:
+		*v = nullString{string(src), true}
+	default:
+		return fmt.Errorf("storage: cannot scan %T into nullable text", src)
+	}
+	return nil
+}
+
+func (v *nullString) ScanText(t pgtype.Text) error {
+	*v = nullString{t.String, t.Valid}
+	return nil
 }
