@@ -9,13 +9,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"carebridge"
+	"carebridge/internal/storage"
 )
 
 // DB is an open carebridge database on PostgreSQL.
@@ -77,50 +77,26 @@ func retryable(err error) error {
 	return err
 }
 
-func isUniqueViolation(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == uniqueViolation
+// collect reads every row of a query with scan, appended to dst (see
+// storage.Append), and closes the rows.
+func collect[T any](rows pgx.Rows, err error, dst []T, scan func(storage.Scanner) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return storage.Append(dst, rows, scan)
 }
 
-// notFound turns pgx.ErrNoRows into a caller-facing ENOTFOUND.
-func notFound(err error, format string, args ...any) error {
-	if errors.Is(err, pgx.ErrNoRows) {
-		return carebridge.Errorf(carebridge.ENOTFOUND, format, args...)
+// each calls fn with every row of a query, and closes the rows.
+func each(rows pgx.Rows, err error, fn func(storage.Scanner) error) error {
+	if err != nil {
+		return err
 	}
-	return err
+	defer rows.Close()
+	return storage.Each(rows, fn)
 }
 
-// Times are stored as Unix seconds, as in the SQLite engine: the wire
-// formats carry seconds, and the two engines then store the same values.
-func unix(t time.Time) int64 { return t.Unix() }
-
-func fromUnix(n int64) time.Time { return time.Unix(n, 0).UTC() }
-
-func nullUnix(t time.Time) *int64 {
-	if t.IsZero() {
-		return nil
-	}
-	n := t.Unix()
-	return &n
-}
-
-func fromNullUnix(n *int64) time.Time {
-	if n == nil {
-		return time.Time{}
-	}
-	return fromUnix(*n)
-}
-
-func nullString(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
+// changed is the number of rows a statement changed.
+func changed(tag pgconn.CommandTag, err error) (int64, error) {
+	return tag.RowsAffected(), err
 }

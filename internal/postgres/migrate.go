@@ -4,11 +4,11 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"carebridge/internal/migrations"
+	"carebridge/internal/storage"
 )
 
 //go:embed migrations/*.sql migrations/legacy/*.sql
@@ -52,25 +52,19 @@ type migrator struct{ db *DB }
 
 func (m migrator) Locked(ctx context.Context, fn func(migrations.Tx) error) error {
 	return m.db.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLock)); err != nil {
+		if _, err := tx.Exec(ctx, migrationXactLockSQL, int64(migrationLock)); err != nil {
 			return fmt.Errorf("migration lock: %w", err)
 		}
-		return fn(migrationTx{tx})
+		return fn(migrationTx{storage.MigrationTx{Tx: txQuerier{tx}}, tx})
 	})
 }
 
-type migrationTx struct{ tx pgx.Tx }
-
-func (t migrationTx) Applied(ctx context.Context) ([]int, error) {
-	if _, err := t.tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
-		return nil, fmt.Errorf("create schema_migrations: %w", err)
-	}
-	rows, err := t.tx.Query(ctx, `SELECT version FROM schema_migrations`)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[int])
+// migrationTx is migrations.Tx in the migration's transaction: the record
+// of applied migrations both engines share (storage.MigrationTx), and
+// Exec.
+type migrationTx struct {
+	storage.MigrationTx
+	tx pgx.Tx
 }
 
 func (t migrationTx) Exec(ctx context.Context, sql string) error {
@@ -78,20 +72,12 @@ func (t migrationTx) Exec(ctx context.Context, sql string) error {
 	return err
 }
 
-func (t migrationTx) Record(ctx context.Context, m migrations.Migration) error {
-	_, err := t.tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-		m.Version, m.Name, time.Now().Unix())
-	return err
-}
-
 // SchemaVersion returns the highest applied migration (0 for a new
 // database).
 func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 	var exists bool
-	if err := db.pool.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil || !exists {
+	if err := db.pool.QueryRow(ctx, hasSchemaMigrationsSQL).Scan(&exists); err != nil || !exists {
 		return 0, err
 	}
-	var v int
-	err := db.pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v)
-	return v, err
+	return storage.ScanVersion(db.pool.QueryRow(ctx, storage.SchemaVersion.Postgres))
 }

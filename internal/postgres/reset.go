@@ -7,8 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"carebridge"
 	"carebridge/internal/reset"
+	"carebridge/internal/storage"
 )
 
 // FactoryReset wipes the plugins' data as the reset package decides, on
@@ -38,19 +38,6 @@ func (e resetEngine) InTx(ctx context.Context, tables []string, fn func(tx reset
 				return err
 			}
 		}
-		return fn(resetTx{tx})
+		return fn(storage.ResetTx{Tx: txQuerier{tx}})
 	})
-}
-
-type resetTx struct{ tx pgx.Tx }
-
-func (t resetTx) DeleteAll(ctx context.Context, table string) error {
-	_, err := t.tx.Exec(ctx, `DELETE FROM `+pgx.Identifier{table}.Sanitize())
-	return err
-}
-
-func (t resetTx) Audit(ctx context.Context, e carebridge.AuditEntry) error {
-	_, err := t.tx.Exec(ctx, `INSERT INTO audit_log (at, actor, action, subject) VALUES ($1, $2, $3, $4)`,
-		unix(e.At), e.Actor, e.Action, e.Subject)
-	return err
 }

@@ -7,27 +7,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Setting returns the value saved under key; ENOTFOUND when none is.
-func (s *TenancyStore) Setting(ctx context.Context, key string) (string, error) {
-	var v string
-	err := s.db.pool.QueryRow(ctx, `SELECT value FROM settings WHERE key = $1`, key).Scan(&v)
-	return v, notFound(err, "Setting %q is not saved.", key)
-}
-
-// SettleSetting saves value under key unless a value is there already and
-// returns the value that holds. The insert waits for a replica inserting
-// the same key; the read that follows sees whichever row was committed.
-func (s *TenancyStore) SettleSetting(ctx context.Context, key, value string) (string, error) {
-	var v string
-	err := s.db.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, key, value); err != nil {
-			return err
-		}
-		return tx.QueryRow(ctx, `SELECT value FROM settings WHERE key = $1`, key).Scan(&v)
-	})
-	return v, err
-}
-
 // WithMigrationLock runs fn holding the advisory lock Migrate takes. The
 // lock is held by a connection of its own, outside the pool, so that fn may
 // use every connection of a small pool; closing that connection ends the
@@ -38,7 +17,7 @@ func (s *TenancyStore) WithMigrationLock(ctx context.Context, fn func(ctx contex
 		return fmt.Errorf("postgres: migration lock: %w", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, int64(migrationLock)); err != nil {
+	if _, err := conn.Exec(ctx, migrationLockSQL, int64(migrationLock)); err != nil {
 		return fmt.Errorf("postgres: migration lock: %w", err)
 	}
 	return fn(ctx)

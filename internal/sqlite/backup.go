@@ -23,7 +23,7 @@ func (db *DB) Backup(ctx context.Context, dest string) (err error) {
 		return err
 	}
 	var isCarebridge bool
-	if err := db.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations')`).Scan(&isCarebridge); err != nil {
+	if err := db.read.QueryRowContext(ctx, hasSchemaMigrationsSQL).Scan(&isCarebridge); err != nil {
 		return fmt.Errorf("sqlite: backup of %s: %w", db.Path, err)
 	}
 	if !isCarebridge {

@@ -22,7 +22,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"carebridge"
+	"carebridge/internal/storage"
 )
 
 // DB is an open carebridge database.
@@ -311,34 +311,21 @@ func isUniqueViolation(err error) bool {
 	return false
 }
 
-// notFound turns sql.ErrNoRows into a caller-facing ENOTFOUND.
-func notFound(err error, format string, args ...any) error {
-	if errors.Is(err, sql.ErrNoRows) {
-		return carebridge.Errorf(carebridge.ENOTFOUND, format, args...)
+// collect reads every row of a query with scan, appended to dst (see
+// storage.Append), and closes the rows.
+func collect[T any](rows *sql.Rows, err error, dst []T, scan func(storage.Scanner) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
 	}
-	return err
+	defer rows.Close()
+	return storage.Append(dst, rows, scan)
 }
 
-// Times are stored as Unix seconds in UTC: the wire formats carry seconds,
-// and integers compare and index cheaply.
-func unix(t time.Time) int64 { return t.Unix() }
-
-func fromUnix(n int64) time.Time { return time.Unix(n, 0).UTC() }
-
-func nullUnix(t time.Time) sql.NullInt64 {
-	if t.IsZero() {
-		return sql.NullInt64{}
+// each calls fn with every row of a query, and closes the rows.
+func each(rows *sql.Rows, err error, fn func(storage.Scanner) error) error {
+	if err != nil {
+		return err
 	}
-	return sql.NullInt64{Int64: t.Unix(), Valid: true}
-}
-
-func fromNullUnix(n sql.NullInt64) time.Time {
-	if !n.Valid {
-		return time.Time{}
-	}
-	return fromUnix(n.Int64)
-}
-
-func nullString(s string) sql.NullString {
-	return sql.NullString{String: s, Valid: s != ""}
+	defer rows.Close()
+	return storage.Each(rows, fn)
 }

@@ -2,12 +2,11 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"fmt"
-	"time"
 
 	"carebridge/internal/migrations"
+	"carebridge/internal/storage"
 )
 
 //go:embed migrations/*.sql migrations/legacy/*.sql
@@ -46,33 +45,15 @@ func (db *DB) migrate(ctx context.Context, p migrations.Plan) error {
 type migrator struct{ db *DB }
 
 func (m migrator) Locked(ctx context.Context, fn func(migrations.Tx) error) error {
-	return m.db.writeTx(ctx, func(tx *wtx) error { return fn(migrationTx{tx}) })
+	return m.db.writeTx(ctx, func(tx *wtx) error { return fn(migrationTx{storage.MigrationTx{Tx: txQuerier{tx}}, tx}) })
 }
 
-type migrationTx struct{ tx *wtx }
-
-func (t migrationTx) Applied(ctx context.Context) ([]int, error) {
-	if _, err := t.tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY,
-		name TEXT NOT NULL,
-		applied_at INTEGER NOT NULL
-	)`); err != nil {
-		return nil, fmt.Errorf("create schema_migrations: %w", err)
-	}
-	rows, err := t.tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var vs []int
-	for rows.Next() {
-		var v int
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		vs = append(vs, v)
-	}
-	return vs, rows.Err()
+// migrationTx is migrations.Tx in the migration's write transaction: the
+// record of applied migrations both engines share (storage.MigrationTx),
+// and Exec.
+type migrationTx struct {
+	storage.MigrationTx
+	tx *wtx
 }
 
 // Exec runs a whole file, outside the writer's statement cache.
@@ -81,19 +62,11 @@ func (t migrationTx) Exec(ctx context.Context, sql string) error {
 	return err
 }
 
-func (t migrationTx) Record(ctx context.Context, m migrations.Migration) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-		m.Version, m.Name, time.Now().Unix())
-	return err
-}
-
 // SchemaVersion returns the highest applied migration (0 for a new file).
 func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 	var exists bool
-	if err := db.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations')`).Scan(&exists); err != nil || !exists {
+	if err := db.read.QueryRowContext(ctx, hasSchemaMigrationsSQL).Scan(&exists); err != nil || !exists {
 		return 0, err
 	}
-	var v sql.NullInt64
-	err := db.read.QueryRowContext(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&v)
-	return int(v.Int64), err
+	return storage.ScanVersion(db.read.QueryRowContext(ctx, storage.SchemaVersion.SQLite))
 }

@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
-	"carebridge"
 	"carebridge/internal/reset"
+	"carebridge/internal/storage"
 )
 
 // FactoryReset wipes the plugins' data as the reset package decides, on
@@ -20,20 +20,5 @@ type resetEngine struct{ db *DB }
 // InTx runs fn in a write transaction of the group commit: SQLite's one
 // writer keeps every other writer out without a lock of its own.
 func (e resetEngine) InTx(ctx context.Context, tables []string, fn func(tx reset.Tx) error) error {
-	return e.db.writeTx(ctx, func(tx *wtx) error { return fn(resetTx{tx}) })
-}
-
-type resetTx struct{ tx *wtx }
-
-// DeleteAll takes a name from the reset package's fixed list, never from
-// a caller's input.
-func (t resetTx) DeleteAll(ctx context.Context, table string) error {
-	_, err := t.tx.ExecContext(ctx, `DELETE FROM `+table)
-	return err
-}
-
-func (t resetTx) Audit(ctx context.Context, e carebridge.AuditEntry) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, subject) VALUES (?, ?, ?, ?)`,
-		unix(e.At), e.Actor, e.Action, e.Subject)
-	return err
+	return e.db.writeTx(ctx, func(tx *wtx) error { return fn(storage.ResetTx{Tx: txQuerier{tx}}) })
 }

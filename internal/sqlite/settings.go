@@ -6,26 +6,6 @@ import (
 	"sync"
 )
 
-// Setting returns the value saved under key; ENOTFOUND when none is.
-func (s *TenancyStore) Setting(ctx context.Context, key string) (string, error) {
-	var v string
-	err := s.db.readRow(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
-	return v, notFound(err, "Setting %q is not saved.", key)
-}
-
-// SettleSetting saves value under key unless a value is there already and
-// returns the value that holds; the write lock orders processes.
-func (s *TenancyStore) SettleSetting(ctx context.Context, key, value string) (string, error) {
-	var v string
-	err := s.db.writeTx(ctx, func(tx *wtx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, key, value); err != nil {
-			return err
-		}
-		return tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
-	})
-	return v, err
-}
-
 // fileLocks holds one lock per database file this process has open, by
 // absolute path: the stores of every DB opened on one file share it.
 var fileLocks sync.Map // string → chan struct{}

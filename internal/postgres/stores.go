@@ -1,0 +1,57 @@
+package postgres
+
+import (
+	"carebridge/internal/netflix"
+	"carebridge/internal/ocp"
+	"carebridge/internal/storage"
+)
+
+// The stores on this engine: each is what both engines share (package
+// storage, on sharedDB) and this engine's own.
+
+// TenancyStore is the platform data on this engine: tenants, sessions,
+// admin tokens, the audit log, plugin states and settings (storage.Tenancy),
+// and the migration lock (settings.go). It satisfies the role each
+// consumer defines (auth.Store, rpcapi.Platform, …).
+type TenancyStore struct {
+	*storage.Tenancy
+	db *DB
+}
+
+// NewTenancyStore returns the platform store on db.
+func NewTenancyStore(db *DB) *TenancyStore {
+	return &TenancyStore{Tenancy: storage.NewTenancy(sharedDB{db}), db: db}
+}
+
+// NetflixEngine is the Netflix plugin's engine on PostgreSQL
+// (netflix.Engine): the queries and primitives both engines share
+// (storage.NetflixQueries, storage.NetflixTx) and its own (netflix_tx.go;
+// devices.go and charges.go for devices and charge intake).
+type NetflixEngine struct {
+	storage.NetflixQueries
+	db *DB
+}
+
+// NewNetflixStore returns the Netflix plugin's store on db: this engine
+// under the domain's rules.
+func NewNetflixStore(db *DB) *netflix.Records {
+	return netflix.NewRecords(&NetflixEngine{NetflixQueries: storage.NetflixQueries{DB: sharedDB{db}}, db: db})
+}
+
+var _ netflix.Engine = (*NetflixEngine)(nil)
+
+// OCPEngine is the OCP plugin's engine on PostgreSQL (ocp.Engine): the
+// queries both engines share (storage.OCPQueries), and the primitives its
+// rules write with (ocp_customers.go, ocp_tx.go).
+type OCPEngine struct {
+	storage.OCPQueries
+	db *DB
+}
+
+// NewOCPStore returns the OCP plugin's store on db: this engine under the
+// domain's rules.
+func NewOCPStore(db *DB) *ocp.Records {
+	return ocp.NewRecords(&OCPEngine{OCPQueries: storage.OCPQueries{DB: sharedDB{db}}, db: db})
+}
+
+var _ ocp.Engine = (*OCPEngine)(nil)
