@@ -14,11 +14,18 @@ import (
 )
 
 func (s *NetflixEngine) LatestSubscription(ctx context.Context, operatorID int64, customer string, redeemedSince time.Time) (netflix.SubscriptionView, error) {
+	// Scanned here rather than through storage.ScanSubscriptionView: this
+	// is the hottest read, and the shared scan's variadic destinations
+	// cost it three allocations (about 4 % of a show).
+	var v netflix.SubscriptionView
+	var created, updated int64
 	var promotions, prices []byte
-	v, err := storage.ScanSubscriptionView(s.db.readRow(ctx, showSubscriptionSQL, operatorID, customer, storage.Unix(redeemedSince)), customer, &promotions, &prices)
+	err := s.db.readRow(ctx, showSubscriptionSQL, operatorID, customer, storage.Unix(redeemedSince)).Scan(
+		&v.ID, &v.OperatorID, &v.Customer, &v.LifeCycleState, &v.NetflixState, &created, &updated, &promotions, &prices)
 	if err != nil {
-		return v, err
+		return v, storage.NotFound(err, "Customer %q has no Netflix subscription.", customer)
 	}
+	v.CreatedAt, v.UpdatedAt = storage.FromUnix(created), storage.FromUnix(updated)
 	if v.Promotions, err = decodePromotions(operatorID, promotions); err != nil {
 		return v, err
 	}

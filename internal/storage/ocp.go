@@ -11,12 +11,12 @@ import (
 // ScanProfile reads a row of profileSQL: ocp_services as JSON text.
 func ScanProfile(row Scanner) (ocp.Profile, error) {
 	var p ocp.Profile
-	var email *string
-	var level, services string
-	if err := row.Scan(&p.ID, &p.NSID, &p.Name, &email, &level, &p.CanViewIP, &p.CanAccessIP, &p.IsRMS, &services, &p.DeviceSubsetStartTime); err != nil {
+	var email nullString
+	var services string
+	if err := row.Scan(&p.ID, &p.NSID, &p.Name, &email, &p.EnrollmentLevel, &p.CanViewIP, &p.CanAccessIP, &p.IsRMS, &services, &p.DeviceSubsetStartTime); err != nil {
 		return p, err
 	}
-	p.Email, p.EnrollmentLevel = Deref(email), ocp.Level(level)
+	p.Email = email.s
 	return p, json.Unmarshal([]byte(services), &p.OCPServices)
 }
 
