@@ -5,7 +5,8 @@ package docs
 import (
 	_ "embed"
 	"net/http"
-	"strconv"
+
+	"carebridge/internal/face"
 )
 
 // OpenRPC is the OpenRPC document of the JSON-RPC plane (openrpc.json):
@@ -29,11 +30,8 @@ var OpenAPI []byte
 // (Access-Control-Allow-Origin: *): it is public, and browser tools on
 // other origins load API descriptions.
 func Serve(doc []byte) http.HandlerFunc {
-	length := strconv.Itoa(len(doc))
 	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Content-Length", length)
 		w.Header().Set("Access-Control-Allow-Origin", "*")
-		w.Write(doc)
+		face.WriteRawJSON(w, http.StatusOK, doc)
 	}
 }
