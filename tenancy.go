@@ -23,22 +23,24 @@ type Operator struct {
 	CreatedAt       time.Time
 }
 
-// User is a person or billing system that logs in to the CRM.COM face on
-// behalf of one operator.
+// User is a billing system that logs in to the CRM.COM face, or a care
+// agent who logs in to the care plane, on behalf of one operator.
 type User struct {
 	ID             int64
 	OrganisationID int64
 	OperatorID     int64
 	Username       string
 	PasswordHash   string // argon2id, PHC string format
+	Role           Role
 	CreatedAt      time.Time
 }
 
-// Caller is the identity behind a valid CRM.COM token: who acts, for which
-// operator of which organisation.
+// Caller is the identity behind a valid session token: who acts, in which
+// role, for which operator of which organisation.
 type Caller struct {
 	UserID         int64
 	Username       string
+	Role           Role
 	OperatorID     int64
 	OrganisationID int64
 }
@@ -46,6 +48,7 @@ type Caller struct {
 // Session is a login: the SHA-256 of its token, never the token itself.
 type Session struct {
 	TokenHash []byte
+	Audience  Audience
 	Caller    Caller
 	CreatedAt time.Time
 	ExpiresAt time.Time

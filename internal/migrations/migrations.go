@@ -18,6 +18,7 @@ const Baseline = 100
 // engine.
 var steps = []string{
 	"baseline",
+	"care_plane",
 }
 
 // Migration is one numbered schema step, from a file named NNNN_what.sql.
