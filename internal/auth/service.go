@@ -22,10 +22,14 @@ const (
 	maxNameLen          = 100
 )
 
-// Service logs CRM.COM users in and out and checks their tokens.
+// Service logs users in and out of one audience (the CRM.COM face or the
+// care plane) and checks their tokens. A session is accepted only by the
+// audience it was opened for, and only while its user's role is one the
+// audience admits, read again on every check.
 type Service struct {
 	store    Store
 	now      func() time.Time
+	audience carebridge.Audience
 	lifetime time.Duration
 	users    *Throttle
 	clients  *Throttle
@@ -67,11 +71,22 @@ func (s *Service) observer() Observer {
 	return s.Observer
 }
 
-// NewService returns a Service whose tokens live for lifetime.
+// NewService returns the CRM.COM face's Service, whose tokens live for
+// lifetime.
 func NewService(store Store, now func() time.Time, lifetime time.Duration) *Service {
-	s := &Service{store: store, now: now, lifetime: lifetime}
+	s := &Service{store: store, now: now, audience: carebridge.AudienceCRM, lifetime: lifetime}
 	s.setThrottles(throttleKeys)
 	return s
+}
+
+// ForAudience returns a Service for another audience whose sessions live
+// for lifetime. It shares this one's store, throttles and observer, so a
+// password guessed at one face counts at the other. Its sessions are not
+// cached: each check reads the store, so a user disabled or given another
+// role is refused at once.
+func (s *Service) ForAudience(a carebridge.Audience, lifetime time.Duration) *Service {
+	return &Service{store: s.store, now: s.now, audience: a, lifetime: lifetime,
+		users: s.users, clients: s.clients, Observer: s.Observer}
 }
 
 // setThrottles gives the service empty login throttles that track at most
@@ -97,10 +112,12 @@ func (e *ThrottledError) Seconds() int {
 	return int((e.RetryAfter + time.Second - 1) / time.Second)
 }
 
-// Token is a new login's token, to be handed to the caller once.
+// Token is a new login's token, to be handed to the caller once, with
+// whom it identifies.
 type Token struct {
 	Value     string
 	ExpiresAt time.Time
+	Caller    carebridge.Caller
 }
 
 var errBadCredentials = carebridge.Errorf(carebridge.ECREDENTIALS, "The organisation, username or password is wrong.")
@@ -123,6 +140,9 @@ func (s *Service) Login(ctx context.Context, organisation, username, password, c
 		return Token{}, &ThrottledError{RetryAfter: wait}
 	}
 	ok, u, err := s.check(ctx, organisation, username, password)
+	// A user whose role this audience does not admit is refused as a
+	// wrong password is, after the same work: the answer tells nothing.
+	ok = ok && s.audience.Admits(u.Role)
 	switch {
 	case err != nil:
 		// Not judged (the client left, the store failed): not counted.
@@ -164,10 +184,10 @@ func (s *Service) open(ctx context.Context, u carebridge.User, now time.Time) (T
 	if err != nil {
 		return Token{}, err
 	}
-	t := Token{Value: value, ExpiresAt: now.Add(s.lifetime).UTC().Truncate(time.Second)}
+	t := Token{Value: value, ExpiresAt: now.Add(s.lifetime).UTC().Truncate(time.Second),
+		Caller: carebridge.Caller{UserID: u.ID, Username: u.Username, Role: u.Role, OperatorID: u.OperatorID, OrganisationID: u.OrganisationID}}
 	err = s.store.CreateSession(ctx, carebridge.Session{
-		TokenHash: HashToken(value),
-		Caller:    carebridge.Caller{UserID: u.ID, Username: u.Username, OperatorID: u.OperatorID, OrganisationID: u.OrganisationID},
+		TokenHash: HashToken(value), Audience: s.audience, Caller: t.Caller,
 		CreatedAt: now, ExpiresAt: t.ExpiresAt,
 	})
 	return t, err
@@ -177,29 +197,44 @@ var errInvalidToken = carebridge.Errorf(carebridge.EUNAUTHORIZED, "The token is 
 
 // Authenticate returns the caller behind a token.
 func (s *Service) Authenticate(ctx context.Context, token string) (carebridge.Caller, error) {
+	ss, err := s.Session(ctx, token)
+	return ss.Caller, err
+}
+
+// Session returns the live session of a token: one opened for this
+// audience, whose user is not disabled and holds a role the audience
+// admits.
+func (s *Service) Session(ctx context.Context, token string) (carebridge.Session, error) {
 	if !LooksLikeToken(token) {
-		return carebridge.Caller{}, errInvalidToken
+		return carebridge.Session{}, errInvalidToken
 	}
 	hash, now := HashToken(token), s.now()
 	if c, ok := s.Sessions.Get(hash, now); ok {
-		return c, nil
+		return carebridge.Session{TokenHash: hash, Audience: s.audience, Caller: c}, nil
 	}
 	ss, err := s.store.SessionByTokenHash(ctx, hash, now)
+	if err == nil && (ss.Audience != s.audience || !s.audience.Admits(ss.Caller.Role)) {
+		err = carebridge.Errorf(carebridge.ENOTFOUND, "not a session of this audience")
+	}
 	if carebridge.ErrorCode(err) == carebridge.ENOTFOUND {
-		return carebridge.Caller{}, errInvalidToken
+		return carebridge.Session{}, errInvalidToken
 	}
 	if err == nil {
 		s.Sessions.Put(hash, ss.Caller, now, ss.ExpiresAt)
 	}
-	return ss.Caller, err
+	return ss, err
 }
 
-// Release ends the session of a token.
+// Release ends the session of a token, when it is one this audience
+// accepts.
 func (s *Service) Release(ctx context.Context, token string) error {
 	if !LooksLikeToken(token) {
 		return errInvalidToken
 	}
 	hash := HashToken(token)
+	if _, err := s.Session(ctx, token); err != nil {
+		return err
+	}
 	err := s.store.ReleaseSession(ctx, hash, s.now())
 	s.Sessions.Forget(hash)
 	if carebridge.ErrorCode(err) == carebridge.ENOTFOUND {

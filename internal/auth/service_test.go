@@ -97,7 +97,7 @@ func newEnv(t *testing.T) *env {
 	e := &env{
 		store:  &countingStore{TenancyStore: ts},
 		clock:  testserver.NewClock(start),
-		caller: carebridge.Caller{UserID: u.ID, Username: alice, OperatorID: op.ID, OrganisationID: org.ID},
+		caller: carebridge.Caller{UserID: u.ID, Username: alice, Role: carebridge.RoleAPI, OperatorID: op.ID, OrganisationID: org.ID},
 	}
 	e.svc = auth.NewService(e.store, e.clock.Now, lifetime)
 	return e
@@ -452,7 +452,7 @@ func TestPurgeSessions(t *testing.T) {
 			t.Fatal(err)
 		}
 		err = e.store.CreateSession(ctx, carebridge.Session{
-			TokenHash: auth.HashToken(tok), Caller: e.caller,
+			TokenHash: auth.HashToken(tok), Audience: carebridge.AudienceCRM, Caller: e.caller,
 			CreatedAt: createdAt, ExpiresAt: createdAt.Add(lifetime),
 		})
 		if err != nil {

@@ -11,11 +11,12 @@ import (
 // transaction.
 type Store interface {
 	// UserForLogin finds a user by organisation name and username;
-	// ENOTFOUND when there is none.
+	// ENOTFOUND when there is none or the user is disabled.
 	UserForLogin(ctx context.Context, organisation, username string) (carebridge.User, error)
 	CreateSession(ctx context.Context, s carebridge.Session) error
 	// SessionByTokenHash returns the live session (not expired at now, not
-	// released) or ENOTFOUND.
+	// released, its user not disabled), with its audience and its user's
+	// role now, or ENOTFOUND.
 	SessionByTokenHash(ctx context.Context, hash []byte, now time.Time) (carebridge.Session, error)
 	// ReleaseSession ends a live session; ENOTFOUND when there is none.
 	ReleaseSession(ctx context.Context, hash []byte, now time.Time) error

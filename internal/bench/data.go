@@ -102,7 +102,7 @@ func load(ctx context.Context, dbURL string, sz sizes, progress func(string, ...
 	if err != nil {
 		return nil, err
 	}
-	if err := stores.Tenancy.CreateAdminToken(ctx, d.org.Name, auth.HashToken(d.adminToken), now); err != nil {
+	if err := stores.Tenancy.CreateAdminToken(ctx, carebridge.AdminToken{Name: d.org.Name, Role: carebridge.RoleAdmin, CreatedAt: now}, auth.HashToken(d.adminToken)); err != nil {
 		return nil, err
 	}
 	caller := carebridge.Caller{UserID: user.ID, Username: user.Username, OperatorID: d.op.ID, OrganisationID: d.org.ID}

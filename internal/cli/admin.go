@@ -75,11 +75,18 @@ func operatorCreate(e env, args []string) error {
 }
 
 func userCreate(e env, args []string) error {
-	fs, db := e.helpFlags("user create", "--org ORG --operator NAME --username USER", "Creates a CRM.COM user; the password is read from standard input (one line, at least 8 characters).", args)
+	fs, db := e.helpFlags("user create", "--org ORG --operator NAME --username USER [--role api|care|supervisor]",
+		"Creates a user: api (the billing system, on the CRM.COM face; the default), care or supervisor (care agents,\n"+
+			"on the care plane). The password is read from standard input (one line, at least 8 characters).", args)
 	org := fs.String("org", "", "organisation name")
 	operator := fs.String("operator", "", "operator (group) name")
 	username := fs.String("username", "", "user name")
+	roleName := fs.String("role", string(carebridge.RoleAPI), "api, care or supervisor")
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	role, err := carebridge.ParseRole("--role", *roleName, carebridge.UserRoles)
+	if err != nil {
 		return err
 	}
 	if err := need([2]string{"org", *org}, [2]string{"operator", *operator}); err != nil {
@@ -105,12 +112,12 @@ func userCreate(e env, args []string) error {
 			return err
 		}
 		u, err := s.Tenancy.CreateUser(e.ctx, carebridge.User{
-			OrganisationID: op.OrganisationID, OperatorID: op.ID, Username: *username, PasswordHash: hash, CreatedAt: time.Now(),
+			OrganisationID: op.OrganisationID, OperatorID: op.ID, Username: *username, PasswordHash: hash, Role: role, CreatedAt: time.Now(),
 		})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "user %q created for operator %q of %q\n", u.Username, op.Name, *org)
+		fmt.Fprintf(e.stdout, "user %q (%s) created for operator %q of %q\n", u.Username, u.Role, op.Name, *org)
 		return nil
 	})
 }

@@ -21,7 +21,7 @@ import (
 const usage = `carebridge — system of record between billing, partner and care.
 
 Usage:
-  carebridge serve [--addr ADDR] [--db URL] [--demo] [--token-lifetime D]
+  carebridge serve [--addr ADDR] [--db URL] [--demo] [--token-lifetime D] [--care-session-lifetime D]
                    [--settle-interval D] [--shutdown-delay D] [--log-format json|text]
                    [--ocp-token-lifetime D] [--ocp-documentation-url URL]
                    [--disable-factory-reset] [--debug-addr ADDR] [--metrics-addr ADDR]
@@ -29,12 +29,17 @@ Usage:
   carebridge backup [--db URL] FILE   (SQLite: a consistent copy while servers run)
   carebridge org create --name ORG
   carebridge operator create --org ORG --name NAME [--alternative-code CODE]
-  carebridge user create --org ORG --operator NAME --username USER   (password on stdin)
+  carebridge user create --org ORG --operator NAME --username USER [--role api|care|supervisor]
+                         (password on stdin)
+  carebridge user role --org ORG --operator NAME --username USER --role api|care|supervisor
+  carebridge user disable --org ORG --operator NAME --username USER
   carebridge promotion create --org ORG --operator NAME --code C --name N
                               [--description D] [--effective-from T] [--expires-on T]
   carebridge operator secret --org ORG --operator NAME [--rotate]
   carebridge charges ingest FILE --org ORG --operator NAME
-  carebridge admin-token create --name NAME
+  carebridge admin-token create --name NAME --role ops|admin [--expires 720h]
+  carebridge admin-token list
+  carebridge admin-token revoke --name NAME
   carebridge ocp customer create --id N --nsid N --name NAME [--email E]
                                  [--enrollment-level None|Base|Premium] [--canviewip]
                                  [--canaccessip] [--isrms] [--ocpservices a;b]
@@ -52,7 +57,7 @@ Every command takes --db URL: a SQLite file path, sqlite:PATH, or a PostgreSQL
 URL postgres://user@host:5432/db?sslmode=require (default $CAREBRIDGE_DB, else
 ` + server.DefaultDatabase + `).
 Flags of serve default to CAREBRIDGE_ADDR, CAREBRIDGE_DB, CAREBRIDGE_DEMO,
-CAREBRIDGE_TOKEN_LIFETIME, CAREBRIDGE_SETTLE_INTERVAL, CAREBRIDGE_SHUTDOWN_DELAY,
+CAREBRIDGE_TOKEN_LIFETIME, CAREBRIDGE_CARE_SESSION_LIFETIME, CAREBRIDGE_SETTLE_INTERVAL, CAREBRIDGE_SHUTDOWN_DELAY,
 CAREBRIDGE_OCP_TOKEN_LIFETIME, CAREBRIDGE_OCP_DOCUMENTATION_URL, CAREBRIDGE_LOG_FORMAT,
 CAREBRIDGE_DISABLE_FACTORY_RESET and CAREBRIDGE_DEBUG_ADDR.
 `
@@ -83,7 +88,11 @@ var commands = map[string]command{
 	"promotion create":   promotionCreate,
 	"operator secret":    operatorSecret,
 	"charges ingest":     chargesIngest,
+	"user role":          userRole,
+	"user disable":       userDisable,
 	"admin-token create": adminTokenCreate,
+	"admin-token list":   adminTokenList,
+	"admin-token revoke": adminTokenRevoke,
 
 	"ocp customer create": ocpCustomerCreate,
 	"ocp customer update": ocpCustomerUpdate,

@@ -25,6 +25,7 @@ func serve(e env, args []string) error {
 	}
 	demoMode := fs.Bool("demo", demoDefault, "load the demo data (loopback addresses only)")
 	lifetime := fs.Duration("token-lifetime", 2*time.Hour, "lifetime of a CRM.COM login token")
+	careLifetime := fs.Duration("care-session-lifetime", 8*time.Hour, "lifetime of a care agent's session on the care plane")
 	settle := fs.Duration("settle-interval", 5*time.Second, "how often the charge processor looks for PENDING charges when idle")
 	shutdownDelay := fs.Duration("shutdown-delay", 0, "on SIGTERM, answer /readyz 503 this long before closing the listener")
 	ocpLifetime := fs.Duration("ocp-token-lifetime", time.Hour, "lifetime of an OCP access token")
@@ -38,10 +39,11 @@ func serve(e env, args []string) error {
 	debugAddr := fs.String("debug-addr", e.envOr("CAREBRIDGE_DEBUG_ADDR", ""), "also serve Go's profiles (/debug/pprof/) on this loopback address; empty: off")
 	metricsAddr := fs.String("metrics-addr", e.envOr("CAREBRIDGE_METRICS_ADDR", ""), "serve /metrics on this address instead of --addr; empty: on --addr")
 	for env, d := range map[string]*time.Duration{
-		"CAREBRIDGE_TOKEN_LIFETIME":     lifetime,
-		"CAREBRIDGE_SETTLE_INTERVAL":    settle,
-		"CAREBRIDGE_SHUTDOWN_DELAY":     shutdownDelay,
-		"CAREBRIDGE_OCP_TOKEN_LIFETIME": ocpLifetime,
+		"CAREBRIDGE_TOKEN_LIFETIME":        lifetime,
+		"CAREBRIDGE_CARE_SESSION_LIFETIME": careLifetime,
+		"CAREBRIDGE_SETTLE_INTERVAL":       settle,
+		"CAREBRIDGE_SHUTDOWN_DELAY":        shutdownDelay,
+		"CAREBRIDGE_OCP_TOKEN_LIFETIME":    ocpLifetime,
 	} {
 		if err := e.envDuration(env, d); err != nil {
 			return err
@@ -55,6 +57,9 @@ func serve(e env, args []string) error {
 	}
 	if *lifetime < time.Minute || *lifetime > 30*24*time.Hour {
 		return fmt.Errorf("--token-lifetime must be between 1m and 720h; got %s", *lifetime)
+	}
+	if *careLifetime < time.Minute || *careLifetime > 7*24*time.Hour {
+		return fmt.Errorf("--care-session-lifetime must be between 1m and 168h; got %s", *careLifetime)
 	}
 	if *ocpLifetime < time.Minute || *ocpLifetime > 24*time.Hour {
 		return fmt.Errorf("--ocp-token-lifetime must be between 1m and 24h; got %s", *ocpLifetime)
@@ -102,7 +107,7 @@ func serve(e env, args []string) error {
 	}
 	defer stores.Close()
 	srv, err := server.New(stores, server.Config{
-		TokenLifetime: *lifetime, SettleInterval: *settle, ShutdownDelay: *shutdownDelay, Log: log,
+		TokenLifetime: *lifetime, CareSessionLifetime: *careLifetime, SettleInterval: *settle, ShutdownDelay: *shutdownDelay, Log: log,
 		OCPTokenLifetime: *ocpLifetime, OCPDocumentationURL: *ocpDocs, DisableFactoryReset: *disableReset,
 		MetricsElsewhere: *metricsAddr != "",
 	})

@@ -110,7 +110,7 @@ func load(ctx context.Context, s Services, now time.Time) (carebridge.Operator, 
 	if err != nil {
 		return op, false, err
 	}
-	err = s.Tenancy.CreateAdminToken(ctx, "demo", auth.HashToken(AdminToken), now)
+	err = s.Tenancy.CreateAdminToken(ctx, carebridge.AdminToken{Name: "demo", Role: carebridge.RoleAdmin, CreatedAt: now}, auth.HashToken(AdminToken))
 	if err != nil && carebridge.ErrorCode(err) != carebridge.ECONFLICT {
 		return op, false, err
 	}

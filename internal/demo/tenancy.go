@@ -16,7 +16,7 @@ type Tenancy interface {
 	OperatorByName(ctx context.Context, organisationID int64, name string) (carebridge.Operator, error)
 	CreateUser(ctx context.Context, u carebridge.User) (carebridge.User, error)
 	UserForLogin(ctx context.Context, organisation, username string) (carebridge.User, error)
-	CreateAdminToken(ctx context.Context, name string, hash []byte, at time.Time) error
+	CreateAdminToken(ctx context.Context, t carebridge.AdminToken, hash []byte) error
 	// HasOrganisations tells whether any tenant exists.
 	HasOrganisations(ctx context.Context) (bool, error)
 

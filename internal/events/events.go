@@ -1,7 +1,7 @@
 // Package events carries what one server process must tell every other
 // process sharing its database: plugin events for WebSocket subscribers,
-// plugin state changes, and tokens that ended (so that no replica keeps
-// trusting a cached one).
+// plugin state changes, and credentials that ended (so that no replica
+// keeps trusting a cached one).
 package events
 
 import (
@@ -16,7 +16,10 @@ const (
 	PluginEvent     Kind = "event"            // deliver Event with Params to the plugin's subscribers
 	PluginState     Kind = "state"            // the plugin is now Active (or not)
 	PluginReset     Kind = "reset"            // the plugin's data was wiped: drop what is cached of it
-	SessionReleased Kind = "session-released" // a CRM.COM token (Token: its hash, hex) was released
+	SessionReleased Kind = "session-released" // a session's token (Token: its hash, hex) was released
+	// CredentialsChanged: a user was disabled or given another role, or
+	// an admin token revoked: check open connections' credentials again.
+	CredentialsChanged Kind = "credentials-changed"
 )
 
 // Message is one thing every replica must learn.
@@ -27,6 +30,9 @@ type Message struct {
 	Params   json.RawMessage `json:"params,omitempty"`
 	Active   bool            `json:"active,omitempty"`
 	Token    string          `json:"token,omitempty"`
+	// Operator scopes a plugin event to the connections of one operator's
+	// care agents; 0: every connection registered for it.
+	Operator int64 `json:"operator,omitempty"`
 }
 
 // Bus reaches every replica, this one included. A single-process engine

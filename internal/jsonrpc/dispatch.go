@@ -73,8 +73,12 @@ type Dispatcher struct {
 	mu      sync.RWMutex
 	plugins map[string]*Plugin
 	Active  func(callsign string) bool // nil: every plugin is active
-	Events  *Events
-	Log     *slog.Logger
+	// Permit, when set, decides whether the caller of ctx may call a
+	// method the plugin serves (built-ins included); a call it refuses
+	// answers CodeNotAllowed before anything else is looked at.
+	Permit func(ctx context.Context, p *Plugin, method string) bool
+	Events *Events
+	Log    *slog.Logger
 	// Observer, when set, hears of every call Dispatch answers.
 	Observer Observer
 }
@@ -180,6 +184,9 @@ func (d *Dispatcher) dispatch(ctx context.Context, req *Request, pathCallsign st
 	method := MethodUnknown
 	if served || builtins[des.Method] {
 		method = p.Callsign + "." + des.Method
+	}
+	if method != MethodUnknown && d.Permit != nil && !d.Permit(ctx, p, des.Method) {
+		return method, nil, NewError(CodeNotAllowed)
 	}
 	if des.Version != 0 && !contains(p.Versions, des.Version) {
 		return method, nil, NewError(CodeUnsupportedVer)

@@ -17,9 +17,10 @@ type planeMetrics struct {
 
 // DropReasons are the values of the reason label of dropped peers: a
 // write that made no progress, an unanswered ping, too many events
-// waiting, and a binary message (the plane speaks text). A peer that goes
+// waiting, a binary message (the plane speaks text), and a credential that
+// ended (revoked, disabled, logged out, expired). A peer that goes
 // away by itself is not dropped.
-var DropReasons = []string{"not_reading", "no_pong", "too_many_events", "binary_message"}
+var DropReasons = []string{"not_reading", "no_pong", "too_many_events", "binary_message", "credentials_ended"}
 
 func newPlaneMetrics() planeMetrics {
 	p := planeMetrics{
@@ -29,7 +30,7 @@ func newPlaneMetrics() planeMetrics {
 		}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "jsonrpc", Name: "peers_dropped_total",
-			Help: "WebSocket peers the server closed on, by reason (not_reading, no_pong, too_many_events, binary_message).",
+			Help: "WebSocket peers the server closed on, by reason (not_reading, no_pong, too_many_events, binary_message, credentials_ended).",
 		}, []string{"reason"}),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "jsonrpc", Name: "events_total",

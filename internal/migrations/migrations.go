@@ -21,6 +21,10 @@ var steps = []string{
 	"care_plane",
 }
 
+// Latest is the version of the last step: the schema version of a
+// database this release has migrated.
+func Latest() int { return Baseline + len(steps) - 1 }
+
 // Migration is one numbered schema step, from a file named NNNN_what.sql.
 type Migration struct {
 	Version int

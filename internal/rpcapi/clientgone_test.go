@@ -8,17 +8,19 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"carebridge"
 )
 
 // cancelledLookup is a tenancy store whose admin-token lookup fails the way
 // a query does when its context is cancelled.
 type cancelledLookup struct{ Platform }
 
-func (cancelledLookup) AdminTokenName(ctx context.Context, _ []byte) (string, error) {
+func (cancelledLookup) AdminToken(ctx context.Context, _ []byte) (carebridge.AdminToken, error) {
 	if err := ctx.Err(); err != nil {
-		return "", fmt.Errorf("admin token lookup: %w", err)
+		return carebridge.AdminToken{}, fmt.Errorf("admin token lookup: %w", err)
 	}
-	return "", fmt.Errorf("disk on fire")
+	return carebridge.AdminToken{}, fmt.Errorf("disk on fire")
 }
 
 // An admin-token lookup cut short because the client hung up is not logged

@@ -1,7 +1,9 @@
 // Package rpcapi is the Thunder JSON-RPC 2.0 plane at /jsonrpc: HTTP POST
-// and WebSocket transports, admin-token security, the Controller and
-// CustomerCareOperations plugins, and factoryReset on every plugin that
-// owns data (see the README's JSON-RPC plane section).
+// and WebSocket transports, its callers (admin tokens and care agents'
+// sessions) and what each role may call, the Controller and
+// CustomerCareOperations plugins, the Netflix plugin's care methods and
+// events, and factoryReset on every plugin that owns data (see the
+// README's JSON-RPC plane and care plane sections).
 package rpcapi
 
 import (
@@ -11,14 +13,15 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
-	"carebridge"
 	"carebridge/internal/auth"
 	"carebridge/internal/events"
 	"carebridge/internal/face"
 	"carebridge/internal/host"
 	"carebridge/internal/jsonrpc"
 	"carebridge/internal/middleware"
+	"carebridge/internal/netflix"
 )
 
 // Prefix is where the plane is mounted.
@@ -29,7 +32,10 @@ const MaxMessageBytes = 1 << 20
 
 // Config is what the plane needs from the server.
 type Config struct {
-	Tenancy      Platform // admin tokens
+	Tenancy      Platform      // admin tokens
+	Care         *auth.Service // care agents' sessions; nil: admin tokens only
+	Netflix      *netflix.Service
+	Now          func() time.Time // nil: time.Now
 	Host         *host.Host
 	Log          *slog.Logger
 	FactoryReset bool                                                // false: factoryReset answers -32604
@@ -70,6 +76,17 @@ type Handler struct {
 	closeOnce sync.Once
 	sockets   sync.WaitGroup
 	ws        wsSettings
+
+	touched lastTouch
+	open    openSockets
+	recheck chan struct{} // a credential ended: check the open WebSockets' again
+}
+
+func (h *Handler) now() time.Time {
+	if h.cfg.Now == nil {
+		return time.Now()
+	}
+	return h.cfg.Now()
 }
 
 // CloseWebSockets closes every WebSocket with "going away" and waits for
@@ -89,8 +106,10 @@ func (h *Handler) CloseWebSockets(ctx context.Context) error {
 // New builds the plane: Controller and CustomerCareOperations join the
 // host, and every plugin gets its JSON-RPC interface.
 func New(cfg Config) (*Handler, error) {
-	h := &Handler{cfg: cfg, host: cfg.Host, log: cfg.Log, dispatcher: jsonrpc.NewDispatcher(cfg.Log), closing: make(chan struct{})}
+	h := &Handler{cfg: cfg, host: cfg.Host, log: cfg.Log, dispatcher: jsonrpc.NewDispatcher(cfg.Log),
+		closing: make(chan struct{}), recheck: make(chan struct{}, 1)}
 	h.dispatcher.Active = cfg.Host.Active
+	h.dispatcher.Permit = permit
 	if cfg.Observer != nil {
 		h.dispatcher.Observer = cfg.Observer
 	}
@@ -127,29 +146,6 @@ func (h *Handler) Deliver(m events.Message) {
 	}
 }
 
-type ctxKey struct{}
-
-// adminName is the name of the admin token behind a request.
-func adminName(ctx context.Context) string {
-	name, _ := ctx.Value(ctxKey{}).(string)
-	return name
-}
-
-// authenticate checks an admin token and puts its name in the context.
-func (h *Handler) authenticate(r *http.Request, token string) (context.Context, bool) {
-	if token == "" || len(token) > 256 {
-		return nil, false
-	}
-	name, err := h.cfg.Tenancy.AdminTokenName(r.Context(), auth.HashToken(token))
-	if err != nil {
-		if carebridge.ErrorCode(err) != carebridge.ENOTFOUND {
-			face.LogInternal(h.log, r, "rpcapi: admin token lookup", err)
-		}
-		return nil, false
-	}
-	return context.WithValue(r.Context(), ctxKey{}, name), true
-}
-
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	callsign, ok := strings.CutPrefix(r.URL.Path, Prefix)
 	if ok && callsign != "" {
@@ -172,7 +168,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, ok := h.authenticate(r, token)
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="carebridge"`)
-		http.Error(w, "An admin token is required: Authorization: Bearer <token>.", http.StatusUnauthorized)
+		http.Error(w, "An admin token or a care session's token is required: Authorization: Bearer <token>.", http.StatusUnauthorized)
 		return
 	}
 	if callsign != "" && !h.dispatcher.Has(callsign) {
@@ -188,7 +184,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "The request could not be read.", http.StatusBadRequest)
 		return
 	}
-	answer := h.handle(ctx, body, callsign, nil)
+	answer := h.handle(ctx, body, callsign, nil, nil)
 	if answer == nil {
 		w.WriteHeader(http.StatusNoContent) // a notification
 		return
@@ -197,8 +193,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // handle decodes, dispatches and encodes one message; nil means no answer
-// (a notification).
-func (h *Handler) handle(ctx context.Context, msg []byte, callsign string, conn jsonrpc.Conn) []byte {
+// (a notification). check, when set, checks the caller's credential
+// again before the call and gives the context to run it in, or the error
+// to answer instead.
+func (h *Handler) handle(ctx context.Context, msg []byte, callsign string, conn jsonrpc.Conn, check func(context.Context) (context.Context, *jsonrpc.Error)) []byte {
 	req, derr := jsonrpc.Decode(msg)
 	if derr != nil {
 		var id *uint32
@@ -209,6 +207,15 @@ func (h *Handler) handle(ctx context.Context, msg []byte, callsign string, conn 
 			h.cfg.Observer.Called(MethodInvalid, derr.Code)
 		}
 		return jsonrpc.MarshalResponse(id, nil, derr)
+	}
+	if check != nil {
+		var cerr *jsonrpc.Error
+		if ctx, cerr = check(ctx); cerr != nil {
+			if req.Notification() {
+				return nil
+			}
+			return jsonrpc.MarshalResponse(req.ID, nil, cerr)
+		}
 	}
 	result, err := h.dispatcher.Dispatch(ctx, req, callsign, conn)
 	if req.Notification() {

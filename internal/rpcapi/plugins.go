@@ -141,7 +141,8 @@ func (h *Handler) reset(ctx context.Context, c *jsonrpc.Call, callsigns []string
 	if err := c.Bind(&struct{}{}); err != nil {
 		return err
 	}
-	actor := "admin:" + adminName(ctx)
+	id, _ := callerOf(ctx)
+	actor := id.actor()
 	if err := h.host.FactoryReset(ctx, actor, callsigns); err != nil {
 		if errors.Is(err, host.ErrNotActive) {
 			h.log.InfoContext(ctx, "factory reset refused", "err", err, "actor", actor)

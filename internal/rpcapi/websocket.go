@@ -88,6 +88,7 @@ type wsConn struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	remote string
+	id     identity // who opened it; events of an operator reach its agents only
 
 	slots   chan struct{} // one per request read and not yet answered on the wire
 	answers chan answer   // as many as slots, so queueing an answer never blocks
@@ -321,6 +322,7 @@ var (
 	dropNoPong        = dropReason{websocket.StatusPolicyViolation, "no pong", "no_pong"}
 	dropTooManyEvents = dropReason{websocket.StatusTryAgainLater, "too many events waiting", "too_many_events"}
 	dropBinary        = dropReason{websocket.StatusUnsupportedData, "JSON-RPC messages are text", "binary_message"}
+	dropCredentials   = dropReason{websocket.StatusPolicyViolation, "credentials ended", "credentials_ended"}
 )
 
 // closeFor ends the connection for r with a close frame, unless it is ending
@@ -346,18 +348,20 @@ func (w *wsConn) drop(r dropReason) {
 	pending := w.pending
 	w.mu.Unlock()
 	w.h.log.WarnContext(w.ctx, "rpcapi: WebSocket peer dropped", "reason", r.text, "code", int(r.code),
-		"remote", w.remote, "admin", adminName(w.ctx), "events_waiting", pending, "write_timeout", w.h.wsWriteTimeout())
+		"remote", w.remote, "caller", w.id.actor(), "events_waiting", pending, "write_timeout", w.h.wsWriteTimeout())
 }
 
-// serveWebSocket upgrades after checking the admin token (403 without
+// serveWebSocket upgrades after checking the credential (403 without
 // one), then answers requests as they come, several at a time, in
-// whatever order they finish.
+// whatever order they finish. The credential is checked again before
+// every call, and the connection closed once it has ended.
 func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request, callsign string) {
 	ctx, ok := h.authenticate(r, upgradeToken(r))
 	if !ok {
-		http.Error(w, "An admin token is required: ?token=<token> or Authorization: Bearer <token>.", http.StatusForbidden)
+		http.Error(w, "An admin token or a care session's token is required: ?token=<token> or Authorization: Bearer <token>.", http.StatusForbidden)
 		return
 	}
+	id, _ := callerOf(ctx)
 	if callsign != "" && !h.dispatcher.Has(callsign) {
 		http.Error(w, "No plugin has that callsign.", http.StatusNotFound)
 		return
@@ -392,7 +396,7 @@ func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request, callsig
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	conn := &wsConn{
-		h: h, c: c, ctx: ctx, cancel: cancel, remote: r.RemoteAddr,
+		h: h, c: c, ctx: ctx, cancel: cancel, remote: r.RemoteAddr, id: id,
 		slots:   make(chan struct{}, maxInFlight),
 		answers: make(chan answer, maxInFlight),
 		wake:    make(chan struct{}, 1),
@@ -401,6 +405,8 @@ func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request, callsig
 	}
 	defer h.dispatcher.Events.Drop(conn)
 	defer conn.settle()
+	h.open.add(conn)
+	defer h.open.remove(conn)
 	go conn.writer()
 	go func() {
 		select {
@@ -464,7 +470,7 @@ func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request, callsig
 		inflight.Add(1)
 		go func() {
 			defer inflight.Done()
-			msg := h.handle(ctx, msg, callsign, conn)
+			msg := h.handle(ctx, msg, callsign, conn, conn.check)
 			if msg == nil {
 				<-conn.slots // a notification: nothing to write
 				return

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"carebridge/internal/careapi"
 	"carebridge/internal/crmapi"
 	"carebridge/internal/metrics"
 	"carebridge/internal/middleware"
@@ -36,6 +37,8 @@ func routeLabels(r *http.Request) (face, route string) {
 		face = "crmapi"
 	case path == partnerapi.Path:
 		face = "partner"
+	case strings.HasPrefix(path, careapi.Prefix):
+		face = "care"
 	case strings.HasPrefix(path, ocpapi.Prefix):
 		face = "ocp"
 	case path == rpcapi.Prefix || strings.HasPrefix(path, rpcapi.Prefix+"/") || path == rpcapi.OpenRPCPath:

@@ -10,6 +10,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"carebridge"
 	"carebridge/internal/auth"
 	"carebridge/internal/server"
 )
@@ -45,7 +46,7 @@ func wsExchange(t *testing.T, c *websocket.Conn, msg string) string {
 func TestMetricsOfThePlane(t *testing.T) {
 	t.Parallel()
 	srv, stores := newServer(t, server.Config{})
-	if err := stores.Tenancy.CreateAdminToken(t.Context(), "ops", auth.HashToken(secretToken), time.Now()); err != nil {
+	if err := stores.Tenancy.CreateAdminToken(t.Context(), carebridge.AdminToken{Name: "ops", Role: carebridge.RoleAdmin, CreatedAt: time.Now()}, auth.HashToken(secretToken)); err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(srv.Handler)

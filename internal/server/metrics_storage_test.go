@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"carebridge"
 	"carebridge/internal/auth"
 	"carebridge/internal/server"
 	"carebridge/internal/testdb"
@@ -21,7 +22,7 @@ func TestMetricsOfSQLite(t *testing.T) {
 	t.Parallel()
 	srv, stores := newServer(t, server.Config{})
 	for i := range 5 {
-		if err := stores.Tenancy.CreateAdminToken(t.Context(), "t"+string(rune('a'+i)), auth.HashToken("token-"+string(rune('a'+i))), time.Now()); err != nil {
+		if err := stores.Tenancy.CreateAdminToken(t.Context(), carebridge.AdminToken{Name: "t" + string(rune('a'+i)), Role: carebridge.RoleAdmin, CreatedAt: time.Now()}, auth.HashToken("token-"+string(rune('a'+i)))); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"carebridge/docs"
 	"carebridge/internal/apitest"
+	"carebridge/internal/careapi"
 	"carebridge/internal/crmapi"
 	"carebridge/internal/ocpapi"
 	"carebridge/internal/partnerapi"
@@ -128,6 +129,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		crmapi.Prefix:   crmapi.New(nil, nil, nil, discard).Routes(),
 		ocpapi.Prefix:   ocpapi.New(nil, nil, "", discard).Routes(),
 		partnerapi.Path: partnerapi.New(nil, nil, nil, nil, discard).Routes(),
+		careapi.Prefix:  careapi.New(nil, nil, discard).Routes(),
 	}
 	plane := map[string]bool{rpcapi.Prefix: true, rpcapi.Prefix + "/": true}
 

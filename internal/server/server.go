@@ -16,6 +16,7 @@ import (
 
 	"carebridge"
 	"carebridge/internal/auth"
+	"carebridge/internal/careapi"
 	"carebridge/internal/crmapi"
 	"carebridge/internal/events"
 	"carebridge/internal/host"
@@ -33,6 +34,7 @@ import (
 // Config is what serve is told.
 type Config struct {
 	TokenLifetime       time.Duration
+	CareSessionLifetime time.Duration // lifetime of a care agent's session (0: 8 hours)
 	ShutdownDelay       time.Duration // readiness fails this long before the listener closes
 	ShutdownTimeout     time.Duration // then requests in flight get this long to finish
 	SettleInterval      time.Duration // how often the charge processor looks for work when idle
@@ -50,7 +52,8 @@ type Config struct {
 type Server struct {
 	Stores    *Stores
 	Host      *host.Host
-	Auth      *auth.Service
+	Auth      *auth.Service // the CRM.COM face's sessions
+	Care      *auth.Service // care agents' sessions
 	Netflix   *netflix.Service
 	Processor *netflix.Processor
 	OCP       *ocp.Service
@@ -78,6 +81,9 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 	}
 	if cfg.TokenLifetime <= 0 {
 		cfg.TokenLifetime = 2 * time.Hour
+	}
+	if cfg.CareSessionLifetime <= 0 {
+		cfg.CareSessionLifetime = 8 * time.Hour
 	}
 	if cfg.OCPTokenLifetime <= 0 {
 		cfg.OCPTokenLifetime = time.Hour
@@ -127,6 +133,9 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 	s.Auth.Released = func(ctx context.Context, tokenHash []byte) {
 		s.announce(ctx, events.Message{Kind: events.SessionReleased, Token: hex.EncodeToString(tokenHash)})
 	}
+	// Care sessions share the CRM.COM logins' throttles; they are not
+	// cached, so a logout ends them everywhere at once.
+	s.Care = s.Auth.ForAudience(carebridge.AudienceCare, cfg.CareSessionLifetime)
 	for _, p := range []host.Plugin{
 		netflix.Plugin{},
 		ocp.Plugin{Service: s.OCP},
@@ -137,7 +146,8 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 	}
 
 	rpc, err := rpcapi.New(rpcapi.Config{
-		Tenancy: stores.Tenancy, Host: s.Host, Log: cfg.Log, FactoryReset: !cfg.DisableFactoryReset,
+		Tenancy: stores.Tenancy, Care: s.Care, Netflix: s.Netflix, Now: cfg.Now,
+		Host: s.Host, Log: cfg.Log, FactoryReset: !cfg.DisableFactoryReset,
 		Publish: s.publish, Observer: cfg.Metrics,
 		AfterReset: func(ctx context.Context, callsigns []string) error {
 			for _, callsign := range callsigns {
@@ -165,6 +175,14 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 	handle(rpcapi.Prefix, rpc)
 	handle(rpcapi.Prefix+"/", rpc)
 	handle(crmapi.Prefix, crmapi.New(s.Auth, s.Netflix, s.Host, cfg.Log))
+	careFace := careapi.New(s.Care, stores.Tenancy, cfg.Log)
+	careFace.Released = func(ctx context.Context) {
+		// The plane closes the WebSockets opened with it, here and on
+		// the other replicas.
+		s.RPC.RecheckCredentials()
+		s.announce(ctx, events.Message{Kind: events.CredentialsChanged})
+	}
+	handle(careapi.Prefix, careFace)
 	partnerFace := partnerapi.New(stores.Tenancy, s.Netflix, s.Host, cfg.Now, cfg.Log)
 	partnerFace.Observer = cfg.Metrics
 	handle(partnerapi.Path, partnerFace)
@@ -236,6 +254,9 @@ func (s *Server) forget(m events.Message) {
 		if m.Callsign == ocp.Callsign {
 			s.OCP.Tokens.Clear()
 		}
+	case events.CredentialsChanged:
+		s.Auth.Sessions.Clear()
+		s.RPC.RecheckCredentials()
 	}
 }
 
@@ -247,6 +268,10 @@ func (s *Server) Start(ctx context.Context) (wait func()) {
 	var background sync.WaitGroup
 	background.Go(func() { s.housekeeping(ctx) })
 	background.Go(func() { s.Processor.Run(ctx) })
+	// A credential ended by another process (the command line) is seen
+	// here: the CRM.COM face's cached sessions go, and the plane checks
+	// its WebSockets again.
+	background.Go(func() { s.RPC.WatchCredentials(ctx, s.Auth.Sessions.Clear) })
 	if s.Stores.Bus != nil {
 		// Plugin states are read from the database, not from the message:
 		// each time the bus starts listening (a change may have been
@@ -263,13 +288,14 @@ func (s *Server) Start(ctx context.Context) (wait func()) {
 		listening := func() {
 			s.Auth.Sessions.Clear()
 			s.OCP.Tokens.Clear()
+			s.RPC.RecheckCredentials()
 			reload()
 		}
 		deliver := func(m events.Message) {
 			switch m.Kind {
 			case events.PluginState:
 				reload()
-			case events.SessionReleased, events.PluginReset:
+			case events.SessionReleased, events.PluginReset, events.CredentialsChanged:
 				s.forget(m)
 			default:
 				s.RPC.Deliver(m)

@@ -2,9 +2,11 @@ package server
 
 import (
 	"context"
+	"time"
 
 	"carebridge"
 	"carebridge/internal/auth"
+	"carebridge/internal/careapi"
 	"carebridge/internal/demo"
 	"carebridge/internal/netflix"
 	"carebridge/internal/partnerapi"
@@ -20,6 +22,7 @@ type Tenancy interface {
 	auth.Store
 	rpcapi.Platform
 	partnerapi.Secrets
+	careapi.Operators
 	netflix.GroupResolver
 	demo.Tenancy
 
@@ -29,6 +32,18 @@ type Tenancy interface {
 	// PluginStates returns the saved state of each plugin ever switched
 	// (true: activated); a plugin not listed is activated.
 	PluginStates(ctx context.Context) (map[string]bool, error)
+	// UserByName finds a user of an organisation, disabled or not.
+	UserByName(ctx context.Context, organisationID int64, username string) (carebridge.User, error)
+	// SetUserRole gives a user another role.
+	SetUserRole(ctx context.Context, userID int64, role carebridge.Role) error
+	// DisableUser disables a user and ends every live session of theirs;
+	// ENOTFOUND when there is no such user or it is disabled already.
+	DisableUser(ctx context.Context, userID int64, at time.Time) error
+	// AdminTokens lists every admin token by name.
+	AdminTokens(ctx context.Context) ([]carebridge.AdminToken, error)
+	// RevokeAdminToken deletes an admin token; ENOTFOUND when none has
+	// that name.
+	RevokeAdminToken(ctx context.Context, name string) error
 	// AuditLog returns the platform audit log, oldest first.
 	AuditLog(ctx context.Context) ([]carebridge.AuditEntry, error)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"carebridge"
 	"carebridge/internal/auth"
 	"carebridge/internal/server"
 )
@@ -18,7 +19,7 @@ import (
 func TestShutdownClosesWebSockets(t *testing.T) {
 	t.Parallel()
 	srv, stores := newServer(t, server.Config{ShutdownTimeout: 10 * time.Second})
-	if err := stores.Tenancy.CreateAdminToken(t.Context(), "t", auth.HashToken("test-admin-token"), time.Now()); err != nil {
+	if err := stores.Tenancy.CreateAdminToken(t.Context(), carebridge.AdminToken{Name: "t", Role: carebridge.RoleAdmin, CreatedAt: time.Now()}, auth.HashToken("test-admin-token")); err != nil {
 		t.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -48,9 +48,17 @@ func TestCustomerPricesBackfill(t *testing.T) {
 		}
 	}
 	report("ADD COLUMN report TEXT")
+	// And today's users have a role, which the care plane's migration
+	// adds later.
+	if _, err := db.write.ExecContext(ctx, `ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'api'`); err != nil {
+		t.Fatal(err)
+	}
 	stores := storetest.Stores{Tenancy: NewTenancyStore(db), Netflix: NewNetflixStore(db), OCP: NewOCPStore(db)}
 	storetest.CustomerPricesBackfill(t, stores, func(ids ...int64) {
 		report("DROP COLUMN report")
+		if _, err := db.write.ExecContext(ctx, `ALTER TABLE users DROP COLUMN role`); err != nil {
+			t.Fatal(err)
+		}
 		for _, id := range ids {
 			if _, err := db.write.ExecContext(ctx, `UPDATE netflix_charges SET status = 'APPROVED', set_as_approved_on = 0 WHERE id = ?`, id); err != nil {
 				t.Fatal(err)

@@ -23,23 +23,40 @@ var (
 	partnerSecretSQL             = shared(`SELECT partner_secret FROM operators WHERE id = ?`)
 	setPartnerSecretSQL          = shared(`UPDATE operators SET partner_secret = ? WHERE id = ?`)
 
-	insertUserSQL = shared(`INSERT INTO users (organisation_id, operator_id, username, password_hash, created_at)
-		VALUES (?, ?, ?, ?, ?) RETURNING id`)
-	userForLoginSQL = shared(`SELECT u.id, u.organisation_id, u.operator_id, u.username, u.password_hash, u.created_at
+	insertUserSQL = shared(`INSERT INTO users (organisation_id, operator_id, username, password_hash, role, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`)
+	userForLoginSQL = shared(`SELECT u.id, u.organisation_id, u.operator_id, u.username, u.password_hash, u.role, u.created_at
 		FROM users u JOIN organisations o ON o.id = u.organisation_id
-		WHERE o.name = ? AND u.username = ?`)
+		WHERE o.name = ? AND u.username = ? AND u.disabled_at IS NULL`)
+	userByNameSQL = shared(`SELECT id, organisation_id, operator_id, username, password_hash, role, created_at
+		FROM users WHERE organisation_id = ? AND username = ?`)
+	setUserRoleSQL = shared(`UPDATE users SET role = ? WHERE id = ?`)
+	disableUserSQL = shared(`UPDATE users SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL`)
 
-	insertSessionSQL      = shared(`INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`)
-	sessionByTokenHashSQL = shared(`SELECT u.id, u.username, u.operator_id, u.organisation_id, s.created_at, s.expires_at
+	insertSessionSQL = shared(`INSERT INTO sessions (token_hash, user_id, audience, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?)`)
+	sessionByTokenHashSQL = shared(`SELECT u.id, u.username, u.role, u.operator_id, u.organisation_id,
+			s.audience, s.created_at, s.expires_at
 		FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.token_hash = ? AND s.released_at IS NULL AND s.expires_at > ?`)
+		WHERE s.token_hash = ? AND s.released_at IS NULL AND s.expires_at > ? AND u.disabled_at IS NULL`)
 	// releaseSessionSQL's ?1 is the time of the release.
 	releaseSessionSQL = shared(`UPDATE sessions SET released_at = ?1
 		WHERE token_hash = ?2 AND released_at IS NULL AND expires_at > ?1`)
+	releaseUserSessionsSQL = shared(`UPDATE sessions SET released_at = ?1
+		WHERE user_id = ?2 AND released_at IS NULL AND expires_at > ?1`)
 	deleteSessionsEndedBeforeSQL = shared(`DELETE FROM sessions WHERE expires_at < ?1 OR released_at < ?1`)
 
-	insertAdminTokenSQL = shared(`INSERT INTO admin_tokens (name, token_hash, created_at) VALUES (?, ?, ?)`)
-	adminTokenNameSQL   = shared(`SELECT name FROM admin_tokens WHERE token_hash = ?`)
+	insertAdminTokenSQL = shared(`INSERT INTO admin_tokens (name, token_hash, role, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?)`)
+	adminTokenSQL  = shared(`SELECT ` + AdminTokenColumns + ` FROM admin_tokens WHERE token_hash = ?`)
+	adminTokensSQL = shared(`SELECT ` + AdminTokenColumns + ` FROM admin_tokens ORDER BY name`)
+	// touchAdminTokenSQL never moves last use back in time.
+	touchAdminTokenSQL = shared(`UPDATE admin_tokens SET last_used_at = ?1
+		WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1)`)
+	deleteAdminTokenSQL = shared(`DELETE FROM admin_tokens WHERE name = ?`)
+
+	credentialGenerationSQL = shared(`SELECT generation FROM credential_changes WHERE id = 1`)
+	bumpCredentialsSQL      = shared(`UPDATE credential_changes SET generation = generation + 1 WHERE id = 1`)
 
 	insertAuditSQL = shared(`INSERT INTO audit_log (at, actor, action, subject) VALUES (?, ?, ?, ?)`)
 	auditLogSQL    = shared(`SELECT at, actor, action, subject FROM audit_log ORDER BY id`)

@@ -33,7 +33,7 @@ func ScanOperator(row Scanner) (carebridge.Operator, error) {
 func ScanUser(row Scanner) (carebridge.User, error) {
 	var u carebridge.User
 	var created int64
-	err := row.Scan(&u.ID, &u.OrganisationID, &u.OperatorID, &u.Username, &u.PasswordHash, &created)
+	err := row.Scan(&u.ID, &u.OrganisationID, &u.OperatorID, &u.Username, &u.PasswordHash, &u.Role, &created)
 	u.CreatedAt = FromUnix(created)
 	return u, err
 }
@@ -41,9 +41,23 @@ func ScanUser(row Scanner) (carebridge.User, error) {
 // ScanSession reads a row of sessionByTokenHashSQL into ss.
 func ScanSession(row Scanner, ss *carebridge.Session) error {
 	var created, expires int64
-	err := row.Scan(&ss.Caller.UserID, &ss.Caller.Username, &ss.Caller.OperatorID, &ss.Caller.OrganisationID, &created, &expires)
+	c := &ss.Caller
+	err := row.Scan(&c.UserID, &c.Username, &c.Role, &c.OperatorID, &c.OrganisationID, &ss.Audience, &created, &expires)
 	ss.CreatedAt, ss.ExpiresAt = FromUnix(created), FromUnix(expires)
 	return err
+}
+
+// AdminTokenColumns are the columns ScanAdminToken reads, in its order.
+const AdminTokenColumns = `id, name, role, created_at, expires_at, last_used_at`
+
+// ScanAdminToken reads AdminTokenColumns.
+func ScanAdminToken(row Scanner) (carebridge.AdminToken, error) {
+	var t carebridge.AdminToken
+	var created int64
+	var expires, used *int64
+	err := row.Scan(&t.ID, &t.Name, &t.Role, &created, &expires, &used)
+	t.CreatedAt, t.ExpiresAt, t.LastUsedAt = FromUnix(created), FromNullUnix(expires), FromNullUnix(used)
+	return t, err
 }
 
 // ScanAuditEntry reads a row of auditLogSQL.
@@ -139,8 +153,56 @@ func (s *Tenancy) RotatePartnerSecret(ctx context.Context, operatorID int64) (st
 func (s *Tenancy) CreateUser(ctx context.Context, u carebridge.User) (carebridge.User, error) {
 	u.CreatedAt = u.CreatedAt.UTC().Truncate(time.Second)
 	var err error
-	u.ID, err = s.db.InsertID(ctx, insertUserSQL, u.OrganisationID, u.OperatorID, u.Username, u.PasswordHash, Unix(u.CreatedAt))
+	if u.Role == "" {
+		u.Role = carebridge.RoleAPI
+	}
+	u.ID, err = s.db.InsertID(ctx, insertUserSQL, u.OrganisationID, u.OperatorID, u.Username, u.PasswordHash, u.Role, Unix(u.CreatedAt))
 	return u, conflict(s.db, err, "User %q already exists in this organisation.", u.Username)
+}
+
+// UserByName finds a user of an organisation, disabled or not.
+func (s *Tenancy) UserByName(ctx context.Context, organisationID int64, username string) (carebridge.User, error) {
+	u, err := ScanUser(s.db.QueryRow(ctx, userByNameSQL, organisationID, username))
+	return u, NotFound(err, "User %q does not exist in this organisation.", username)
+}
+
+// SetUserRole gives a user another role. The sessions the new role does
+// not admit end with it: every check reads the role again.
+func (s *Tenancy) SetUserRole(ctx context.Context, userID int64, role carebridge.Role) error {
+	return s.db.Write(ctx, func(q Querier) error {
+		n, err := q.Exec(ctx, setUserRoleSQL, role, userID)
+		if err := rowChanged(n, err, "User %d does not exist.", userID); err != nil {
+			return err
+		}
+		_, err = q.Exec(ctx, bumpCredentialsSQL)
+		return err
+	})
+}
+
+// DisableUser disables a user and ends every live session of theirs, in
+// one transaction; ENOTFOUND when the user does not exist or is disabled
+// already.
+func (s *Tenancy) DisableUser(ctx context.Context, userID int64, at time.Time) error {
+	return s.db.Write(ctx, func(q Querier) error {
+		n, err := q.Exec(ctx, disableUserSQL, Unix(at), userID)
+		if err := rowChanged(n, err, "User %d does not exist or is disabled already.", userID); err != nil {
+			return err
+		}
+		if _, err := q.Exec(ctx, releaseUserSessionsSQL, Unix(at), userID); err != nil {
+			return err
+		}
+		_, err = q.Exec(ctx, bumpCredentialsSQL)
+		return err
+	})
+}
+
+// CredentialGeneration counts the changes that ended or narrowed a
+// credential (SetUserRole, DisableUser, RevokeAdminToken), so that a
+// server can tell, by reading one number, that it must check the
+// credentials of its open connections again.
+func (s *Tenancy) CredentialGeneration(ctx context.Context) (n int64, err error) {
+	err = s.db.QueryRow(ctx, credentialGenerationSQL).Scan(&n)
+	return n, err
 }
 
 func (s *Tenancy) UserForLogin(ctx context.Context, organisation, username string) (carebridge.User, error) {
@@ -151,7 +213,7 @@ func (s *Tenancy) UserForLogin(ctx context.Context, organisation, username strin
 const noSession = "The token is unknown, expired or released."
 
 func (s *Tenancy) CreateSession(ctx context.Context, ss carebridge.Session) error {
-	_, err := s.db.Exec(ctx, insertSessionSQL, ss.TokenHash, ss.Caller.UserID, Unix(ss.CreatedAt), Unix(ss.ExpiresAt))
+	_, err := s.db.Exec(ctx, insertSessionSQL, ss.TokenHash, ss.Caller.UserID, ss.Audience, Unix(ss.CreatedAt), Unix(ss.ExpiresAt))
 	return err
 }
 
@@ -170,14 +232,41 @@ func (s *Tenancy) DeleteSessionsEndedBefore(ctx context.Context, t time.Time) (i
 	return s.db.Exec(ctx, deleteSessionsEndedBeforeSQL, Unix(t))
 }
 
-func (s *Tenancy) CreateAdminToken(ctx context.Context, name string, hash []byte, at time.Time) error {
-	_, err := s.db.Exec(ctx, insertAdminTokenSQL, name, hash, Unix(at))
-	return conflict(s.db, err, "An admin token named %q already exists.", name)
+// CreateAdminToken stores an admin token under the hash of its secret.
+func (s *Tenancy) CreateAdminToken(ctx context.Context, t carebridge.AdminToken, hash []byte) error {
+	_, err := s.db.Exec(ctx, insertAdminTokenSQL, t.Name, hash, t.Role, Unix(t.CreatedAt), NullUnix(t.ExpiresAt))
+	return conflict(s.db, err, "An admin token named %q already exists.", t.Name)
 }
 
-func (s *Tenancy) AdminTokenName(ctx context.Context, hash []byte) (name string, err error) {
-	err = s.db.QueryRow(ctx, adminTokenNameSQL, hash).Scan(&name)
-	return name, NotFound(err, "No such admin token.")
+// AdminToken returns the admin token with this hash, expired or not;
+// ENOTFOUND when there is none.
+func (s *Tenancy) AdminToken(ctx context.Context, hash []byte) (carebridge.AdminToken, error) {
+	t, err := ScanAdminToken(s.db.QueryRow(ctx, adminTokenSQL, hash))
+	return t, NotFound(err, "No such admin token.")
+}
+
+// AdminTokens lists every admin token by name, never their secrets.
+func (s *Tenancy) AdminTokens(ctx context.Context) ([]carebridge.AdminToken, error) {
+	return collect(ctx, s.db, adminTokensSQL, []carebridge.AdminToken{}, ScanAdminToken)
+}
+
+// TouchAdminToken records that a token was used at at.
+func (s *Tenancy) TouchAdminToken(ctx context.Context, id int64, at time.Time) error {
+	_, err := s.db.Exec(ctx, touchAdminTokenSQL, Unix(at), id)
+	return err
+}
+
+// RevokeAdminToken deletes an admin token; ENOTFOUND when there is none
+// of that name.
+func (s *Tenancy) RevokeAdminToken(ctx context.Context, name string) error {
+	return s.db.Write(ctx, func(q Querier) error {
+		n, err := q.Exec(ctx, deleteAdminTokenSQL, name)
+		if err := rowChanged(n, err, "No admin token is named %q.", name); err != nil {
+			return err
+		}
+		_, err = q.Exec(ctx, bumpCredentialsSQL)
+		return err
+	})
 }
 
 func (s *Tenancy) AuditLog(ctx context.Context) ([]carebridge.AuditEntry, error) {

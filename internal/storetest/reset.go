@@ -15,16 +15,16 @@ func testAdminTokens(t *testing.T, open Open) {
 	s, ctx := open(t).Tenancy, t.Context()
 	hash := make([]byte, 32)
 	hash[0] = 7
-	if err := s.CreateAdminToken(ctx, "care-desk", hash, base); err != nil {
+	if err := s.CreateAdminToken(ctx, carebridge.AdminToken{Name: "care-desk", Role: carebridge.RoleAdmin, CreatedAt: base}, hash); err != nil {
 		t.Fatal(err)
 	}
-	if name := ok(s.AdminTokenName(ctx, hash)).must(t); name != "care-desk" {
-		t.Fatalf("AdminTokenName = %q", name)
+	if tok := ok(s.AdminToken(ctx, hash)).must(t); tok.Name != "care-desk" {
+		t.Fatalf("AdminToken = %+v", tok)
 	}
-	_, err := s.AdminTokenName(ctx, make([]byte, 32))
+	_, err := s.AdminToken(ctx, make([]byte, 32))
 	wantCode(t, err, carebridge.ENOTFOUND)
-	wantCode(t, s.CreateAdminToken(ctx, "care-desk", make([]byte, 32), base), carebridge.ECONFLICT) // same name
-	wantCode(t, s.CreateAdminToken(ctx, "other", hash, base), carebridge.ECONFLICT)                 // same token
+	wantCode(t, s.CreateAdminToken(ctx, carebridge.AdminToken{Name: "care-desk", Role: carebridge.RoleAdmin, CreatedAt: base}, make([]byte, 32)), carebridge.ECONFLICT) // same name
+	wantCode(t, s.CreateAdminToken(ctx, carebridge.AdminToken{Name: "other", Role: carebridge.RoleAdmin, CreatedAt: base}, hash), carebridge.ECONFLICT)                 // same token
 }
 
 // fill puts a row in most of the Netflix and OCP tables and returns the

@@ -17,6 +17,10 @@ type Tenancy interface {
 	OperatorByGroup(ctx context.Context, organisationID int64, g carebridge.GroupIdentifier) (carebridge.Operator, error)
 	CreateUser(ctx context.Context, u carebridge.User) (carebridge.User, error)
 	UserForLogin(ctx context.Context, organisation, username string) (carebridge.User, error)
+	UserByName(ctx context.Context, organisationID int64, username string) (carebridge.User, error)
+	SetUserRole(ctx context.Context, userID int64, role carebridge.Role) error
+	DisableUser(ctx context.Context, userID int64, at time.Time) error
+	CredentialGeneration(ctx context.Context) (int64, error)
 	HasOrganisations(ctx context.Context) (bool, error)
 
 	CreateSession(ctx context.Context, s carebridge.Session) error
@@ -26,8 +30,11 @@ type Tenancy interface {
 
 	PartnerSecret(ctx context.Context, operatorID int64) (string, error)
 	RotatePartnerSecret(ctx context.Context, operatorID int64) (string, error)
-	CreateAdminToken(ctx context.Context, name string, hash []byte, at time.Time) error
-	AdminTokenName(ctx context.Context, hash []byte) (string, error)
+	CreateAdminToken(ctx context.Context, t carebridge.AdminToken, hash []byte) error
+	AdminToken(ctx context.Context, hash []byte) (carebridge.AdminToken, error)
+	AdminTokens(ctx context.Context) ([]carebridge.AdminToken, error)
+	TouchAdminToken(ctx context.Context, id int64, at time.Time) error
+	RevokeAdminToken(ctx context.Context, name string) error
 	AuditLog(ctx context.Context) ([]carebridge.AuditEntry, error)
 	PluginStates(ctx context.Context) (map[string]bool, error)
 	SetPluginState(ctx context.Context, callsign string, active bool) error

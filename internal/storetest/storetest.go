@@ -44,6 +44,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("Devices", func(t *testing.T) { t.Parallel(); testDevices(t, open) })
 	t.Run("OCP", func(t *testing.T) { t.Parallel(); testOCP(t, open) })
 	t.Run("AdminTokens", func(t *testing.T) { t.Parallel(); testAdminTokens(t, open) })
+	t.Run("Credentials", func(t *testing.T) { t.Parallel(); testCredentials(t, open) })
 	t.Run("FactoryReset", func(t *testing.T) { t.Parallel(); testFactoryReset(t, open) })
 	t.Run("PluginStates", func(t *testing.T) { t.Parallel(); testPluginStates(t, open) })
 	t.Run("Settings", func(t *testing.T) { t.Parallel(); testSettings(t, open) })
@@ -77,7 +78,7 @@ func setup(t *testing.T, open Open) *tenant {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tn.caller = carebridge.Caller{UserID: tn.user.ID, Username: "alice", OperatorID: tn.op.ID, OrganisationID: tn.org.ID}
+	tn.caller = carebridge.Caller{UserID: tn.user.ID, Username: "alice", Role: carebridge.RoleAPI, OperatorID: tn.op.ID, OrganisationID: tn.org.ID}
 	return tn
 }
 

@@ -74,11 +74,11 @@ func testSessions(t *testing.T, open Open) {
 	s, ctx := tn.stores.Tenancy, tn.ctx
 	hash := bytes.Repeat([]byte{1}, 32)
 	expires := base.Add(2 * time.Hour)
-	if err := s.CreateSession(ctx, carebridge.Session{TokenHash: hash, Caller: tn.caller, CreatedAt: base, ExpiresAt: expires}); err != nil {
+	if err := s.CreateSession(ctx, carebridge.Session{TokenHash: hash, Audience: carebridge.AudienceCRM, Caller: tn.caller, CreatedAt: base, ExpiresAt: expires}); err != nil {
 		t.Fatal(err)
 	}
 	ss := ok(s.SessionByTokenHash(ctx, hash, base.Add(time.Hour))).must(t)
-	if ss.Caller != tn.caller || !ss.ExpiresAt.Equal(expires) {
+	if ss.Caller != tn.caller || ss.Audience != carebridge.AudienceCRM || !ss.ExpiresAt.Equal(expires) {
 		t.Fatalf("session = %+v, want caller %+v", ss, tn.caller)
 	}
 	_, err := s.SessionByTokenHash(ctx, hash, expires)
@@ -100,8 +100,8 @@ func testSessions(t *testing.T, open Open) {
 	expired := bytes.Repeat([]byte{3}, 32)
 	live := bytes.Repeat([]byte{4}, 32)
 	for _, ss := range []carebridge.Session{
-		{TokenHash: expired, Caller: tn.caller, CreatedAt: base, ExpiresAt: base.Add(time.Minute)},
-		{TokenHash: live, Caller: tn.caller, CreatedAt: base, ExpiresAt: base.Add(48 * time.Hour)},
+		{TokenHash: expired, Audience: carebridge.AudienceCRM, Caller: tn.caller, CreatedAt: base, ExpiresAt: base.Add(time.Minute)},
+		{TokenHash: live, Audience: carebridge.AudienceCare, Caller: tn.caller, CreatedAt: base, ExpiresAt: base.Add(48 * time.Hour)},
 	} {
 		if err := s.CreateSession(ctx, ss); err != nil {
 			t.Fatal(err)

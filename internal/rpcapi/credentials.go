@@ -1,0 +1,130 @@
+package rpcapi
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"carebridge/internal/jsonrpc"
+)
+
+// openSockets are the WebSockets open on this replica, whose credentials
+// are checked again when one may have ended.
+type openSockets struct {
+	mu    sync.Mutex
+	conns map[*wsConn]struct{}
+}
+
+func (o *openSockets) add(c *wsConn) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.conns == nil {
+		o.conns = map[*wsConn]struct{}{}
+	}
+	o.conns[c] = struct{}{}
+}
+
+func (o *openSockets) remove(c *wsConn) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.conns, c)
+}
+
+func (o *openSockets) list() []*wsConn {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := make([]*wsConn, 0, len(o.conns))
+	for c := range o.conns {
+		out = append(out, c)
+	}
+	return out
+}
+
+// errCredentialsEnded answers a call made on a WebSocket whose credential
+// has ended since it opened; the connection is closed after it.
+var errCredentialsEnded = jsonrpc.NewError(jsonrpc.CodeNotAllowed)
+
+// check is the credential check before each call on the connection: the
+// call runs as whoever the credential names now (a role may have
+// changed), and a credential that has ended closes the connection.
+func (w *wsConn) check(ctx context.Context) (context.Context, *jsonrpc.Error) {
+	id, ok, err := w.h.identify(ctx, w.id.token)
+	if err != nil {
+		w.h.log.ErrorContext(ctx, "rpcapi: credential lookup", "err", err)
+		return ctx, jsonrpc.NewError(jsonrpc.CodeInternal)
+	}
+	if !ok {
+		w.closeFor(dropCredentials)
+		return ctx, errCredentialsEnded
+	}
+	return withIdentity(ctx, id), nil
+}
+
+// credentialPoll is how often the store's count of ended credentials is
+// read: the longest a change made by another process without a bus (the
+// command line, on SQLite) takes to close the WebSockets it concerns.
+const credentialPoll = time.Second
+
+// RecheckCredentials asks for the open WebSockets' credentials to be
+// checked again now: a session ended, or another replica announced a
+// change. It never blocks.
+func (h *Handler) RecheckCredentials() {
+	select {
+	case h.recheck <- struct{}{}:
+	default:
+	}
+}
+
+// WatchCredentials closes WebSockets whose credential has ended, until
+// ctx ends: those that expired, at the next poll; those revoked, disabled
+// or given a role that is not admitted, as soon as the store's count of
+// such changes moves (read every credentialPoll) or RecheckCredentials is
+// called. changed, when set, is called when the count moves, so that the
+// server drops what it caches of sessions too.
+func (h *Handler) WatchCredentials(ctx context.Context, changed func()) {
+	t := time.NewTicker(credentialPoll)
+	defer t.Stop()
+	last, err := h.cfg.Tenancy.CredentialGeneration(ctx)
+	if err != nil && ctx.Err() == nil {
+		h.log.WarnContext(ctx, "rpcapi: read credential changes", "err", err)
+	}
+	for {
+		recheck := false
+		select {
+		case <-ctx.Done():
+			return
+		case <-h.recheck:
+			recheck = true
+		case <-t.C:
+		}
+		if gen, err := h.cfg.Tenancy.CredentialGeneration(ctx); err != nil {
+			if ctx.Err() == nil {
+				h.log.WarnContext(ctx, "rpcapi: read credential changes", "err", err)
+			}
+		} else if gen != last {
+			last, recheck = gen, true
+			if changed != nil {
+				changed()
+			}
+		}
+		h.sweep(ctx, recheck)
+	}
+}
+
+// sweep closes the WebSockets whose credential has expired and, when
+// recheck is set, those whose credential the store no longer accepts.
+func (h *Handler) sweep(ctx context.Context, recheck bool) {
+	now := h.now()
+	for _, c := range h.open.list() {
+		if !c.id.expires.IsZero() && !now.Before(c.id.expires) {
+			c.closeFor(dropCredentials)
+			continue
+		}
+		if !recheck {
+			continue
+		}
+		if _, ok, err := h.identify(ctx, c.id.token); err == nil && !ok {
+			c.closeFor(dropCredentials)
+		}
+	}
+}
