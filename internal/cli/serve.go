@@ -160,7 +160,8 @@ func serve(e env, args []string) error {
 }
 
 // printDemoHowTo tells a newcomer every demo credential: the CRM.COM login,
-// the admin token of the JSON-RPC plane and the OCP application.
+// the admin token of the JSON-RPC plane, the care agents and the OCP
+// application.
 func printDemoHowTo(e env, url string, op carebridge.Operator) {
 	clientID := fmt.Sprintf("app-%d", demo.OCPAppID)
 	fmt.Fprintf(e.stdout, `
@@ -173,11 +174,16 @@ Then pass the returned data.token as "token".
 JSON-RPC admin token %q:
   curl -s -H 'Authorization: Bearer %s' %s/jsonrpc \
     -d '{"jsonrpc":"2.0","id":1,"method":"Controller.1.status"}'
+Care plane: care agent %q and supervisor %q (password: the user name):
+  curl -s -X POST %s/care/login -H 'Content-Type: application/json' \
+    -d '{"organisation":"demo","username":"agent","password":"agent"}'
+Then call /jsonrpc with 'Authorization: Bearer <token>', e.g. Netflix.1.find.
 OCP application: client id %q, client secret %q:
   curl -s -u %s:%s -d grant_type=client_credentials %s/v1/oauth/token
 See README.md for every method.
 `, demo.Organisation, demo.Username, demo.Password, op.ID, op.Name, url,
 		demo.AdminToken, demo.AdminToken, url,
+		demo.CareAgent, demo.Supervisor, url,
 		clientID, demo.OCPSecret, clientID, demo.OCPSecret, url)
 }
 

@@ -22,7 +22,22 @@ const (
 	Username     = "demo"
 	Password     = "demo"
 	AdminToken   = "demo-admin-token" // for the JSON-RPC plane, named "demo"
+
+	// Care agents of the demo operator, on the care plane: each user's
+	// password is its name.
+	CareAgent  = "agent" // role care
+	Supervisor = "super" // role supervisor
 )
+
+// users are the demo's users, each with its password.
+var users = []struct {
+	name, password string
+	role           carebridge.Role
+}{
+	{Username, Password, carebridge.RoleAPI},
+	{CareAgent, CareAgent, carebridge.RoleCare},
+	{Supervisor, Supervisor, carebridge.RoleSupervisor},
+}
 
 // Promotions are the promotions/list example of the CRM.COM document.
 var Promotions = []netflix.Promotion{
@@ -260,16 +275,26 @@ func platform(ctx context.Context, tenancy Tenancy, now time.Time) (carebridge.O
 	if err != nil {
 		return op, err
 	}
-	_, err = tenancy.UserForLogin(ctx, Organisation, Username)
-	if carebridge.ErrorCode(err) != carebridge.ENOTFOUND {
-		return op, err
+	for _, u := range users {
+		_, err = tenancy.UserForLogin(ctx, Organisation, u.name)
+		if carebridge.ErrorCode(err) != carebridge.ENOTFOUND {
+			if err != nil {
+				return op, err
+			}
+			continue
+		}
+		hash, err := auth.HashPassword(ctx, u.password)
+		if err != nil {
+			return op, err
+		}
+		_, err = tenancy.CreateUser(ctx, carebridge.User{
+			OrganisationID: org.ID, OperatorID: op.ID, Username: u.name, PasswordHash: hash, Role: u.role, CreatedAt: now,
+		})
+		// A user disabled since is not found for a login, and stays
+		// disabled: what was changed since is kept.
+		if err != nil && carebridge.ErrorCode(err) != carebridge.ECONFLICT {
+			return op, err
+		}
 	}
-	hash, err := auth.HashPassword(ctx, Password)
-	if err != nil {
-		return op, err
-	}
-	_, err = tenancy.CreateUser(ctx, carebridge.User{
-		OrganisationID: org.ID, OperatorID: op.ID, Username: Username, PasswordHash: hash, CreatedAt: now,
-	})
-	return op, err
+	return op, nil
 }

@@ -87,7 +87,7 @@ func (f *fixture) counts(t *testing.T) counts {
 }
 
 // complete is the row count of one full demo load.
-var complete = counts{1, 1, 1, 2, 4, 5}
+var complete = counts{1, 1, 3, 2, 4, 5}
 
 // checkLoaded verifies the complete demo data.
 func (f *fixture) checkLoaded(t *testing.T) {
@@ -119,6 +119,18 @@ func (f *fixture) checkLoaded(t *testing.T) {
 	}
 	if _, err := svc.Login(ctx, "demo", "demo", "Demo", "192.0.2.1"); carebridge.ErrorCode(err) != carebridge.ECREDENTIALS {
 		t.Errorf("login with a wrong password: %v, want bad credentials", err)
+	}
+	// The care agent and the supervisor log in to the care plane, and
+	// not to the CRM.COM face.
+	care := svc.ForAudience(carebridge.AudienceCare, time.Hour)
+	for user, role := range map[string]carebridge.Role{demo.CareAgent: carebridge.RoleCare, demo.Supervisor: carebridge.RoleSupervisor} {
+		tok, err := care.Login(ctx, "demo", user, user, "192.0.2.1")
+		if err != nil || tok.Caller.Role != role || tok.Caller.OperatorID != op.ID {
+			t.Errorf("care login %s = %+v, %v; want role %s of operator %d", user, tok.Caller, err, role, op.ID)
+		}
+		if _, err := svc.Login(ctx, "demo", user, user, "192.0.2.1"); carebridge.ErrorCode(err) != carebridge.ECREDENTIALS {
+			t.Errorf("CRM.COM login of %s: %v, want bad credentials", user, err)
+		}
 	}
 
 	ps, err := f.nf.Promotions(ctx, caller)

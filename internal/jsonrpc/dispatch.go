@@ -55,9 +55,6 @@ const CodeFailedRegistered = -31048
 // errFailedRegistered carries Thunder's own message for the code.
 var errFailedRegistered = &Error{Code: CodeFailedRegistered, Message: "Registration failed."}
 
-// errorUnknownKey is Thunder's ERROR_UNKNOWN_KEY: the answer of exists,
-// asked in its older form, for a method that does not exist.
-const errorUnknownKey = 22
 
 // Conn is a connection that can receive notifications (a WebSocket).
 // NotifyIDs takes an event once for all the ids it was registered under,
@@ -222,6 +219,13 @@ func (d *Dispatcher) toError(ctx context.Context, err error) *Error {
 		return &Error{Code: CodeInvalidParams, Message: carebridge.ErrorMessage(err)}
 	case carebridge.EFORBIDDEN:
 		return NewError(CodeNotAllowed)
+	case carebridge.ENOTFOUND:
+		// The message says what was not found, in the caller's own
+		// words: it is the same whether the thing exists for nobody or
+		// for another tenant only.
+		return &Error{Code: CodeUnknownKey, Message: carebridge.ErrorMessage(err)}
+	case carebridge.ECONFLICT:
+		return &Error{Code: CodeIllegalState, Message: carebridge.ErrorMessage(err)}
 	case carebridge.EUNAVAILABLE:
 		// Busy (a replica holds what this needs), not deactivated: the
 		// caller may try again.
@@ -311,7 +315,7 @@ func exists(p *Plugin, c *Call) (any, error) {
 		if has(name) {
 			return 0, nil
 		}
-		return errorUnknownKey, nil
+		return CodeUnknownKey, nil
 	}
 	var ps existsParams
 	if c.Params == nil || c.Bind(&ps) != nil || ps.Method == "" {

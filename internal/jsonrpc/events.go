@@ -93,6 +93,13 @@ func (e *Events) Drop(conn Conn) {
 // others; a connection that cannot take the event is skipped and its
 // transport deals with it.
 func (e *Events) Publish(callsign, event string, params any) {
+	e.PublishTo(callsign, event, params, nil)
+}
+
+// PublishTo is Publish to the registered connections admit accepts (nil:
+// all of them): an event about one tenant's data reaches only that
+// tenant's connections.
+func (e *Events) PublishTo(callsign, event string, params any, admit func(Conn) bool) {
 	e.mu.Lock()
 	subs := e.subs[eventKey{callsign, event}]
 	if len(subs) == 0 {
@@ -102,7 +109,9 @@ func (e *Events) Publish(callsign, event string, params any) {
 	}
 	targets := make(map[Conn][]string, len(subs))
 	for conn, ids := range subs {
-		targets[conn] = slices.Sorted(maps.Keys(ids))
+		if admit == nil || admit(conn) {
+			targets[conn] = slices.Sorted(maps.Keys(ids))
+		}
 	}
 	e.mu.Unlock()
 	for conn, ids := range targets {

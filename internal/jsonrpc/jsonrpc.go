@@ -24,6 +24,9 @@ const (
 	CodeNotActive       = -31002
 	CodeUnsupportedVer  = -31038
 	CodeUnknownCallsign = -31043
+	// Thunder's core error codes that a plugin's method answers with.
+	CodeIllegalState = 5  // ERROR_ILLEGAL_STATE: the state forbids it
+	CodeUnknownKey   = 22 // ERROR_UNKNOWN_KEY: no such thing
 )
 
 var messages = map[int]string{
@@ -36,6 +39,8 @@ var messages = map[int]string{
 	CodeNotActive:       "The service is not active.",
 	CodeUnsupportedVer:  "Requested version is not supported.",
 	CodeUnknownCallsign: "The service is not available.",
+	CodeIllegalState:    "Illegal state.",
+	CodeUnknownKey:      "Unknown key.",
 }
 
 // Error is a JSON-RPC error object.

@@ -95,10 +95,10 @@ func TestOpenRPCErrors(t *testing.T) {
 		}
 		found := false
 		for _, s := range result.Schema.OneOf {
-			found = found || s.Type == "integer" && slices.Contains(s.Enum, errorUnknownKey) && slices.Contains(s.Enum, 0)
+			found = found || s.Type == "integer" && slices.Contains(s.Enum, CodeUnknownKey) && slices.Contains(s.Enum, 0)
 		}
 		if !found {
-			t.Errorf("%s: the result's schema does not give the older form's 0 and %d", m.Name, errorUnknownKey)
+			t.Errorf("%s: the result's schema does not give the older form's 0 and %d", m.Name, CodeUnknownKey)
 		}
 	}
 }

@@ -121,6 +121,10 @@ func New(cfg Config) (*Handler, error) {
 	h.dispatcher.Add(h.controller())
 	h.dispatcher.Add(h.customerCareOperations())
 	for _, callsign := range cfg.Host.Resettable() {
+		if callsign == netflix.Callsign {
+			h.dispatcher.Add(h.netflixPlugin())
+			continue
+		}
 		h.dispatcher.Add(h.resettable(callsign))
 	}
 	return h, nil
@@ -131,7 +135,7 @@ func New(cfg Config) (*Handler, error) {
 func (h *Handler) Deliver(m events.Message) {
 	switch m.Kind {
 	case events.PluginEvent:
-		h.dispatcher.Events.Publish(m.Callsign, m.Event, m.Params)
+		h.dispatcher.Events.PublishTo(m.Callsign, m.Event, m.Params, operatorOnly(m.Operator))
 		// Only events a plugin publishes become labels, whatever else
 		// the bus may carry.
 		if h.cfg.Observer != nil && h.dispatcher.Publishes(m.Callsign, m.Event) {
@@ -143,6 +147,19 @@ func (h *Handler) Deliver(m events.Message) {
 			state = host.Activated
 		}
 		h.host.SetState(m.Callsign, state)
+	}
+}
+
+// operatorOnly admits the connections of one operator's care agents, or
+// every connection for operator 0 (an event about no tenant's data, such
+// as a plugin's state).
+func operatorOnly(operator int64) func(jsonrpc.Conn) bool {
+	if operator == 0 {
+		return nil
+	}
+	return func(c jsonrpc.Conn) bool {
+		w, ok := c.(*wsConn)
+		return ok && !w.id.admin && w.id.caller.OperatorID == operator
 	}
 }
 

@@ -45,6 +45,9 @@ type env struct {
 // option adjusts a server's configuration before it starts.
 type option = func(*server.Config)
 
+// serverConfig is what an option adjusts.
+type serverConfig = server.Config
+
 // resetDisabled is a production server: factoryReset is not allowed.
 func resetDisabled(c *server.Config) { c.DisableFactoryReset = true }
 

@@ -163,6 +163,9 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.RPC = rpc
+	// The Netflix plugin's committed changes become the plane's events.
+	s.Netflix.Notifier = rpc.Notifier()
+	s.Processor.Notifier = rpc.Notifier()
 	if err := s.loadPluginStates(context.Background()); err != nil {
 		return nil, err
 	}
