@@ -55,7 +55,6 @@ const CodeFailedRegistered = -31048
 // errFailedRegistered carries Thunder's own message for the code.
 var errFailedRegistered = &Error{Code: CodeFailedRegistered, Message: "Registration failed."}
 
-
 // Conn is a connection that can receive notifications (a WebSocket).
 // NotifyIDs takes an event once for all the ids it was registered under,
 // each to be sent as "<id>.<event>", so that a burst to a connection with
