@@ -19,6 +19,20 @@ func legacy(t *testing.T) []migrations.Migration {
 	return p.Legacy
 }
 
+// newest is the version of the last step of the common numbering: where
+// an upgrade ends.
+func newest(t *testing.T) int {
+	t.Helper()
+	p, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Steps[len(p.Steps)-1].Version
+}
+
+// steps counts the steps of the common numbering.
+func steps(t *testing.T) int { return newest(t) - migrations.Baseline + 1 }
+
 // earlierRelease migrates db as a release of SQLite's own numbering did,
 // up to version.
 func earlierRelease(t *testing.T, db *DB, version int) {
@@ -40,8 +54,15 @@ func TestCustomerPricesBackfill(t *testing.T) {
 		t.Fatalf("migration %d is %s", version, m.Name)
 	}
 	earlierRelease(t, db, version-1)
-	// Today's ingest writes the report column of a later migration: the old
-	// schema gets it for the ingest and loses it before migrating.
+	// Today's ingest and audit events write the report and reason columns
+	// of later migrations: the old schema gets them for the writes and
+	// loses them before migrating.
+	reason := func(change string) {
+		if _, err := db.write.ExecContext(ctx, `ALTER TABLE netflix_subscription_events `+change); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reason("ADD COLUMN reason TEXT")
 	report := func(change string) {
 		if _, err := db.write.ExecContext(ctx, `ALTER TABLE netflix_charges `+change); err != nil {
 			t.Fatal(err)
@@ -51,6 +72,7 @@ func TestCustomerPricesBackfill(t *testing.T) {
 	stores := storetest.Stores{Tenancy: NewTenancyStore(db), Netflix: NewNetflixStore(db), OCP: NewOCPStore(db)}
 	storetest.CustomerPricesBackfill(t, stores, func(ids ...int64) {
 		report("DROP COLUMN report")
+		reason("DROP COLUMN reason")
 		for _, id := range ids {
 			if _, err := db.write.ExecContext(ctx, `UPDATE netflix_charges SET status = 'APPROVED', set_as_approved_on = 0 WHERE id = ?`, id); err != nil {
 				t.Fatal(err)
