@@ -175,7 +175,8 @@ func load(ctx context.Context, dbURL string, sz sizes, progress func(string, ...
 	progress("%d charges", sz.charges)
 	settled := 0
 	for range sz.charges/settleBatch + 1000 { // bounded: other operators may have some PENDING too
-		n, err := stores.Netflix.SettleCharges(ctx, settleBatch, now, netflix.Settlement)
+		batch, err := stores.Netflix.SettleCharges(ctx, settleBatch, now, netflix.Settlement)
+		n := len(batch)
 		if err != nil {
 			return nil, fmt.Errorf("settle charges: %w", err)
 		}

@@ -174,6 +174,7 @@ type IngestResult struct {
 	PartnerChargeID string
 	ChargeID        int64 // 0 when the charge was refused
 	Duplicate       bool  // reported before, with the same data: nothing new was stored
+	Inserted        bool  // stored by this very call (a re-sent report's charges are answered as new, but not inserted again)
 	Err             error // why it was refused (invalid, or its id reused for other data)
 }
 
@@ -200,9 +201,10 @@ func IngestResults(charges []NewCharge, report string, inserted map[string]int64
 	seen := map[string]bool{}
 	for i, c := range charges {
 		s := stored[c.PartnerChargeID]
-		_, isNew := inserted[c.PartnerChargeID]
-		isNew = isNew || (report != "" && s.Report == report)
-		results[i] = IngestResult{PartnerChargeID: c.PartnerChargeID, ChargeID: s.ID, Duplicate: !isNew || seen[c.PartnerChargeID]}
+		_, insertedNow := inserted[c.PartnerChargeID]
+		isNew := insertedNow || (report != "" && s.Report == report)
+		results[i] = IngestResult{PartnerChargeID: c.PartnerChargeID, ChargeID: s.ID, Duplicate: !isNew || seen[c.PartnerChargeID],
+			Inserted: insertedNow && !seen[c.PartnerChargeID]}
 		seen[c.PartnerChargeID] = true
 		if results[i].Duplicate && (s.Customer != c.Customer || s.Amount != c.Amount || !s.ReceivedOn.Equal(c.ReceivedOn)) {
 			results[i] = IngestResult{PartnerChargeID: c.PartnerChargeID, Err: carebridge.Errorf(carebridge.ECONFLICT,

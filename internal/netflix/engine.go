@@ -71,6 +71,9 @@ type Tx interface {
 	SetSubscriptionState(ctx context.Context, subscriptionID int64, from, life, onNetflix State, at time.Time) (bool, error)
 	// InsertEvent appends a step to a subscription's audit trail.
 	InsertEvent(ctx context.Context, e Event) error
+	// SetTokenExpiry records when a subscription's latest registration
+	// token expires; its states and updated_at stay as they are.
+	SetTokenExpiry(ctx context.Context, subscriptionID int64, expiresAt time.Time) error
 
 	// PromotionByCode reads one of the operator's promotions; ENOTFOUND
 	// when the operator has none of that code.

@@ -38,6 +38,9 @@ func TestIngestRepeatsInAReport(t *testing.T) {
 	if res[0].Duplicate || res[0].ChargeID == 0 || res[1].Duplicate || res[1].ChargeID == 0 {
 		t.Fatalf("new charges answered %+v, %+v", res[0], res[1])
 	}
+	if !res[0].Inserted || !res[1].Inserted || res[2].Inserted {
+		t.Fatalf("inserted %v %v %v, want the first two alone", res[0].Inserted, res[1].Inserted, res[2].Inserted)
+	}
 	if !res[2].Duplicate || res[2].ChargeID != res[0].ChargeID {
 		t.Fatalf("the repeat answered %+v, want a duplicate of %d", res[2], res[0].ChargeID)
 	}
@@ -61,9 +64,17 @@ func TestIngestIsIdempotent(t *testing.T) {
 	t.Parallel()
 	m := newMemory()
 	first := ingest(t, m, "sig-1", reported("p1", "c1"))
-	// The same report again: answered as the first time.
-	if again := ingest(t, m, "sig-1", reported("p1", "c1")); again[0] != first[0] {
-		t.Fatalf("re-sent report answered %+v, want %+v", again[0], first[0])
+	if !first[0].Inserted {
+		t.Fatalf("first report answered %+v, want inserted", first[0])
+	}
+	// The same report again: answered as the first time, though nothing
+	// was inserted this time.
+	again0 := ingest(t, m, "sig-1", reported("p1", "c1"))[0]
+	if again0.Inserted {
+		t.Fatalf("re-sent report answered %+v, want not inserted again", again0)
+	}
+	if again0.Inserted = true; again0 != first[0] {
+		t.Fatalf("re-sent report answered %+v, want %+v", again0, first[0])
 	}
 	// Another report with the charge: a duplicate, stored nowhere again.
 	again := ingest(t, m, "sig-2", reported("p1", "c1"), reported("p3", "c3"))

@@ -10,6 +10,9 @@ const (
 	ActionSuspend   Action = "suspend"
 	ActionUnsuspend Action = "unsuspend"
 	ActionCancel    Action = "cancel"
+	// ActionReissueToken gives an EFFECTIVE subscription a new
+	// registration token; its state stays as it was.
+	ActionReissueToken Action = "reissue_token"
 )
 
 // transitions is the subscription life cycle (the README's table): for
@@ -23,6 +26,8 @@ var transitions = map[Action]struct {
 	ActionSuspend:   {from: []State{Effective}, life: NotEffective, onNetflix: NotEffective},
 	ActionUnsuspend: {from: []State{NotEffective}, life: Effective, onNetflix: Effective},
 	ActionCancel:    {from: []State{Effective, NotEffective}, life: Cancelled, onNetflix: NotEffective},
+
+	ActionReissueToken: {from: []State{Effective}, life: Effective, onNetflix: Effective},
 }
 
 // Next returns the life-cycle and Netflix states that action leads to from
@@ -49,4 +54,6 @@ var pastTense = map[Action]string{
 	ActionSuspend:   "suspended",
 	ActionUnsuspend: "unsuspended",
 	ActionCancel:    "cancelled",
+
+	ActionReissueToken: "given a new registration token",
 }

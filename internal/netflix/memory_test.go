@@ -22,6 +22,9 @@ type memory struct {
 	fail func(primitive string) error
 	// txs counts the transactions begun.
 	txs int
+	// inTx is set while a transaction runs, so that a Notifier can tell
+	// it is called after the commit.
+	inTx bool
 }
 
 type memoryData struct {
@@ -40,8 +43,9 @@ type memoryData struct {
 	records     map[int64]netflix.SubscriptionRecord // as InsertSubscription stored it
 	redemptions []netflix.Redemption
 	devices     map[string]device
-	reports     map[int64]string // charge → the report that created it
-	lastID      int64            // the last id drawn, for subscriptions and charges alike
+	reports     map[int64]string    // charge → the report that created it
+	lastID      int64               // the last id drawn, for subscriptions and charges alike
+	tokens      map[int64]time.Time // subscription → its registration token's expiry, when reissued
 }
 
 // device is one ESN's registration.
@@ -72,7 +76,7 @@ func newMemory() *memory {
 		acks: map[ackKey]netflix.Acknowledgement{}, refs: map[refKey]int64{}, subs: map[int64]netflix.Subscription{},
 		prices: map[priceKey]int64{}, settled: map[int64]int64{},
 		promotions: map[int64]netflix.Promotion{}, records: map[int64]netflix.SubscriptionRecord{},
-		devices: map[string]device{}, reports: map[int64]string{},
+		devices: map[string]device{}, reports: map[int64]string{}, tokens: map[int64]time.Time{},
 	}}
 }
 
@@ -84,12 +88,15 @@ func (d memoryData) clone() memoryData {
 		prices: maps.Clone(d.prices), settled: maps.Clone(d.settled),
 		promotions: maps.Clone(d.promotions), records: maps.Clone(d.records), redemptions: slices.Clone(d.redemptions),
 		devices: maps.Clone(d.devices), reports: maps.Clone(d.reports), lastID: d.lastID,
+		tokens: maps.Clone(d.tokens),
 	}
 }
 
 func (m *memory) InTx(ctx context.Context, fn func(tx netflix.Tx) error) error {
 	m.txs++
 	saved := m.data.clone()
+	m.inTx = true
+	defer func() { m.inTx = false }()
 	if err := fn(memoryTx{m}); err != nil {
 		m.data = saved
 		return err

@@ -109,8 +109,14 @@ type Store interface {
 
 	// TransitionSubscription applies action to the customer's most recent
 	// subscription (ENOTFOUND without one; ECONFLICT when Next forbids it)
-	// and records the audit event.
-	TransitionSubscription(ctx context.Context, operatorID int64, customer string, action Action, actor carebridge.Caller, at time.Time) (Subscription, error)
+	// and records the audit event with reason ("" for none).
+	TransitionSubscription(ctx context.Context, operatorID int64, customer string, action Action, actor carebridge.Caller, reason string, at time.Time) (Subscription, error)
+
+	// ReissueToken records a new registration token of the customer's
+	// latest subscription, which must still be r.SubscriptionID and
+	// EFFECTIVE (ECONFLICT otherwise, ENOTFOUND without one), with its
+	// audit event.
+	ReissueToken(ctx context.Context, r TokenReissue) (Subscription, error)
 
 	// IngestCharges stores reported charges as PENDING, idempotently on the
 	// partner's charge id: a charge reported before is answered with its
@@ -132,9 +138,9 @@ type Store interface {
 	// SettleCharges settles up to limit PENDING charges of any operator,
 	// oldest first, in one transaction: claim, decide with settle, write the
 	// status and its date, end the subscription when the status terminates
-	// it, and commit. It returns how many it settled; a failure before
-	// commit leaves every claimed charge PENDING.
-	SettleCharges(ctx context.Context, limit int, at time.Time, settle SettleFunc) (int, error)
+	// it, and commit. It returns what it settled, once committed; a
+	// failure before commit leaves every claimed charge PENDING.
+	SettleCharges(ctx context.Context, limit int, at time.Time, settle SettleFunc) ([]Settled, error)
 
 	// RegisterDevices registers valid, distinct ESNs to an operator in one
 	// transaction and returns those registered to another operator, in
@@ -175,6 +181,8 @@ type Queries interface {
 
 	// ChargeEvents returns a charge's status history, oldest first.
 	ChargeEvents(ctx context.Context, operatorID, chargeID int64) ([]ChargeEvent, error)
+
+	CareQueries
 }
 
 // ListedCharge is a charge as ListUnacknowledgedCharges reads it.
@@ -211,4 +219,5 @@ type Event struct {
 	ActorUserID    int64
 	ActorUsername  string
 	At             time.Time
+	Reason         string // why; "" for none (the CRM.COM face gives none)
 }

@@ -20,6 +20,7 @@ type Processor struct {
 	Log       *slog.Logger
 	Active    func() bool // settles only while this says the plugin is active; nil: always
 	Observer  Observer    // told of every batch that settled charges; nil: nobody
+	Notifier  Notifier    // told of each charge settled and subscription ended, after the commit; nil: nobody
 
 	kick chan struct{}
 }
@@ -66,9 +67,16 @@ func (p *Processor) Drain(ctx context.Context) (int, error) {
 	total := 0
 	for {
 		began := time.Now() // the batch's duration, on the monotonic clock rather than the business clock Now
-		n, err := p.Store.SettleCharges(ctx, p.BatchSize, p.Now().UTC().Truncate(time.Second), Settlement)
+		settled, err := p.Store.SettleCharges(ctx, p.BatchSize, p.Now().UTC().Truncate(time.Second), Settlement)
+		n := len(settled)
 		if n > 0 {
 			observe(p.Observer).SettledBatch(n, time.Since(began))
+		}
+		for _, s := range settled {
+			notify(p.Notifier).ChargeChanged(ctx, s.Charge)
+			if s.Cancelled != nil {
+				notify(p.Notifier).SubscriptionChanged(ctx, *s.Cancelled)
+			}
 		}
 		total += n
 		if carebridge.ErrorCode(err) == carebridge.EUNAVAILABLE {

@@ -16,9 +16,9 @@ type countingStore struct {
 	settles atomic.Int32
 }
 
-func (s *countingStore) SettleCharges(context.Context, int, time.Time, netflix.SettleFunc) (int, error) {
+func (s *countingStore) SettleCharges(context.Context, int, time.Time, netflix.SettleFunc) ([]netflix.Settled, error) {
 	s.settles.Add(1)
-	return 0, nil
+	return nil, nil
 }
 
 // A deactivated Netflix plugin settles nothing: the processor asks before

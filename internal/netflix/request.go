@@ -144,8 +144,10 @@ func (r *CreateRequest) Validate() error {
 			return err
 		}
 	}
-	if v := r.ValidityDuration; v != nil && (*v < 1 || *v > MaxValidity) {
-		return invalid("validity_duration must be between 1 and %d seconds (24 hours).", MaxValidity)
+	if v := r.ValidityDuration; v != nil {
+		if err := checkValidity(*v); err != nil {
+			return err
+		}
 	}
 	if err := checkText("customer_first_name", r.FirstName, maxTextLen); err != nil {
 		return err
@@ -167,6 +169,15 @@ func (r *CreateRequest) Validate() error {
 		if err := r.Phone.validate("customer_phone"); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// checkValidity checks a token's lifetime in seconds, as create and a
+// reissued token both take it.
+func checkValidity(seconds int64) error {
+	if seconds < 1 || seconds > MaxValidity {
+		return invalid("validity_duration must be between 1 and %d seconds (24 hours).", MaxValidity)
 	}
 	return nil
 }

@@ -39,6 +39,7 @@ type Service struct {
 	Now      func() time.Time
 	Settled  Kicker   // woken when charges arrive; may be nil
 	Observer Observer // told of acknowledgements; may be nil
+	Notifier Notifier // told of committed changes; nil: nobody
 }
 
 // Kicker is woken to do work now rather than at its next tick.
@@ -92,6 +93,7 @@ func (s *Service) Create(ctx context.Context, caller carebridge.Caller, r Create
 	if err != nil {
 		return Created{}, err
 	}
+	notify(s.Notifier).SubscriptionChanged(ctx, subscriptionChange(sub, caller.Username, ""))
 	return Created{Subscription: sub, Token: tok}, nil
 }
 
@@ -122,7 +124,12 @@ func (s *Service) Transition(ctx context.Context, caller carebridge.Caller, cust
 	if err := ValidateCustomer(customer); err != nil {
 		return Subscription{}, err
 	}
-	return s.Store.TransitionSubscription(ctx, caller.OperatorID, customer, action, caller, s.now())
+	sub, err := s.Store.TransitionSubscription(ctx, caller.OperatorID, customer, action, caller, "", s.now())
+	if err != nil {
+		return Subscription{}, err
+	}
+	notify(s.Notifier).SubscriptionChanged(ctx, subscriptionChange(sub, caller.Username, ""))
+	return sub, nil
 }
 
 // CreatePromotion adds a promotion for an operator (admin CLI, demo data).

@@ -93,7 +93,8 @@ func (s *Service) devices(ctx context.Context, caller carebridge.Caller, g careb
 
 // Ingest stores a partner's report of charges for an operator. Invalid
 // items are refused one by one; the valid ones are stored together, and
-// the processor is woken to settle them. A report whose every item was
+// the processor is woken to settle them; the Notifier hears of each
+// charge stored by this call, not of one stored before. A report whose every item was
 // refused by the face arrives empty and stores nothing. report identifies
 // a signed report (its signature), so that the same report sent again is
 // answered as the first time; "" for charges loaded otherwise.
@@ -122,6 +123,10 @@ func (s *Service) Ingest(ctx context.Context, operatorID int64, charges []NewCha
 	}
 	for j, r := range stored {
 		results[at[j]] = r
+		if r.Inserted {
+			notify(s.Notifier).ChargeChanged(ctx, ChargeChange{OperatorID: operatorID, Number: ChargeNumber(r.ChargeID),
+				Customer: valid[j].Customer, Status: Pending})
+		}
 	}
 	if s.Settled != nil {
 		s.Settled.Kick()

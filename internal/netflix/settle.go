@@ -10,40 +10,49 @@ import (
 // SettleCharges settles up to limit PENDING charges of any operator,
 // oldest first, in one transaction: claim them, decide each with settle,
 // write the status and its date, end the subscription when the status
-// terminates it, and commit. It returns how many it settled; a failure
-// before the commit leaves every claimed charge PENDING.
-func (r *Records) SettleCharges(ctx context.Context, limit int, at time.Time, settle SettleFunc) (int, error) {
-	settled := 0
+// terminates it, and commit. It returns what it settled, in claim order;
+// a failure before the commit leaves every claimed charge PENDING.
+func (r *Records) SettleCharges(ctx context.Context, limit int, at time.Time, settle SettleFunc) ([]Settled, error) {
+	var settled []Settled
 	err := r.InTx(ctx, func(tx Tx) error {
+		settled = nil
 		pending, err := tx.ClaimPendingCharges(ctx, limit)
 		if err != nil {
 			return err
 		}
 		for _, c := range pending {
-			if err := settleOne(ctx, tx, c, at, settle); err != nil {
+			s, err := settleOne(ctx, tx, c, at, settle)
+			if err != nil {
 				return err
 			}
+			settled = append(settled, s)
 		}
-		settled = len(pending)
 		return nil
 	})
 	if err != nil {
-		return 0, err // rolled back: nothing was settled
+		return nil, err // rolled back: nothing was settled
 	}
 	return settled, nil
 }
 
+// SettlementReason is the reason the history gives a subscription that
+// settling a charge ended.
+func SettlementReason(c Charge, status ChargeStatus) string {
+	return "Charge " + c.Number() + " settled " + string(status) + "."
+}
+
 // settleOne settles one claimed charge against the customer's latest
 // subscription.
-func settleOne(ctx context.Context, tx Tx, c Charge, at time.Time, settle SettleFunc) error {
+func settleOne(ctx context.Context, tx Tx, c Charge, at time.Time, settle SettleFunc) (Settled, error) {
 	sub, err := tx.LatestSubscriptionOf(ctx, c.OperatorID, c.Customer)
 	if err != nil {
-		return err
+		return Settled{}, err
 	}
 	status := settle(c, sub)
 	if !status.Settled() {
-		return carebridge.Errorf(carebridge.EINTERNAL, "settlement chose status %q", status)
+		return Settled{}, carebridge.Errorf(carebridge.EINTERNAL, "settlement chose status %q", status)
 	}
+	done := Settled{Charge: ChargeChange{OperatorID: c.OperatorID, Number: c.Number(), Customer: c.Customer, Status: status}}
 	var subID int64
 	if sub != nil {
 		subID = sub.ID
@@ -52,42 +61,50 @@ func settleOne(ctx context.Context, tx Tx, c Charge, at time.Time, settle Settle
 	// PENDING is a safeguard.
 	ok, err := tx.SettleCharge(ctx, c.ID, status, at, subID)
 	if err != nil {
-		return err
+		return Settled{}, err
 	}
 	if !ok {
-		return carebridge.Errorf(carebridge.EUNAVAILABLE, "charge %d changed during settlement; the batch is retried", c.ID)
+		return Settled{}, carebridge.Errorf(carebridge.EUNAVAILABLE, "charge %d changed during settlement; the batch is retried", c.ID)
 	}
 	if err := tx.InsertChargeEvent(ctx, ChargeEvent{ChargeID: c.ID, From: Pending, To: status, Actor: SettlementActor, At: at}); err != nil {
-		return err
+		return Settled{}, err
 	}
 	if status == Approved {
 		// The customer's prices for subscriptions/show.
 		if err := tx.AddCustomerPrice(ctx, c.OperatorID, c.Customer, c.Amount, c.ID); err != nil {
-			return err
+			return Settled{}, err
 		}
 	}
 	if !status.Terminates() || sub == nil || sub.LifeCycleState == Cancelled {
-		return nil
+		return done, nil
 	}
 	// DECLINED ends the subscription, as the CRM.COM document says
 	// (BAD_REQUEST arises only when there is none, REJECTED when it has
 	// ended already).
 	life, onNetflix, err := Next(ActionCancel, sub.LifeCycleState)
 	if err != nil {
-		return err
+		return Settled{}, err
 	}
 	// The subscription was read, not locked: it moves only if it is still
 	// in the state read, and the batch is retried if another transaction
 	// moved it since.
 	moved, err := tx.SetSubscriptionState(ctx, sub.ID, sub.LifeCycleState, life, onNetflix, at)
 	if err != nil {
-		return err
+		return Settled{}, err
 	}
 	if !moved {
-		return carebridge.Errorf(carebridge.EUNAVAILABLE, "subscription %d changed during settlement; the batch is retried", sub.ID)
+		return Settled{}, carebridge.Errorf(carebridge.EUNAVAILABLE, "subscription %d changed during settlement; the batch is retried", sub.ID)
 	}
-	return tx.InsertEvent(ctx, Event{
+	reason := SettlementReason(c, status)
+	if err := tx.InsertEvent(ctx, Event{
 		SubscriptionID: sub.ID, Action: ActionCancel, From: sub.LifeCycleState, To: life,
-		ActorUsername: SettlementActor, At: at,
-	})
+		ActorUsername: SettlementActor, At: at, Reason: reason,
+	}); err != nil {
+		return Settled{}, err
+	}
+	ended := *sub
+	ended.LifeCycleState, ended.NetflixState = life, onNetflix
+	change := subscriptionChange(ended, SettlementActor, reason)
+	done.Cancelled = &change
+	return done, nil
 }

@@ -37,9 +37,24 @@ func settleWorld() *memory {
 func TestSettleByTheSubscription(t *testing.T) {
 	t.Parallel()
 	m := settleWorld()
-	n, err := netflix.NewRecords(m).SettleCharges(context.Background(), 10, settleAt, netflix.Settlement)
-	if err != nil || n != 4 {
-		t.Fatalf("settled %d, %v; want 4", n, err)
+	settled, err := netflix.NewRecords(m).SettleCharges(context.Background(), 10, settleAt, netflix.Settlement)
+	if err != nil || len(settled) != 4 {
+		t.Fatalf("settled %d, %v; want 4", len(settled), err)
+	}
+	// What was settled, in claim order, and the subscription that ended.
+	for i, want := range []netflix.ChargeStatus{netflix.Approved, netflix.Declined, netflix.Rejected, netflix.BadRequest} {
+		c := settled[i].Charge
+		if c.OperatorID != 1 || c.Number != netflix.ChargeNumber(int64(i+1)) || c.Status != want || c.Customer != m.data.charges[int64(i+1)].Customer {
+			t.Errorf("settled[%d] = %+v, want charge %d %s", i, c, i+1, want)
+		}
+		if (settled[i].Cancelled != nil) != (i == 1) {
+			t.Errorf("settled[%d] ended %+v; only the DECLINED charge ends a subscription", i, settled[i].Cancelled)
+		}
+	}
+	if got, want := *settled[1].Cancelled, (netflix.SubscriptionChange{OperatorID: 1, Customer: "suspended", Number: netflix.SubscriptionNumber(12),
+		LifeCycleState: netflix.Cancelled, NetflixState: netflix.NotEffective, Actor: netflix.SettlementActor,
+		Reason: "Charge I00000002 settled DECLINED."}); got != want {
+		t.Errorf("ended %+v, want %+v", got, want)
 	}
 	for id, want := range map[int64]netflix.ChargeStatus{1: netflix.Approved, 2: netflix.Declined, 3: netflix.Rejected, 4: netflix.BadRequest} {
 		if c := m.data.charges[id]; c.Status != want || !m.data.unacked[id] {
@@ -58,7 +73,7 @@ func TestSettleByTheSubscription(t *testing.T) {
 		t.Errorf("suspended subscription after DECLINED: %s, want CANCELLED", s.LifeCycleState)
 	}
 	if len(m.data.events) != 1 || m.data.events[0].SubscriptionID != 12 || m.data.events[0].From != netflix.NotEffective ||
-		m.data.events[0].ActorUsername != netflix.SettlementActor {
+		m.data.events[0].ActorUsername != netflix.SettlementActor || m.data.events[0].Reason != "Charge I00000002 settled DECLINED." {
 		t.Errorf("subscription events %+v, want the settlement's cancel of 12", m.data.events)
 	}
 	if len(m.data.chEvents) != 4 || m.data.chEvents[0].From != netflix.Pending || m.data.chEvents[0].Actor != netflix.SettlementActor {
@@ -70,8 +85,8 @@ func TestSettleByTheSubscription(t *testing.T) {
 func TestSettleTakesTheOldestFirst(t *testing.T) {
 	t.Parallel()
 	m := settleWorld()
-	if n, err := netflix.NewRecords(m).SettleCharges(context.Background(), 2, settleAt, netflix.Settlement); err != nil || n != 2 {
-		t.Fatalf("settled %d, %v; want 2", n, err)
+	if settled, err := netflix.NewRecords(m).SettleCharges(context.Background(), 2, settleAt, netflix.Settlement); err != nil || len(settled) != 2 {
+		t.Fatalf("settled %d, %v; want 2", len(settled), err)
 	}
 	if m.data.charges[2].Status == netflix.Pending || m.data.charges[3].Status != netflix.Pending {
 		t.Errorf("statuses %v %v: want charges 1 and 2 settled, 3 left", m.data.charges[2].Status, m.data.charges[3].Status)
@@ -113,9 +128,9 @@ func TestSettleFailuresLeaveTheBatchPending(t *testing.T) {
 			if c.break_ != nil {
 				c.break_(m)
 			}
-			n, err := netflix.NewRecords(m).SettleCharges(context.Background(), 10, settleAt, c.settle)
-			if err == nil || n != 0 || carebridge.ErrorCode(err) != c.code {
-				t.Fatalf("settled %d, %v (%s); want 0 and %s", n, err, carebridge.ErrorCode(err), c.code)
+			settled, err := netflix.NewRecords(m).SettleCharges(context.Background(), 10, settleAt, c.settle)
+			if err == nil || settled != nil || carebridge.ErrorCode(err) != c.code {
+				t.Fatalf("settled %+v, %v (%s); want nothing and %s", settled, err, carebridge.ErrorCode(err), c.code)
 			}
 			for id, ch := range m.data.charges {
 				if ch.Status != netflix.Pending {

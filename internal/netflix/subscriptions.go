@@ -83,10 +83,10 @@ func createsFrom(latest *Subscription) State {
 }
 
 // TransitionSubscription moves the customer's latest subscription as
-// action says and records the audit event. The subscription is held
+// action says and records the audit event with reason ("" for none). The subscription is held
 // before anything is decided, so that two transitions of it at once take
 // turns and the second decides on the state the first left.
-func (r *Records) TransitionSubscription(ctx context.Context, operatorID int64, customer string, action Action, actor carebridge.Caller, at time.Time) (Subscription, error) {
+func (r *Records) TransitionSubscription(ctx context.Context, operatorID int64, customer string, action Action, actor carebridge.Caller, reason string, at time.Time) (Subscription, error) {
 	var sub Subscription
 	err := r.InTx(ctx, func(tx Tx) error {
 		latest, err := tx.LockLatestSubscriptionOf(ctx, operatorID, customer)
@@ -94,7 +94,7 @@ func (r *Records) TransitionSubscription(ctx context.Context, operatorID int64, 
 			return err
 		}
 		if latest == nil {
-			return carebridge.Errorf(carebridge.ENOTFOUND, "Customer %q has no Netflix subscription.", customer)
+			return noSubscription(customer)
 		}
 		life, onNetflix, err := Next(action, latest.LifeCycleState)
 		if err != nil {
@@ -109,7 +109,7 @@ func (r *Records) TransitionSubscription(ctx context.Context, operatorID int64, 
 		}
 		if err := tx.InsertEvent(ctx, Event{
 			SubscriptionID: latest.ID, Action: action, From: latest.LifeCycleState, To: life,
-			ActorUserID: actor.UserID, ActorUsername: actor.Username, At: at,
+			ActorUserID: actor.UserID, ActorUsername: actor.Username, At: at, Reason: reason,
 		}); err != nil {
 			return err
 		}

@@ -148,7 +148,7 @@ func TestCreateSubscriptionIsAllOrNothing(t *testing.T) {
 }
 
 func transition(m *memory, customer string, a netflix.Action, at time.Time) (netflix.Subscription, error) {
-	return netflix.NewRecords(m).TransitionSubscription(context.Background(), 1, customer, a, subBy, at)
+	return netflix.NewRecords(m).TransitionSubscription(context.Background(), 1, customer, a, subBy, "", at)
 }
 
 func TestTransitionSubscription(t *testing.T) {

@@ -933,13 +933,13 @@ type signalStore struct {
 	settled chan int
 }
 
-func (s signalStore) SettleCharges(ctx context.Context, limit int, at time.Time, settle netflix.SettleFunc) (int, error) {
-	n, err := s.Store.SettleCharges(ctx, limit, at, settle)
+func (s signalStore) SettleCharges(ctx context.Context, limit int, at time.Time, settle netflix.SettleFunc) ([]netflix.Settled, error) {
+	settled, err := s.Store.SettleCharges(ctx, limit, at, settle)
 	select {
-	case s.settled <- n:
+	case s.settled <- len(settled):
 	case <-s.ctx.Done():
 	}
-	return n, err
+	return settled, err
 }
 
 func TestIntakeKicksProcessor(t *testing.T) {

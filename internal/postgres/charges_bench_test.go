@@ -72,7 +72,8 @@ func BenchmarkChargeListQuery(b *testing.B) {
 	// 500, every charge APPROVED.
 	approve := func(netflix.Charge, *netflix.Subscription) netflix.ChargeStatus { return netflix.Approved }
 	for done := 0; done < total/2; {
-		n, err := store.SettleCharges(ctx, min(500, total/2-done), at.Add(31*time.Minute), approve)
+		batch, err := store.SettleCharges(ctx, min(500, total/2-done), at.Add(31*time.Minute), approve)
+		n := len(batch)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -30,3 +30,8 @@ func (s *NetflixEngine) LatestSubscription(ctx context.Context, operatorID int64
 	}
 	return v, nil
 }
+
+func (s *NetflixEngine) CustomersInRange(ctx context.Context, operatorID int64, from, to string, limit int) ([]netflix.CustomerSummary, error) {
+	rows, err := s.db.pool.Query(ctx, customersInRangeSQL, operatorID, from, to, limit)
+	return collect(rows, err, []netflix.CustomerSummary{}, storage.ScanCustomerSummary)
+}

@@ -40,8 +40,15 @@ func TestCustomerPricesBackfill(t *testing.T) {
 		t.Fatalf("migration %d is %s", version, m.Name)
 	}
 	earlierRelease(t, db, version-1)
-	// Today's ingest writes the report column of a later migration: the old
-	// schema gets it for the ingest and loses it before migrating.
+	// Today's ingest and audit events write the report and reason columns
+	// of later migrations: the old schema gets them for the writes and
+	// loses them before migrating.
+	reason := func(change string) {
+		if _, err := db.write.ExecContext(ctx, `ALTER TABLE netflix_subscription_events `+change); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reason("ADD COLUMN reason TEXT")
 	report := func(change string) {
 		if _, err := db.write.ExecContext(ctx, `ALTER TABLE netflix_charges `+change); err != nil {
 			t.Fatal(err)
@@ -59,6 +66,7 @@ func TestCustomerPricesBackfill(t *testing.T) {
 		if _, err := db.write.ExecContext(ctx, `ALTER TABLE users DROP COLUMN role`); err != nil {
 			t.Fatal(err)
 		}
+		reason("DROP COLUMN reason")
 		for _, id := range ids {
 			if _, err := db.write.ExecContext(ctx, `UPDATE netflix_charges SET status = 'APPROVED', set_as_approved_on = 0 WHERE id = ?`, id); err != nil {
 				t.Fatal(err)

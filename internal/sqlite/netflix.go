@@ -90,3 +90,8 @@ func decodePrices(b []byte) ([]money.Amount, error) {
 	}
 	return out, nil
 }
+
+func (s *NetflixEngine) CustomersInRange(ctx context.Context, operatorID int64, from, to string, limit int) ([]netflix.CustomerSummary, error) {
+	rows, err := s.db.readRows(ctx, customersInRangeSQL, operatorID, from, to, limit)
+	return collect(rows, err, []netflix.CustomerSummary{}, storage.ScanCustomerSummary)
+}

@@ -57,6 +57,15 @@ const showSubscriptionSQL = `SELECT ` + storage.SubscriptionColumns + `,
 	FROM netflix_subscriptions s
 	WHERE s.operator_id = ?1 AND s.customer_identifier = ?2 ORDER BY s.id DESC LIMIT 1`
 
+// customersInRangeSQL finds the customers whose identifier is in
+// [?2, ?3), each by its latest subscription, in the index
+// netflix_subscriptions_customer; SQLite compares text as bytes.
+const customersInRangeSQL = `SELECT ` + storage.CustomerSummaryColumns + ` FROM netflix_subscriptions s
+	WHERE s.operator_id = ?1 AND s.customer_identifier >= ?2 AND s.customer_identifier < ?3
+	  AND s.id = (SELECT max(x.id) FROM netflix_subscriptions x
+	              WHERE x.operator_id = ?1 AND x.customer_identifier = s.customer_identifier)
+	ORDER BY s.customer_identifier LIMIT ?4`
+
 // Netflix devices: the ESNs travel as one JSON array, so a 1000-device
 // call is two statements, not 1000.
 const (

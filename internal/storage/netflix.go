@@ -140,13 +140,17 @@ func ScanSubscriptionView(row Scanner, customer string, extra ...any) (netflix.S
 	return v, NotFound(err, "Customer %q has no Netflix subscription.", customer)
 }
 
-// ScanEvent reads a row of subscriptionEventsSQL.
+// EventColumns are the columns ScanEvent reads, in its order, of the
+// events e.
+const EventColumns = `e.subscription_id, e.action, e.from_state, e.to_state, e.actor_user_id, e.actor_username, e.at, e.reason`
+
+// ScanEvent reads EventColumns.
 func ScanEvent(row Scanner) (netflix.Event, error) {
 	var ev netflix.Event
-	var from *string
+	var from, reason nullString
 	var at int64
-	err := row.Scan(&ev.SubscriptionID, &ev.Action, &from, &ev.To, &ev.ActorUserID, &ev.ActorUsername, &at)
-	ev.From, ev.At = netflix.State(Deref(from)), FromUnix(at)
+	err := row.Scan(&ev.SubscriptionID, &ev.Action, &from, &ev.To, &ev.ActorUserID, &ev.ActorUsername, &at, &reason)
+	ev.From, ev.At, ev.Reason = netflix.State(from.s), FromUnix(at), reason.s
 	return ev, err
 }
 

@@ -129,7 +129,12 @@ func (t NetflixTx) SetSubscriptionState(ctx context.Context, subscriptionID int6
 
 func (t NetflixTx) InsertEvent(ctx context.Context, ev netflix.Event) error {
 	_, err := t.Tx.Exec(ctx, insertEventSQL,
-		ev.SubscriptionID, ev.Action, NullString(string(ev.From)), ev.To, ev.ActorUserID, ev.ActorUsername, Unix(ev.At))
+		ev.SubscriptionID, ev.Action, NullString(string(ev.From)), ev.To, ev.ActorUserID, ev.ActorUsername, Unix(ev.At), NullString(ev.Reason))
+	return err
+}
+
+func (t NetflixTx) SetTokenExpiry(ctx context.Context, subscriptionID int64, expiresAt time.Time) error {
+	_, err := t.Tx.Exec(ctx, setTokenExpirySQL, NullUnix(expiresAt), subscriptionID)
 	return err
 }
 

@@ -104,10 +104,9 @@ var (
 	insertRedemptionSQL = shared(`INSERT INTO netflix_redemptions
 		(operator_id, customer_identifier, promotion_id, subscription_id, redeemed_at) VALUES (?, ?, ?, ?, ?)`)
 	insertEventSQL = shared(`INSERT INTO netflix_subscription_events
-		(subscription_id, action, from_state, to_state, actor_user_id, actor_username, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`)
-	subscriptionEventsSQL = shared(`SELECT e.subscription_id, e.action, e.from_state, e.to_state,
-			e.actor_user_id, e.actor_username, e.at
+		(subscription_id, action, from_state, to_state, actor_user_id, actor_username, at, reason)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	subscriptionEventsSQL = shared(`SELECT ` + EventColumns + `
 		FROM netflix_subscription_events e JOIN netflix_subscriptions s ON s.id = e.subscription_id
 		WHERE s.operator_id = ? AND e.subscription_id = ? ORDER BY e.id`)
 

@@ -93,6 +93,11 @@ func testCharges(t *testing.T, open Open) {
 		// stored. The report is per operator.
 		first := ok(s.IngestCharges(ctx, tn.op.ID, []netflix.NewCharge{batch[0], charge("p3", "c3", 100, base)}, "sig-3", base)).must(t)
 		resent := ok(s.IngestCharges(ctx, tn.op.ID, []netflix.NewCharge{batch[0], charge("p3", "c3", 100, base)}, "sig-3", base)).must(t)
+		// Inserted tells what this very call stored: nothing when re-sent.
+		if !first[1].Inserted || first[0].Inserted || resent[0].Inserted || resent[1].Inserted {
+			t.Fatalf("inserted: first %+v, re-sent %+v; want the first's p3 alone", first, resent)
+		}
+		resent[1].Inserted = true
 		if !first[0].Duplicate || first[1].Duplicate || !reflect.DeepEqual(first, resent) {
 			t.Fatalf("first answer %+v, re-sent %+v", first, resent)
 		}
@@ -173,8 +178,8 @@ func testCharges(t *testing.T, open Open) {
 		for _, c := range []string{"effective", "suspended", "cancelled"} {
 			ok(s.CreateSubscription(ctx, newSub(tn, c, "", base))).must(t)
 		}
-		ok(s.TransitionSubscription(ctx, tn.op.ID, "suspended", netflix.ActionSuspend, tn.caller, base)).must(t)
-		ok(s.TransitionSubscription(ctx, tn.op.ID, "cancelled", netflix.ActionCancel, tn.caller, base)).must(t)
+		ok(s.TransitionSubscription(ctx, tn.op.ID, "suspended", netflix.ActionSuspend, tn.caller, "", base)).must(t)
+		ok(s.TransitionSubscription(ctx, tn.op.ID, "cancelled", netflix.ActionCancel, tn.caller, "", base)).must(t)
 		res := ok(s.IngestCharges(ctx, tn.op.ID, []netflix.NewCharge{
 			charge("1", "effective", 599, base), charge("2", "suspended", 599, base),
 			charge("3", "cancelled", 599, base), charge("4", "nobody", 599, base),
@@ -204,14 +209,14 @@ func testCharges(t *testing.T, open Open) {
 		}
 
 		at := base.Add(time.Minute)
-		if n := ok(s.SettleCharges(ctx, 4, at, netflix.Settlement)).must(t); n != 4 {
-			t.Fatalf("settled %d, want the batch of 4", n)
+		if n := ok(s.SettleCharges(ctx, 4, at, netflix.Settlement)).must(t); len(n) != 4 {
+			t.Fatalf("settled %d, want the batch of 4", len(n))
 		}
-		if n := ok(s.SettleCharges(ctx, 4, at, netflix.Settlement)).must(t); n != 2 {
-			t.Fatalf("settled %d, want the remaining 2", n)
+		if n := ok(s.SettleCharges(ctx, 4, at, netflix.Settlement)).must(t); len(n) != 2 {
+			t.Fatalf("settled %d, want the remaining 2", len(n))
 		}
-		if n := ok(s.SettleCharges(ctx, 4, at, netflix.Settlement)).must(t); n != 0 {
-			t.Fatalf("settled %d with nothing PENDING", n)
+		if n := ok(s.SettleCharges(ctx, 4, at, netflix.Settlement)).must(t); len(n) != 0 {
+			t.Fatalf("settled %d with nothing PENDING", len(n))
 		}
 		byID := map[int64]netflix.Charge{}
 		for _, c := range list(t, tn, tn.op.ID, true) {

@@ -58,7 +58,7 @@ func testSubscriptions(t *testing.T, open Open) {
 			at := base.Add(time.Duration(i) * time.Hour)
 			ok(s.CreateSubscription(ctx, newSub(tn, "loyal", code, at))).must(t)
 			if i < 2 {
-				ok(s.TransitionSubscription(ctx, tn.op.ID, "loyal", netflix.ActionCancel, tn.caller, at.Add(time.Minute))).must(t)
+				ok(s.TransitionSubscription(ctx, tn.op.ID, "loyal", netflix.ActionCancel, tn.caller, "", at.Add(time.Minute))).must(t)
 			}
 		}
 		v := ok(s.LatestSubscription(ctx, tn.op.ID, "loyal", base)).must(t)
@@ -117,10 +117,10 @@ func testSubscriptions(t *testing.T, open Open) {
 		first := ok(s.CreateSubscription(ctx, newSub(tn, "c1", "", base))).must(t)
 		_, err := s.CreateSubscription(ctx, newSub(tn, "c1", "", base))
 		wantCode(t, err, carebridge.ECONFLICT)
-		ok(s.TransitionSubscription(ctx, tn.op.ID, "c1", netflix.ActionSuspend, tn.caller, base)).must(t)
+		ok(s.TransitionSubscription(ctx, tn.op.ID, "c1", netflix.ActionSuspend, tn.caller, "", base)).must(t)
 		_, err = s.CreateSubscription(ctx, newSub(tn, "c1", "", base))
 		wantCode(t, err, carebridge.ECONFLICT) // NOT_EFFECTIVE is still live
-		ok(s.TransitionSubscription(ctx, tn.op.ID, "c1", netflix.ActionCancel, tn.caller, base)).must(t)
+		ok(s.TransitionSubscription(ctx, tn.op.ID, "c1", netflix.ActionCancel, tn.caller, "", base)).must(t)
 		second := ok(s.CreateSubscription(ctx, newSub(tn, "c1", "", base.Add(time.Second)))).must(t)
 		if second.ID <= first.ID {
 			t.Fatalf("new subscription id %d not after %d", second.ID, first.ID)
@@ -181,7 +181,7 @@ func testSubscriptions(t *testing.T, open Open) {
 		t.Parallel()
 		tn := setup(t, open)
 		s, ctx := tn.stores.Netflix, tn.ctx
-		_, err := s.TransitionSubscription(ctx, tn.op.ID, "ghost", netflix.ActionSuspend, tn.caller, base)
+		_, err := s.TransitionSubscription(ctx, tn.op.ID, "ghost", netflix.ActionSuspend, tn.caller, "", base)
 		wantCode(t, err, carebridge.ENOTFOUND)
 
 		sub := ok(s.CreateSubscription(ctx, newSub(tn, "c1", "", base))).must(t)
@@ -202,7 +202,7 @@ func testSubscriptions(t *testing.T, open Open) {
 		okSteps := 0
 		for i, st := range steps {
 			at := base.Add(time.Duration(i+1) * time.Minute)
-			got, err := s.TransitionSubscription(ctx, tn.op.ID, "c1", st.action, tn.caller, at)
+			got, err := s.TransitionSubscription(ctx, tn.op.ID, "c1", st.action, tn.caller, "", at)
 			wantCode(t, err, st.code)
 			if err == nil {
 				okSteps++
@@ -236,7 +236,7 @@ func testSubscriptions(t *testing.T, open Open) {
 			}
 		}
 		// Another operator cannot move this customer's subscription.
-		_, err = s.TransitionSubscription(ctx, tn.op2.ID, "c1", netflix.ActionCancel, tn.caller, base)
+		_, err = s.TransitionSubscription(ctx, tn.op2.ID, "c1", netflix.ActionCancel, tn.caller, "", base)
 		wantCode(t, err, carebridge.ENOTFOUND)
 	})
 }

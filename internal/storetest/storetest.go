@@ -50,6 +50,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("Settings", func(t *testing.T) { t.Parallel(); testSettings(t, open) })
 	t.Run("MigrationLock", func(t *testing.T) { t.Parallel(); testMigrationLock(t, open) })
 	t.Run("Processor", func(t *testing.T) { t.Parallel(); testProcessor(t, open) })
+	t.Run("Care", func(t *testing.T) { t.Parallel(); testCare(t, open) })
 }
 
 // base is the clock of the contract: fixed, so expectations are exact.
