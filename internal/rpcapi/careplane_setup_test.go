@@ -42,6 +42,8 @@ type plane struct {
 	srv    *testserver.Server
 	op     carebridge.Operator
 	tokens map[carebridge.Role]string
+
+	crmToken string // the demo user's CRM.COM session, once logged in
 }
 
 const opsToken = "ops-token-0123456789"

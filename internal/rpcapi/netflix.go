@@ -296,7 +296,10 @@ func (h *Handler) reissueToken(ctx context.Context, c *jsonrpc.Call) (any, error
 		// Given, it is checked by the plugin; one that is no duration at
 		// all (0 or less, or beyond any bound) reaches it as one it
 		// refuses.
-		validity = time.Duration(min(max(*v, -1), 1<<32)) * time.Second
+		validity = time.Duration(min(*v, 1<<32)) * time.Second
+		if *v < 1 {
+			validity = -time.Second
+		}
 	}
 	tok, err := h.cfg.Netflix.ReissueToken(ctx, careCaller(ctx).caller, p.Customer, validity)
 	if err != nil {

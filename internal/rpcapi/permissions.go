@@ -37,15 +37,16 @@ var permissions = map[string][]carebridge.Role{
 
 // allowed tells whether role may call method of plugin p. versions and
 // exists describe the plane and are open to every role; register and
-// unregister are open to the roles that may call one of the plugin's own
-// methods, since its events tell what its methods would.
+// unregister are open to the roles that may read the plugin (call one of
+// its methods other than factoryReset), since its events tell what those
+// methods would.
 func allowed(role carebridge.Role, p *jsonrpc.Plugin, method string) bool {
 	switch method {
 	case "versions", "exists":
 		return true
 	case "register", "unregister":
 		for name := range p.Methods {
-			if may(role, p.Callsign, name) {
+			if !slices.Contains(factoryResetMethods, name) && may(role, p.Callsign, name) {
 				return true
 			}
 		}

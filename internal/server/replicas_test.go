@@ -446,9 +446,15 @@ type wsClient struct {
 
 func (r *replica) dial(t *testing.T) *wsClient {
 	t.Helper()
+	return r.dialAs(t, demo.AdminToken)
+}
+
+// dialAs opens a WebSocket to r with token.
+func (r *replica) dialAs(t *testing.T, token string) *wsClient {
+	t.Helper()
 	dctx, dcancel := context.WithTimeout(context.Background(), replicaWait)
 	defer dcancel()
-	u := "ws" + strings.TrimPrefix(r.srv.URL, "http") + "/jsonrpc?token=" + url.QueryEscape(demo.AdminToken)
+	u := "ws" + strings.TrimPrefix(r.srv.URL, "http") + "/jsonrpc?token=" + url.QueryEscape(token)
 	c, res, err := websocket.Dial(dctx, u, &websocket.DialOptions{Subprotocols: []string{"notification"}})
 	if err != nil {
 		t.Fatalf("replica %s: dial: %v", r.name, err)

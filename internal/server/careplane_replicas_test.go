@@ -17,6 +17,8 @@ import (
 	"carebridge/internal/auth"
 	"carebridge/internal/cli"
 	"carebridge/internal/demo"
+	"carebridge/internal/money"
+	"carebridge/internal/netflix"
 )
 
 // A credential ended through the command line (its own process, in
@@ -32,7 +34,7 @@ func TestCredentialsEndOnEveryReplica(t *testing.T) {
 		auth.HashToken(opsSecret)); err != nil {
 		t.Fatal(err)
 	}
-	careToken := c.a.careLogin(t, demo.CareAgent)
+	careToken := c.a.careLogin(t, demo.CareAgent, demo.CareAgent)
 
 	for _, step := range []struct {
 		name  string
@@ -59,10 +61,79 @@ func TestCredentialsEndOnEveryReplica(t *testing.T) {
 	}
 }
 
-// careLogin logs a demo care user (password: its name) in through r.
-func (r *replica) careLogin(t *testing.T, user string) string {
+// The Netflix plugin's events reach a care agent on every replica: a
+// change made through A (the CRM.COM face, the care plane, intake) is
+// heard on B by the agents of the operator concerned, and by no other.
+func TestCareEventsOnEveryReplica(t *testing.T) {
+	t.Parallel()
+	c := setupCluster(t)
+	other := c.addUser(t, "other-operator", "other-agent", "other-password")
+	ctx := context.Background()
+	u, err := c.a.stores.Tenancy.UserByName(ctx, c.op.OrganisationID, "other-agent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.a.stores.Tenancy.SetUserRole(ctx, u.ID, carebridge.RoleCare); err != nil {
+		t.Fatal(err)
+	}
+	agent := c.b.dialAs(t, c.a.careLogin(t, demo.CareAgent, demo.CareAgent))
+	stranger := c.b.dialAs(t, c.a.careLogin(t, "other-agent", "other-password"))
+	for _, w := range []*wsClient{agent, stranger} {
+		w.waitHearing(c.a)
+		for _, event := range []string{"subscriptionchange", "chargechange"} {
+			if got := w.call("Netflix.1.register", map[string]any{"event": event, "id": "n"}); string(got) != "null" {
+				t.Fatalf("register %s: %s", event, got)
+			}
+		}
+	}
+
+	// Through A's CRM.COM face, then A's care plane, then A's intake.
+	c.a.mustCRM(t, http.MethodPost, "netflix/subscriptions/suspend", map[string]any{"token": c.tokenA, "billing_system_customer_identifier": "pci150"})
+	var sub struct {
+		Customer, Actor string
+		State           string `json:"life_cycle_state"`
+	}
+	notification(t, agent.next(), "n.subscriptionchange", &sub)
+	if sub.Customer != "pci150" || sub.State != "NOT_EFFECTIVE" || sub.Actor != demo.Username {
+		t.Fatalf("B heard %+v", sub)
+	}
+	if _, err := c.a.app.Netflix.CareTransition(ctx, carebridge.Caller{UserID: 1, Username: "agent-on-a", OperatorID: c.op.ID, OrganisationID: c.op.OrganisationID},
+		"pci150", netflix.ActionUnsuspend, "Paid."); err != nil {
+		t.Fatal(err)
+	}
+	notification(t, agent.next(), "n.subscriptionchange", &sub)
+	if sub.State != "EFFECTIVE" || sub.Actor != "agent-on-a" {
+		t.Fatalf("B heard %+v", sub)
+	}
+	if _, err := c.a.app.Netflix.Ingest(ctx, other.ID, []netflix.NewCharge{{PartnerChargeID: "o-1", Customer: "theirs",
+		Amount: money.Amount{Minor: 100, Currency: "EUR"}, ReceivedOn: c.base}}, ""); err != nil {
+		t.Fatal(err)
+	}
+	var ch struct{ Customer, Number string }
+	// The other operator's agent hears its charge first: nothing of the
+	// demo operator's came before it.
+	notification(t, stranger.next(), "n.chargechange", &ch)
+	if ch.Customer != "theirs" {
+		t.Fatalf("the other operator's agent heard %+v", ch)
+	}
+}
+
+// notification decodes a notification of method.
+func notification(t *testing.T, raw []byte, method string, v any) {
 	t.Helper()
-	body, _ := json.Marshal(map[string]string{"organisation": demo.Organisation, "username": user, "password": user})
+	var m struct {
+		Method string
+		Params json.RawMessage
+	}
+	if err := json.Unmarshal(raw, &m); err != nil || m.Method != method || json.Unmarshal(m.Params, v) != nil {
+		t.Fatalf("got %s; want a notification of %s", raw, method)
+	}
+}
+
+// careLogin logs a care user of the demo organisation in through r.
+func (r *replica) careLogin(t *testing.T, user, password string) string {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"organisation": demo.Organisation, "username": user, "password": password})
 	res, err := r.srv.Client().Post(r.srv.URL+"/care/login", "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
