@@ -43,20 +43,24 @@ var failures = map[string]failure{
 	errUnsupportedMediaType:  {http.StatusUnsupportedMediaType, "unsupported_media_type"},
 }
 
-var internalErrorBody = []byte(`{"code":"internal","message":"An internal error occurred."}`)
+const internalErrorMessage = "An internal error occurred."
 
-// writeError answers err from the table; an internal error is logged and
-// answered without its details.
+var internalErrorBody = []byte(`{"code":"internal","message":"` + internalErrorMessage + `"}`)
+
+// writeError answers err from the table; an internal error, or one whose
+// code the table lacks, is logged and answered without its details.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	f := face.Failure(failures, err)
-	if f.code == "internal" {
+	message := carebridge.ErrorMessage(err)
+	if f.status == http.StatusInternalServerError {
 		face.LogInternal(h.log, r, "careapi: internal error", err)
+		message = internalErrorMessage
 	}
 	retryAfter(w, err)
 	if f.status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="carebridge care"`)
 	}
-	face.WriteJSON(w, f.status, ErrorJSON{Code: f.code, Message: carebridge.ErrorMessage(err)}, internalErrorBody)
+	face.WriteJSON(w, f.status, ErrorJSON{Code: f.code, Message: message}, internalErrorBody)
 }
 
 func throttled(err error) (*auth.ThrottledError, bool) {

@@ -4,12 +4,14 @@
 package careapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
+	"maps"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -63,13 +65,16 @@ func New(sessions *auth.Service, operators Operators, log *slog.Logger) *Handler
 // method.
 func (h *Handler) Routes() []string { return []string{LoginRoute, LogoutRoute} }
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
-
-type loginJSON struct {
-	Organisation *string `json:"organisation"`
-	Username     *string `json:"username"`
-	Password     *string `json:"password"`
+// ServeHTTP answers a request under Prefix. No answer of the face, a
+// session's token or an error about one, is to be stored by a cache.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	h.mux.ServeHTTP(w, r)
 }
+
+// loginMembers are the members of a login's body, each a non-empty
+// string, in the order they are checked.
+var loginMembers = []string{"organisation", "username", "password"}
 
 // SessionJSON is the answer to a login.
 type SessionJSON struct {
@@ -83,34 +88,29 @@ type SessionJSON struct {
 // login opens a care session. Only care and supervisor users may: anyone
 // else is answered as a wrong password is.
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
-	var in loginJSON
-	if err := h.readJSON(w, r, &in); err != nil {
+	in, err := h.readLogin(w, r)
+	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	for _, f := range []struct {
-		name  string
-		value *string
-	}{{"organisation", in.Organisation}, {"username", in.Username}, {"password", in.Password}} {
-		if f.value == nil || *f.value == "" {
-			h.writeError(w, r, carebridge.Errorf(carebridge.EMISSING, "%s is mandatory.", f.name))
-			return
-		}
-	}
-	t, err := h.sessions.Login(r.Context(), *in.Organisation, *in.Username, *in.Password, face.ClientAddress(r))
+	t, err := h.sessions.Login(r.Context(), in["organisation"], in["username"], in["password"], face.ClientAddress(r))
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
 	op, err := h.operators.OperatorByID(r.Context(), t.Caller.OrganisationID, t.Caller.OperatorID)
+	if carebridge.ErrorCode(err) == carebridge.ENOTFOUND {
+		// The user's operator is gone: the data is broken, not the
+		// request, which must not be answered as if it named nothing.
+		err = fmt.Errorf("careapi: operator %d of user %d: %s", t.Caller.OperatorID, t.Caller.UserID, err)
+	}
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
 	face.WriteJSON(w, http.StatusOK, SessionJSON{
 		Token: t.Value, ExpiresOn: t.ExpiresAt.UTC().Format(time.RFC3339), Role: t.Caller.Role,
-		Organisation: *in.Organisation, Operator: op.Name,
+		Organisation: in["organisation"], Operator: op.Name,
 	}, internalErrorBody)
 }
 
@@ -131,28 +131,51 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// readJSON reads a JSON object body into v: strictly (no member twice, no
-// lone surrogates), with no unknown members, in at most maxBodyBytes.
-func (h *Handler) readJSON(w http.ResponseWriter, r *http.Request, v any) error {
+// readLogin reads a login's body: a JSON object, read strictly (no
+// member twice, no lone surrogates), in at most maxBodyBytes, whose
+// members are exactly loginMembers, each a non-empty string. Member names
+// are matched exactly, not in any case as encoding/json matches a
+// struct's fields, so that "Organisation" is refused as any other
+// unknown member is rather than read as a second organisation.
+func (h *Handler) readLogin(w http.ResponseWriter, r *http.Request) (map[string]string, error) {
 	if ct := r.Header.Get("Content-Type"); !isJSON(ct) {
-		return carebridge.Errorf(errUnsupportedMediaType, "The body must be JSON (Content-Type: application/json).")
+		return nil, carebridge.Errorf(errUnsupportedMediaType, "The body must be JSON (Content-Type: application/json).")
 	}
 	body, err := middleware.ReadBody(w, r, maxBodyBytes)
 	if err != nil {
 		if middleware.TooLarge(err) {
-			return carebridge.Errorf(carebridge.ETOOLARGE, "The body is larger than %d bytes.", maxBodyBytes)
+			return nil, carebridge.Errorf(carebridge.ETOOLARGE, "The body is larger than %d bytes.", maxBodyBytes)
 		}
-		return carebridge.Errorf(carebridge.EINVALID, "The body could not be read.")
+		return nil, carebridge.Errorf(carebridge.EINVALID, "The body could not be read.")
 	}
 	if err := strict.JSON(body); err != nil {
-		return carebridge.Errorf(carebridge.EINVALID, "The body is not valid JSON: %s", err.Error())
+		return nil, carebridge.Errorf(carebridge.EINVALID, "The body is not valid JSON: %s", err.Error())
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return carebridge.Errorf(carebridge.EINVALID, "The body must be an object of organisation, username and password, each a string.")
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(body, &members); err != nil || members == nil {
+		return nil, carebridge.Errorf(carebridge.EINVALID, "The body must be an object of organisation, username and password, each a string.")
 	}
-	return nil
+	for _, name := range slices.Sorted(maps.Keys(members)) {
+		if !slices.Contains(loginMembers, name) {
+			return nil, carebridge.Errorf(carebridge.EINVALID, "%s is not a member of a login, which takes organisation, username and password.", strconv.Quote(name))
+		}
+	}
+	in := make(map[string]string, len(loginMembers))
+	for _, name := range loginMembers {
+		raw, ok := members[name]
+		if !ok || string(raw) == "null" {
+			return nil, carebridge.Errorf(carebridge.EMISSING, "%s is mandatory.", name)
+		}
+		var s string
+		if raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
+			return nil, carebridge.Errorf(carebridge.EINVALID, "%s must be a string.", name)
+		}
+		if s == "" {
+			return nil, carebridge.Errorf(carebridge.EMISSING, "%s is mandatory.", name)
+		}
+		in[name] = s
+	}
+	return in, nil
 }
 
 // unrouted answers what no route took.

@@ -96,6 +96,9 @@ func TestOpenAPIOperationsRoutesAnswerAsDescribed(t *testing.T) {
 		{"DELETE", "/v1/ocp/customers/1649", 405},
 		{"GET", "/v1/oauth/token", 405},
 		{"GET", "/partner/netflix/v1/charges", 405},
+		{"GET", "/care/login", 405},
+		{"HEAD", "/care/logout", 405},
+		{"GET", "/care/nothing", 404},
 	} {
 		req, err := http.NewRequest(c.method, ts.URL+c.path, nil)
 		if err != nil {
