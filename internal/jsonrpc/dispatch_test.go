@@ -370,8 +370,8 @@ func TestDispatchCarebridgeErrors(t *testing.T) {
 		{"invalid", CodeInvalidParams, "channel must be one of WEB, STORE."},
 		{"missing", CodeInvalidParams, "callsign is required."},
 		{"wrapped", CodeInvalidParams, "name is too long."},
-		{"unavailable", CodeInternal, "Partner is down."}, // busy, not deactivated
-		{"notfound", CodeInternal, "Internal error."},
+		{"unavailable", CodeInternal, "Partner is down."},        // busy, not deactivated
+		{"notfound", CodeUnknownKey, "secret-row-17 not found."}, // a caller-facing message, as every face's
 		{"rpcerr", -32001, "Custom."},
 	}
 	for _, tt := range tests {

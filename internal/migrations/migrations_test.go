@@ -35,6 +35,7 @@ func TestLoad(t *testing.T) {
 	t.Parallel()
 	p, err := migrations.Load(fstest.MapFS{
 		"m/0100_baseline.sql":   {Data: []byte("ALL")},
+		"m/0101_care_plane.sql": {Data: []byte("CARE")},
 		"m/legacy/0001_a.sql":   {Data: []byte("A")},
 		"m/legacy/0002_b.sql":   {Data: []byte("B")},
 		"m/legacy/README.notes": {},
@@ -43,11 +44,13 @@ func TestLoad(t *testing.T) {
 		t.Fatalf("Load accepted a stray file: %+v", p)
 	}
 	p, err = migrations.Load(fstest.MapFS{
-		"m/0100_baseline.sql": {Data: []byte("ALL")},
-		"m/legacy/0001_a.sql": {Data: []byte("A")},
-		"m/legacy/0002_b.sql": {Data: []byte("B")},
+		"m/0100_baseline.sql":   {Data: []byte("ALL")},
+		"m/0101_care_plane.sql": {Data: []byte("CARE")},
+		"m/legacy/0001_a.sql":   {Data: []byte("A")},
+		"m/legacy/0002_b.sql":   {Data: []byte("B")},
 	}, "m")
-	if err != nil || len(p.Steps) != 1 || p.Steps[0].Version != migrations.Baseline || p.Steps[0].SQL != "ALL" ||
+	if err != nil || len(p.Steps) != 2 || p.Steps[0].Version != migrations.Baseline || p.Steps[0].SQL != "ALL" ||
+		p.Steps[1].Version != migrations.Latest() || p.Steps[1].SQL != "CARE" ||
 		len(p.Legacy) != 2 || p.Legacy[1].SQL != "B" {
 		t.Fatalf("Load = %+v, %v", p, err)
 	}
@@ -55,6 +58,7 @@ func TestLoad(t *testing.T) {
 		"no baseline":   {"m/legacy/0001_a.sql": {}},
 		"renamed":       {"m/0100_schema.sql": {}, "m/legacy/0001_a.sql": {}},
 		"unknown step":  {"m/0100_baseline.sql": {}, "m/0101_more.sql": {}, "m/legacy/0001_a.sql": {}},
+		"step missing":  {"m/0100_baseline.sql": {}, "m/legacy/0001_a.sql": {}},
 		"legacy gap":    {"m/0100_baseline.sql": {}, "m/legacy/0002_b.sql": {}},
 		"below common":  {"m/0099_baseline.sql": {}, "m/legacy/0001_a.sql": {}},
 		"legacy absent": {"m/0100_baseline.sql": {}},
