@@ -252,7 +252,7 @@ func TestReadmeCommands(t *testing.T) {
 			t.Errorf("a CRM.COM command answered %s", m[1])
 		}
 	}
-	for _, bad := range []string{`"error":{`, "An admin token is required", "carebridge: unknown command"} {
+	for _, bad := range []string{`"error":{`, "token is required", "carebridge: unknown command"} {
 		if strings.Contains(output, bad) {
 			t.Errorf("the output holds %q", bad)
 		}
