@@ -41,19 +41,18 @@ func (o *openSockets) list() []*wsConn {
 }
 
 // errCredentialsEnded answers a call made on a WebSocket whose credential
-// has ended since it opened; the connection is closed after it.
+// has expired; the connection is closed after it.
 var errCredentialsEnded = jsonrpc.NewError(jsonrpc.CodeNotAllowed)
 
-// check is the credential check before each call on the connection: the
-// call runs as whoever the credential names now (a role may have
-// changed), and a credential that has ended closes the connection.
+// check runs before each call on the connection, in memory: the call runs
+// as whoever the credential names now (the watcher refreshes it when a
+// role changes), and a credential past its expiry closes the connection.
+// One that was revoked, disabled or logged out is found by the watcher,
+// which closes the connection; reading the store on every call would cost
+// more than the call.
 func (w *wsConn) check(ctx context.Context) (context.Context, *jsonrpc.Error) {
-	id, ok, err := w.h.identify(ctx, w.id.token)
-	if err != nil {
-		w.h.log.ErrorContext(ctx, "rpcapi: credential lookup", "err", err)
-		return ctx, jsonrpc.NewError(jsonrpc.CodeInternal)
-	}
-	if !ok {
+	id := w.identity()
+	if !id.expires.IsZero() && !w.h.now().Before(id.expires) {
 		w.closeFor(dropCredentials)
 		return ctx, errCredentialsEnded
 	}
@@ -62,8 +61,8 @@ func (w *wsConn) check(ctx context.Context) (context.Context, *jsonrpc.Error) {
 
 // credentialPoll is how often the store's count of ended credentials is
 // read: the longest a change made by another process without a bus (the
-// command line, on SQLite) takes to close the WebSockets it concerns.
-const credentialPoll = time.Second
+// command line, on SQLite) takes to reach the WebSockets it concerns.
+const credentialPoll = 250 * time.Millisecond
 
 // RecheckCredentials asks for the open WebSockets' credentials to be
 // checked again now: a session ended, or another replica announced a
@@ -112,19 +111,35 @@ func (h *Handler) WatchCredentials(ctx context.Context, changed func()) {
 }
 
 // sweep closes the WebSockets whose credential has expired and, when
-// recheck is set, those whose credential the store no longer accepts.
+// recheck is set, those whose credential the store no longer accepts; the
+// others go on as whoever their credential names now (a role may have
+// changed).
 func (h *Handler) sweep(ctx context.Context, recheck bool) {
 	now := h.now()
 	for _, c := range h.open.list() {
-		if !c.id.expires.IsZero() && !now.Before(c.id.expires) {
-			c.closeFor(dropCredentials)
+		id := c.identity()
+		if !id.expires.IsZero() && !now.Before(id.expires) {
+			h.endSocket(ctx, c, "expired")
 			continue
 		}
 		if !recheck {
 			continue
 		}
-		if _, ok, err := h.identify(ctx, c.id.token); err == nil && !ok {
-			c.closeFor(dropCredentials)
+		switch fresh, ok, err := h.identify(ctx, id.token); {
+		case err != nil:
+			// Checked again at the next change or poll.
+			h.log.WarnContext(ctx, "rpcapi: check a WebSocket's credential", "caller", id.actor(), "err", err)
+		case !ok:
+			h.endSocket(ctx, c, "revoked, disabled or logged out")
+		default:
+			c.id.Store(&fresh)
 		}
+	}
+}
+
+// endSocket closes a WebSocket whose credential has ended.
+func (h *Handler) endSocket(ctx context.Context, c *wsConn, why string) {
+	if c.closeFor(dropCredentials) {
+		h.log.InfoContext(ctx, "rpcapi: WebSocket closed: its credential ended", "why", why, "caller", c.identity().actor(), "remote", c.remote)
 	}
 }

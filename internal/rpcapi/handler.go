@@ -159,7 +159,11 @@ func operatorOnly(operator int64) func(jsonrpc.Conn) bool {
 	}
 	return func(c jsonrpc.Conn) bool {
 		w, ok := c.(*wsConn)
-		return ok && !w.id.admin && w.id.caller.OperatorID == operator
+		if !ok {
+			return false
+		}
+		id := w.identity()
+		return !id.admin && id.caller.OperatorID == operator
 	}
 }
 

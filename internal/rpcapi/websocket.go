@@ -88,7 +88,9 @@ type wsConn struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	remote string
-	id     identity // who opened it; events of an operator reach its agents only
+	// id is who the connection's credential names, refreshed when a role
+	// changes; events of an operator reach its agents only.
+	id atomic.Pointer[identity]
 
 	slots   chan struct{} // one per request read and not yet answered on the wire
 	answers chan answer   // as many as slots, so queueing an answer never blocks
@@ -122,6 +124,14 @@ type eventBatch struct {
 	next   int             // ids[:next] are taken
 	raw    json.RawMessage // params, encoded by the writer once
 	bad    bool            // params that cannot be encoded
+}
+
+// identity is who the connection's credential names now.
+func (w *wsConn) identity() identity {
+	if id := w.id.Load(); id != nil {
+		return *id
+	}
+	return identity{}
 }
 
 // NotifyIDs queues an event for every id it was registered under,
@@ -348,7 +358,7 @@ func (w *wsConn) drop(r dropReason) {
 	pending := w.pending
 	w.mu.Unlock()
 	w.h.log.WarnContext(w.ctx, "rpcapi: WebSocket peer dropped", "reason", r.text, "code", int(r.code),
-		"remote", w.remote, "caller", w.id.actor(), "events_waiting", pending, "write_timeout", w.h.wsWriteTimeout())
+		"remote", w.remote, "caller", w.identity().actor(), "events_waiting", pending, "write_timeout", w.h.wsWriteTimeout())
 }
 
 // serveWebSocket upgrades after checking the credential (403 without
@@ -396,13 +406,14 @@ func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request, callsig
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	conn := &wsConn{
-		h: h, c: c, ctx: ctx, cancel: cancel, remote: r.RemoteAddr, id: id,
+		h: h, c: c, ctx: ctx, cancel: cancel, remote: r.RemoteAddr,
 		slots:   make(chan struct{}, maxInFlight),
 		answers: make(chan answer, maxInFlight),
 		wake:    make(chan struct{}, 1),
 		stop:    make(chan struct{}),
 		closed:  make(chan struct{}),
 	}
+	conn.id.Store(&id)
 	defer h.dispatcher.Events.Drop(conn)
 	defer conn.settle()
 	h.open.add(conn)

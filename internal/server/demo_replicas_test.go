@@ -113,7 +113,7 @@ func TestReplicasStartingWithTheDemoAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	want := map[string]int{"organisations": 1, "operators": 1, "users": 1, "admin_tokens": 1,
+	want := map[string]int{"organisations": 1, "operators": 1, "users": 3, "admin_tokens": 1,
 		"netflix_promotions": len(demo.Promotions), "netflix_subscriptions": len(demo.Customers),
 		"netflix_charges": len(demo.Charges), "ocp_customers": len(demo.OCPCustomers), "ocp_applications": 1}
 	check := func(when string) {
