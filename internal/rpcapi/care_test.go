@@ -251,6 +251,32 @@ func TestCareMethods(t *testing.T) {
 			t.Fatalf("unsuspend: %+v", sub)
 		}
 
+		// The same over the WebSocket, on another customer.
+		superWS := p.ws(super)
+		wsOK := func(w *wsClient, method string, params any, v any) {
+			t.Helper()
+			id++
+			a := w.call(id, method, params)
+			if a.Error != nil {
+				t.Fatalf("%s over the WebSocket: %s", method, a.Raw)
+			}
+			if err := json.Unmarshal(a.Result, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		wsOK(ws, "Netflix.1.suspend", map[string]any{"customer": "1pci26", "reason": "Over the socket."}, &sub)
+		if sub.LifeCycleState != "NOT_EFFECTIVE" {
+			t.Fatalf("suspend over the WebSocket: %+v", sub)
+		}
+		wsOK(ws, "Netflix.1.unsuspend", map[string]any{"customer": "1pci26", "reason": "Back."}, &sub)
+		if sub.LifeCycleState != "EFFECTIVE" {
+			t.Fatalf("unsuspend over the WebSocket: %+v", sub)
+		}
+		wsOK(superWS, "Netflix.1.cancel", map[string]any{"customer": "1pci28", "reason": "Closed the account."}, &sub)
+		if sub.LifeCycleState != "CANCELLED" {
+			t.Fatalf("cancel over the WebSocket: %+v", sub)
+		}
+
 		// A fresh activation token for an EFFECTIVE subscription only.
 		var tok struct {
 			Token     string  `json:"netflix_token"`
@@ -262,6 +288,13 @@ func TestCareMethods(t *testing.T) {
 		}
 		if exp, err := time.Parse(time.RFC3339, *tok.ExpiresOn); err != nil || exp.Sub(time.Now()) > 11*time.Minute || exp.Sub(time.Now()) < 9*time.Minute {
 			t.Fatalf("reissued token expires %v (%v); want in 10 minutes", *tok.ExpiresOn, err)
+		}
+		var wsTok struct {
+			Token string `json:"netflix_token"`
+		}
+		wsOK(ws, "Netflix.1.reissueToken", map[string]any{"customer": "1pci26"}, &wsTok)
+		if wsTok.Token == "" || wsTok.Token == tok.Token {
+			t.Fatalf("reissueToken over the WebSocket: %+v", wsTok)
 		}
 		for _, v := range []any{0, -5, 86401, "600"} {
 			if a := p.rpc(agent, "Netflix.1.reissueToken", map[string]any{"customer": "1pci30", "validity_duration": v}); a.Error == nil || a.Error.Code != jsonrpc.CodeInvalidParams {
