@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"flag"
 	"fmt"
 	"time"
 
@@ -11,33 +12,52 @@ import (
 
 // findUser finds a user of an operator, by organisation, operator and
 // username: naming the operator guards against changing the wrong user.
-func findUser(e env, s *server.Stores, org, operator, username string) (carebridge.User, carebridge.Operator, error) {
+func findUser(e env, s *server.Stores, org, operator, username string) (carebridge.User, error) {
 	op, err := findOperator(e, s, org, operator)
 	if err != nil {
-		return carebridge.User{}, op, err
+		return carebridge.User{}, err
 	}
 	u, err := s.Tenancy.UserByName(e.ctx, op.OrganisationID, username)
 	if err != nil {
-		return u, op, err
+		return u, err
 	}
 	if u.OperatorID != op.ID {
-		return u, op, fmt.Errorf("user %q of %q is not a user of operator %q", username, org, operator)
+		return u, fmt.Errorf("user %q of %q is not a user of operator %q", username, org, operator)
 	}
-	return u, op, nil
+	return u, nil
+}
+
+// userFlags are the flags that name a user: organisation, operator and
+// username, all three required.
+type userFlags struct{ org, operator, username *string }
+
+func newUserFlags(fs *flag.FlagSet) userFlags {
+	return userFlags{
+		org:      fs.String("org", "", "organisation name"),
+		operator: fs.String("operator", "", "operator (group) name"),
+		username: fs.String("username", "", "user name"),
+	}
+}
+
+func (u userFlags) need() error {
+	return need([2]string{"org", *u.org}, [2]string{"operator", *u.operator}, [2]string{"username", *u.username})
+}
+
+// find finds the user the flags name.
+func (u userFlags) find(e env, s *server.Stores) (carebridge.User, error) {
+	return findUser(e, s, *u.org, *u.operator, *u.username)
 }
 
 // userRole gives a user another role.
 func userRole(e env, args []string) error {
 	fs, db := e.helpFlags("user role", "--org ORG --operator NAME --username USER --role api|care|supervisor",
 		"Gives a user another role. Sessions the new role does not admit end at once.", args)
-	org := fs.String("org", "", "organisation name")
-	operator := fs.String("operator", "", "operator (group) name")
-	username := fs.String("username", "", "user name")
+	uf := newUserFlags(fs)
 	role := fs.String("role", "", "api, care or supervisor")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := need([2]string{"org", *org}, [2]string{"operator", *operator}, [2]string{"username", *username}); err != nil {
+	if err := uf.need(); err != nil {
 		return err
 	}
 	r, err := carebridge.ParseRole("--role", *role, carebridge.UserRoles)
@@ -45,7 +65,7 @@ func userRole(e env, args []string) error {
 		return err
 	}
 	return withStores(e, *db, func(s *server.Stores) error {
-		u, _, err := findUser(e, s, *org, *operator, *username)
+		u, err := uf.find(e, s)
 		if err != nil {
 			return err
 		}
@@ -53,7 +73,7 @@ func userRole(e env, args []string) error {
 			return err
 		}
 		announceCredentials(e, s)
-		fmt.Fprintf(e.stdout, "user %q of %q is now %s (was %s)\n", u.Username, *org, r, u.Role)
+		fmt.Fprintf(e.stdout, "user %q of %q is now %s (was %s)\n", u.Username, *uf.org, r, u.Role)
 		return nil
 	})
 }
@@ -62,28 +82,26 @@ func userRole(e env, args []string) error {
 func userDisable(e env, args []string) error {
 	fs, db := e.helpFlags("user disable", "--org ORG --operator NAME --username USER",
 		"Disables a user: no more logins, and every session of theirs ends at once.", args)
-	org := fs.String("org", "", "organisation name")
-	operator := fs.String("operator", "", "operator (group) name")
-	username := fs.String("username", "", "user name")
+	uf := newUserFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := need([2]string{"org", *org}, [2]string{"operator", *operator}, [2]string{"username", *username}); err != nil {
+	if err := uf.need(); err != nil {
 		return err
 	}
 	return withStores(e, *db, func(s *server.Stores) error {
-		u, _, err := findUser(e, s, *org, *operator, *username)
+		u, err := uf.find(e, s)
 		if err != nil {
 			return err
 		}
 		if err := s.Tenancy.DisableUser(e.ctx, u.ID, time.Now()); err != nil {
 			if carebridge.ErrorCode(err) == carebridge.ENOTFOUND {
-				return fmt.Errorf("user %q of %q is disabled already", u.Username, *org)
+				return fmt.Errorf("user %q of %q is disabled already", u.Username, *uf.org)
 			}
 			return err
 		}
 		announceCredentials(e, s)
-		fmt.Fprintf(e.stdout, "user %q of %q disabled; their sessions have ended\n", u.Username, *org)
+		fmt.Fprintf(e.stdout, "user %q of %q disabled; their sessions have ended\n", u.Username, *uf.org)
 		return nil
 	})
 }

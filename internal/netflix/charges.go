@@ -65,6 +65,22 @@ type Charge struct {
 // Number is the CRM.COM charge number, derived from the id.
 func (c Charge) Number() string { return ChargeNumber(c.ID) }
 
+// StatusDate is when the charge's current status was set; zero while it
+// is PENDING.
+func (c Charge) StatusDate() time.Time {
+	switch c.Status {
+	case Approved:
+		return c.ApprovedOn
+	case Declined:
+		return c.DeclinedOn
+	case BadRequest:
+		return c.BadRequestOn
+	case Rejected:
+		return c.RejectedOn
+	}
+	return time.Time{}
+}
+
 // ChargeNumber formats an id as CRM.COM prints it: I00002662.
 func ChargeNumber(id int64) string { return fmt.Sprintf("I%08d", id) }
 

@@ -161,21 +161,6 @@ type customerJSON struct {
 	Charges       []chargeJSON           `json:"charges"`
 }
 
-// statusDate is when a charge's current status was set.
-func statusDate(c netflix.Charge) time.Time {
-	switch c.Status {
-	case netflix.Approved:
-		return c.ApprovedOn
-	case netflix.Declined:
-		return c.DeclinedOn
-	case netflix.BadRequest:
-		return c.BadRequestOn
-	case netflix.Rejected:
-		return c.RejectedOn
-	}
-	return time.Time{}
-}
-
 // customer is Netflix.1.customer {customer}.
 func (h *Handler) customer(ctx context.Context, c *jsonrpc.Call) (any, error) {
 	var p customerParams
@@ -207,7 +192,7 @@ func (h *Handler) customer(ctx context.Context, c *jsonrpc.Call) (any, error) {
 	for _, ch := range f.Charges {
 		j := chargeJSON{Number: ch.Number(), Amount: priceOf(ch.Amount), Status: ch.Status,
 			ReceivedOn: timeJSON(ch.ReceivedOn), PaidThroughDate: timeJSON(ch.PaidThroughDate),
-			StatusDate: timeJSON(statusDate(ch.Charge)), Acknowledged: ch.Acknowledged, ReferenceNumber: textOrNull(ch.ReferenceNumber)}
+			StatusDate: timeJSON(ch.StatusDate()), Acknowledged: ch.Acknowledged, ReferenceNumber: textOrNull(ch.ReferenceNumber)}
 		if ch.LocalAmount.Currency != "" {
 			l := priceOf(ch.LocalAmount)
 			j.LocalAmount = &l
