@@ -49,8 +49,8 @@ const (
 
 // Admits tells whether a user of role may hold a session of the audience:
 // api users on the CRM.COM face, care agents on the care plane. A role is
-// read again on every use, so a user given another role loses the
-// sessions its new role does not admit.
+// read again on every use of a session, and a user given another role
+// loses the sessions its new role does not admit (AudiencesRefusing).
 func (a Audience) Admits(r Role) bool {
 	switch a {
 	case AudienceCRM:
@@ -59,6 +59,21 @@ func (a Audience) Admits(r Role) bool {
 		return r == RoleCare || r == RoleSupervisor
 	}
 	return false
+}
+
+// Audiences are every audience a session may be opened for.
+var Audiences = []Audience{AudienceCRM, AudienceCare}
+
+// AudiencesRefusing lists the audiences that do not admit role: a user
+// given that role loses the sessions it holds there, for good.
+func AudiencesRefusing(r Role) []Audience {
+	var out []Audience
+	for _, a := range Audiences {
+		if !a.Admits(r) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // AdminToken is a credential of the JSON-RPC plane held by an operations

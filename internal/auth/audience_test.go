@@ -91,23 +91,27 @@ func TestCareSessionFollowsTheUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.store.SetUserRole(ctx, bob.ID, carebridge.RoleSupervisor); err != nil {
-		t.Fatal(err)
+	role := func(r carebridge.Role) {
+		t.Helper()
+		if err := e.store.SetUserRole(ctx, bob.ID, r, start, carebridge.AudiencesRefusing(r)); err != nil {
+			t.Fatal(err)
+		}
 	}
+	role(carebridge.RoleSupervisor)
 	if ss, err := care.Session(ctx, tok.Value); err != nil || ss.Caller.Role != carebridge.RoleSupervisor {
 		t.Fatalf("after promotion: %+v, %v", ss, err)
 	}
-	if err := e.store.SetUserRole(ctx, bob.ID, carebridge.RoleAPI); err != nil {
-		t.Fatal(err)
-	}
+	role(carebridge.RoleAPI)
 	if _, err := care.Session(ctx, tok.Value); carebridge.ErrorCode(err) != carebridge.EUNAUTHORIZED {
 		t.Fatalf("care session of a user made api: %v; want refused", err)
 	}
-	if err := e.store.SetUserRole(ctx, bob.ID, carebridge.RoleCare); err != nil {
-		t.Fatal(err)
+	// Ended for good: made a care agent again, the user logs in anew.
+	role(carebridge.RoleCare)
+	if _, err := care.Session(ctx, tok.Value); carebridge.ErrorCode(err) != carebridge.EUNAUTHORIZED {
+		t.Fatalf("the care session came back with the role: %v", err)
 	}
-	if _, err := care.Session(ctx, tok.Value); err != nil {
-		t.Fatalf("care again: %v", err)
+	if tok, err = care.Login(ctx, orgName, "bob", goodPassword, "192.0.2.1"); err != nil {
+		t.Fatal(err)
 	}
 	if err := e.store.DisableUser(ctx, bob.ID, start); err != nil {
 		t.Fatal(err)
@@ -133,5 +137,29 @@ func TestAudiencesShareThrottles(t *testing.T) {
 	}
 	if _, err := care.Login(ctx, orgName, "bob", goodPassword, "192.0.2.2"); carebridge.ErrorCode(err) != carebridge.ETHROTTLED {
 		t.Fatalf("care login after five guesses at the CRM.COM face: %v; want throttled", err)
+	}
+}
+
+// A successful login does not wipe the failures before it: a guesser gets
+// no fresh tries each time the real user logs in.
+func TestSuccessForgivesNoFailures(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	guess := func(i int) error {
+		_, err := e.svc.Login(ctx, orgName, alice, "wrong password!", "192.0.2.1")
+		return err
+	}
+	for i := range 4 {
+		if err := guess(i); carebridge.ErrorCode(err) != carebridge.ECREDENTIALS {
+			t.Fatalf("guess %d: %v", i, err)
+		}
+	}
+	e.login(t, "192.0.2.2")
+	if err := guess(5); carebridge.ErrorCode(err) != carebridge.ECREDENTIALS {
+		t.Fatalf("fifth guess: %v", err)
+	}
+	if _, err := e.svc.Login(ctx, orgName, alice, goodPassword, "192.0.2.3"); carebridge.ErrorCode(err) != carebridge.ETHROTTLED {
+		t.Fatalf("login after five failures around a success: %v; want throttled", err)
 	}
 }

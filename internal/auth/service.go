@@ -9,9 +9,10 @@ import (
 	"carebridge/internal/tokencache"
 )
 
-// Login throttling: a username may try 5 times and a client address 20
-// times in 15 minutes (successful logins are not counted) before further
-// attempts are refused until the window ends. The tables hold at most
+// Login throttling: a username may fail 5 times and a client address 20
+// times in 15 minutes (successful logins are not counted, nor do they
+// wipe the failures before them) before further attempts are refused
+// until the window ends. The tables hold at most
 // 100 000 keys each (under 26 MB each, see ThrottleEntryBytes), and names
 // longer than maxNameLen are refused before they reach a table.
 const (
@@ -153,7 +154,9 @@ func (s *Service) Login(ctx context.Context, organisation, username, password, c
 		s.observer().FailedLogin()
 		return Token{}, errBadCredentials
 	}
-	s.users.Reset(userKey)
+	// A success is not counted, and forgives nothing before it: a guesser
+	// gets no fresh tries each time the real user logs in.
+	s.users.Forgive(userKey)
 	s.clients.Forgive(clientAddr)
 	return s.open(ctx, u, now)
 }

@@ -62,7 +62,7 @@ func TestLogoutRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 		demoted := e.token("sam")
-		if err := e.stores.Tenancy.SetUserRole(context.Background(), sam.ID, carebridge.RoleAPI); err != nil {
+		if err := e.stores.Tenancy.SetUserRole(context.Background(), sam.ID, carebridge.RoleAPI, start, carebridge.AudiencesRefusing(carebridge.RoleAPI)); err != nil {
 			t.Fatal(err)
 		}
 		for _, c := range []struct{ what, authorization string }{

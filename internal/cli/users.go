@@ -51,7 +51,7 @@ func (u userFlags) find(e env, s *server.Stores) (carebridge.User, error) {
 // userRole gives a user another role.
 func userRole(e env, args []string) error {
 	fs, db := e.helpFlags("user role", "--org ORG --operator NAME --username USER --role api|care|supervisor",
-		"Gives a user another role. Sessions the new role does not admit end at once.", args)
+		"Gives a user another role. The user's sessions the new role does not admit end at once, for good.", args)
 	uf := newUserFlags(fs)
 	role := fs.String("role", "", "api, care or supervisor")
 	if err := parse(fs, args); err != nil {
@@ -69,7 +69,7 @@ func userRole(e env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := s.Tenancy.SetUserRole(e.ctx, u.ID, r); err != nil {
+		if err := s.Tenancy.SetUserRole(e.ctx, u.ID, r, time.Now(), carebridge.AudiencesRefusing(r)); err != nil {
 			return err
 		}
 		announceCredentials(e, s)
@@ -101,7 +101,7 @@ func userDisable(e env, args []string) error {
 			return err
 		}
 		announceCredentials(e, s)
-		fmt.Fprintf(e.stdout, "user %q of %q disabled; their sessions have ended\n", u.Username, *uf.org)
+		fmt.Fprintf(e.stdout, "user %q of %q disabled; their sessions have ended (a server drops a CRM.COM token it trusts within a second)\n", u.Username, *uf.org)
 		return nil
 	})
 }

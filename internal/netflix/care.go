@@ -18,6 +18,9 @@ import (
 // operator, and a customer of another operator is answered exactly as one
 // nobody knows.
 
+// careCustomer is the name of the care plane's customer parameter.
+const careCustomer = "customer"
+
 // Bounds of the care plane's answers and inputs.
 const (
 	MaxFindResults   = 20  // customers Find returns
@@ -259,7 +262,7 @@ func (s *Service) known(ctx context.Context, operatorID int64, customer string) 
 // other, not as one snapshot: a change committed meanwhile may show in
 // one part and not yet in another, as it would a moment later anyway.
 func (s *Service) Customer(ctx context.Context, caller carebridge.Caller, customer string) (CustomerFile, error) {
-	if err := ValidateCustomer(customer); err != nil {
+	if err := validateCustomerAs(careCustomer, customer); err != nil {
 		return CustomerFile{}, err
 	}
 	op := caller.OperatorID
@@ -314,7 +317,7 @@ func (s *Service) Customer(ctx context.Context, caller carebridge.Caller, custom
 // first. A customer with charges and no subscription has an empty
 // history.
 func (s *Service) History(ctx context.Context, caller carebridge.Caller, customer string) ([]HistoryEntry, error) {
-	if err := ValidateCustomer(customer); err != nil {
+	if err := validateCustomerAs(careCustomer, customer); err != nil {
 		return nil, err
 	}
 	events, err := s.Store.CustomerEvents(ctx, caller.OperatorID, customer)
@@ -341,7 +344,7 @@ var careActions = []Action{ActionSuspend, ActionUnsuspend, ActionCancel}
 // subscription for a care agent, who must say why: the reason is kept in
 // the subscription's history.
 func (s *Service) CareTransition(ctx context.Context, caller carebridge.Caller, customer string, action Action, reason string) (Subscription, error) {
-	if err := ValidateCustomer(customer); err != nil {
+	if err := validateCustomerAs(careCustomer, customer); err != nil {
 		return Subscription{}, err
 	}
 	if !slices.Contains(careActions, action) {
@@ -390,7 +393,7 @@ type TokenReissue struct {
 // As with Create, the subscription is checked before the partner is
 // asked, and checked again when the token is recorded.
 func (s *Service) ReissueToken(ctx context.Context, caller carebridge.Caller, customer string, validity time.Duration) (RegistrationToken, error) {
-	if err := ValidateCustomer(customer); err != nil {
+	if err := validateCustomerAs(careCustomer, customer); err != nil {
 		return RegistrationToken{}, err
 	}
 	if validity == 0 {

@@ -186,7 +186,11 @@ func checkValidity(seconds int64) error {
 // missing, and surrounding spaces are refused rather than trimmed, so that
 // "pci123 " never becomes a second customer beside "pci123".
 func ValidateCustomer(c string) error {
-	const name = "billing_system_customer_identifier"
+	return validateCustomerAs("billing_system_customer_identifier", c)
+}
+
+// validateCustomerAs is ValidateCustomer for a parameter of another name.
+func validateCustomerAs(name, c string) error {
 	if strings.TrimSpace(c) == "" {
 		return missing(name)
 	}

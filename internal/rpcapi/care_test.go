@@ -188,6 +188,15 @@ func TestCareMethods(t *testing.T) {
 		if a := both(agent, "Netflix.1.find", map[string]any{}, nil); a.Error == nil || a.Error.Code != jsonrpc.CodeInvalidParams {
 			t.Fatalf("find without a query: %s", a.Raw)
 		}
+		// Parameters are named as the plane names them.
+		for _, m := range []string{"customer", "history", "suspend", "reissueToken"} {
+			if a := both(agent, "Netflix.1."+m, map[string]any{"customer": " pci150"}, nil); a.Error == nil || a.Error.Message != "customer must not begin or end with spaces." {
+				t.Fatalf("%s of \" pci150\": %s", m, a.Raw)
+			}
+		}
+		if a := both(agent, "Netflix.1.customer", map[string]any{}, nil); a.Error == nil || a.Error.Message != "customer is mandatory." {
+			t.Fatalf("customer without a customer: %s", a.Raw)
+		}
 
 		// customer: subscriptions, contact, charges with their money.
 		var file struct {

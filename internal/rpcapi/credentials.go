@@ -130,7 +130,7 @@ func (h *Handler) sweep(ctx context.Context, recheck bool) {
 			// Checked again at the next change or poll.
 			h.log.WarnContext(ctx, "rpcapi: check a WebSocket's credential", "caller", id.actor(), "err", err)
 		case !ok:
-			h.endSocket(ctx, c, "revoked, disabled or logged out")
+			h.endSocket(ctx, c, "no longer accepted: revoked, disabled, logged out or its role changed")
 		default:
 			c.id.Store(&fresh)
 		}

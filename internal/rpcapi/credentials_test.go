@@ -45,7 +45,7 @@ func TestCredentialsEndedElsewhere(t *testing.T) {
 			{"admin token revoked", carebridge.RoleOps, func() error { return other.Tenancy.RevokeAdminToken(ctx, "robot") }, nil},
 			{"care agent disabled", carebridge.RoleCare, func() error { return other.Tenancy.DisableUser(ctx, user(demo.CareAgent).ID, time.Now()) }, nil},
 			{"supervisor made api", carebridge.RoleSupervisor, func() error {
-				return other.Tenancy.SetUserRole(ctx, user(demo.Supervisor).ID, carebridge.RoleAPI)
+				return other.Tenancy.SetUserRole(ctx, user(demo.Supervisor).ID, carebridge.RoleAPI, time.Now(), carebridge.AudiencesRefusing(carebridge.RoleAPI))
 			}, nil},
 		}
 		for _, c := range cases {

@@ -56,14 +56,19 @@ func isWebSocket(r *http.Request) bool {
 	return r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
-// upgradeToken is the admin token of an upgrade: an Authorization: Bearer
+// upgradeToken is the credential of an upgrade: an Authorization: Bearer
 // header, which command-line clients send, or else ?token=, the only way
-// a browser has. A Bearer header, when present, is the one that counts.
+// a browser has. A Bearer header, when present, is the one that counts;
+// a query naming two tokens names none.
 func upgradeToken(r *http.Request) string {
 	if token, ok := face.Bearer(r); ok {
 		return token
 	}
-	return r.URL.Query().Get("token")
+	// A token given twice is refused, rather than either one taken.
+	if tokens := r.URL.Query()["token"]; len(tokens) == 1 {
+		return tokens[0]
+	}
+	return ""
 }
 
 // wsWire is what a wsConn writes to: a *websocket.Conn, or a stand-in

@@ -462,6 +462,8 @@ func TestWebSocketBearerUpgrade(t *testing.T) {
 		{"empty bearer", "Bearer ", "", http.StatusForbidden},
 		{"bad query", "", "not-the-token", http.StatusForbidden},
 		{"bad bearer, good query", "Bearer not-the-token", adminToken, http.StatusForbidden},
+		{"the token twice", "", adminToken + "&token=" + adminToken, http.StatusForbidden},
+		{"a good token, then a bad one", "", adminToken + "&token=bogus", http.StatusForbidden},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), waitFor)

@@ -73,7 +73,7 @@ func TestCareEventsOnEveryReplica(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.a.stores.Tenancy.SetUserRole(ctx, u.ID, carebridge.RoleCare); err != nil {
+	if err := c.a.stores.Tenancy.SetUserRole(ctx, u.ID, carebridge.RoleCare, c.base, nil); err != nil {
 		t.Fatal(err)
 	}
 	agent := c.b.dialAs(t, c.a.careLogin(t, demo.CareAgent, demo.CareAgent))

@@ -34,8 +34,9 @@ type Tenancy interface {
 	PluginStates(ctx context.Context) (map[string]bool, error)
 	// UserByName finds a user of an organisation, disabled or not.
 	UserByName(ctx context.Context, organisationID int64, username string) (carebridge.User, error)
-	// SetUserRole gives a user another role.
-	SetUserRole(ctx context.Context, userID int64, role carebridge.Role) error
+	// SetUserRole gives a user another role and ends its live sessions of
+	// the audiences end names.
+	SetUserRole(ctx context.Context, userID int64, role carebridge.Role, at time.Time, end []carebridge.Audience) error
 	// DisableUser disables a user and ends every live session of theirs;
 	// ENOTFOUND when there is no such user or it is disabled already.
 	DisableUser(ctx context.Context, userID int64, at time.Time) error

@@ -44,6 +44,8 @@ var (
 		WHERE token_hash = ?2 AND released_at IS NULL AND expires_at > ?1`)
 	releaseUserSessionsSQL = shared(`UPDATE sessions SET released_at = ?1
 		WHERE user_id = ?2 AND released_at IS NULL AND expires_at > ?1`)
+	releaseUserAudienceSessionsSQL = shared(`UPDATE sessions SET released_at = ?1
+		WHERE user_id = ?2 AND audience = ?3 AND released_at IS NULL AND expires_at > ?1`)
 	deleteSessionsEndedBeforeSQL = shared(`DELETE FROM sessions WHERE expires_at < ?1 OR released_at < ?1`)
 
 	insertAdminTokenSQL = shared(`INSERT INTO admin_tokens (name, token_hash, role, created_at, expires_at)

@@ -166,13 +166,18 @@ func (s *Tenancy) UserByName(ctx context.Context, organisationID int64, username
 	return u, NotFound(err, "User %q does not exist in this organisation.", username)
 }
 
-// SetUserRole gives a user another role. The sessions the new role does
-// not admit end with it: every check reads the role again.
-func (s *Tenancy) SetUserRole(ctx context.Context, userID int64, role carebridge.Role) error {
+// SetUserRole gives a user another role and ends, at at, the user's live
+// sessions of the audiences end names, in one transaction.
+func (s *Tenancy) SetUserRole(ctx context.Context, userID int64, role carebridge.Role, at time.Time, end []carebridge.Audience) error {
 	return s.db.Write(ctx, func(q Querier) error {
 		n, err := q.Exec(ctx, setUserRoleSQL, role, userID)
 		if err := rowChanged(n, err, "User %d does not exist.", userID); err != nil {
 			return err
+		}
+		for _, a := range end {
+			if _, err := q.Exec(ctx, releaseUserAudienceSessionsSQL, Unix(at), userID, a); err != nil {
+				return err
+			}
 		}
 		_, err = q.Exec(ctx, bumpCredentialsSQL)
 		return err

@@ -45,17 +45,34 @@ func testCredentials(t *testing.T, open Open) {
 	if ss := ok(s.SessionByTokenHash(ctx, hash, base)).must(t); ss.Audience != carebridge.AudienceCare || ss.Caller != caller {
 		t.Fatalf("session = %+v", ss)
 	}
-	if err := s.SetUserRole(ctx, agent.ID, carebridge.RoleSupervisor); err != nil {
+	// A role change ends the sessions of the audiences it is told, and
+	// only those, for good.
+	crm := bytes.Repeat([]byte{7}, 32)
+	if err := s.CreateSession(ctx, carebridge.Session{TokenHash: crm, Audience: carebridge.AudienceCRM, Caller: caller, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetUserRole(ctx, agent.ID, carebridge.RoleSupervisor, base, []carebridge.Audience{carebridge.AudienceCRM}); err != nil {
 		t.Fatal(err)
 	}
 	if ss := ok(s.SessionByTokenHash(ctx, hash, base)).must(t); ss.Caller.Role != carebridge.RoleSupervisor {
 		t.Fatalf("role after SetUserRole = %q", ss.Caller.Role)
 	}
-	g1 := gen()
-	if g1 != g0+1 {
-		t.Fatalf("generation after SetUserRole = %d, want %d", g1, g0+1)
+	_, err = s.SessionByTokenHash(ctx, crm, base)
+	wantCode(t, err, carebridge.ENOTFOUND)
+	if err := s.SetUserRole(ctx, agent.ID, carebridge.RoleAPI, base, nil); err != nil { // the crm session stays ended
+		t.Fatal(err)
 	}
-	wantCode(t, s.SetUserRole(ctx, agent.ID+1000, carebridge.RoleCare), carebridge.ENOTFOUND)
+	_, err = s.SessionByTokenHash(ctx, crm, base)
+	wantCode(t, err, carebridge.ENOTFOUND)
+	if err := s.SetUserRole(ctx, agent.ID, carebridge.RoleCare, base, nil); err != nil {
+		t.Fatal(err)
+	}
+	ok(s.SessionByTokenHash(ctx, hash, base)).must(t)
+	g1 := gen()
+	if g1 != g0+3 {
+		t.Fatalf("generation after three role changes = %d, want %d", g1, g0+3)
+	}
+	wantCode(t, s.SetUserRole(ctx, agent.ID+1000, carebridge.RoleCare, base, nil), carebridge.ENOTFOUND)
 	if gen() != g1 {
 		t.Fatal("a refused SetUserRole moved the generation")
 	}

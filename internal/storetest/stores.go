@@ -18,7 +18,7 @@ type Tenancy interface {
 	CreateUser(ctx context.Context, u carebridge.User) (carebridge.User, error)
 	UserForLogin(ctx context.Context, organisation, username string) (carebridge.User, error)
 	UserByName(ctx context.Context, organisationID int64, username string) (carebridge.User, error)
-	SetUserRole(ctx context.Context, userID int64, role carebridge.Role) error
+	SetUserRole(ctx context.Context, userID int64, role carebridge.Role, at time.Time, end []carebridge.Audience) error
 	DisableUser(ctx context.Context, userID int64, at time.Time) error
 	CredentialGeneration(ctx context.Context) (int64, error)
 	HasOrganisations(ctx context.Context) (bool, error)
