@@ -45,7 +45,7 @@ func benchSession(b *testing.B) (*auth.Service, string, carebridge.Caller) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	want := carebridge.Caller{UserID: u.ID, Username: u.Username, OperatorID: op.ID, OrganisationID: org.ID}
+	want := carebridge.Caller{UserID: u.ID, Username: u.Username, Role: u.Role, OperatorID: op.ID, OrganisationID: org.ID}
 	return svc, tok.Value, want
 }
 
