@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"carebridge/internal/careapi"
+	"carebridge/internal/console"
 	"carebridge/internal/crmapi"
 	"carebridge/internal/metrics"
 	"carebridge/internal/middleware"
@@ -39,6 +40,8 @@ func routeLabels(r *http.Request) (face, route string) {
 		face = "partner"
 	case strings.HasPrefix(path, careapi.Prefix):
 		face = "care"
+	case path == console.Root || strings.HasPrefix(path, console.Prefix):
+		face = "console"
 	case strings.HasPrefix(path, ocpapi.Prefix):
 		face = "ocp"
 	case path == rpcapi.Prefix || strings.HasPrefix(path, rpcapi.Prefix+"/") || path == rpcapi.OpenRPCPath:

@@ -156,6 +156,8 @@ func TestMetricsCountRequestsByRouteTemplate(t *testing.T) {
 		{"GET", "/care/login", "", nil, want{"care", "/care/", 405}},
 		{"GET", "/care/sessions/" + secretToken, "", nil, want{"care", "/care/", 404}},
 		{"GET", "/openrpc.json", "", nil, want{"jsonrpc", "GET /openrpc.json", 200}},
+		{"GET", "/console/app.js", "", nil, want{"console", "/console/", 200}},
+		{"GET", "/console/" + secretToken, "", nil, want{"console", "/console/", 404}},
 		{"GET", "/customers/" + crmCustomer + "/charges/" + chargeNumber, "", nil, want{"other", "unmatched", 404}},
 		{"GET", "/" + secretToken, "", nil, want{"other", "unmatched", 404}},
 	}

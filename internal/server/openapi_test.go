@@ -15,6 +15,7 @@ import (
 	"carebridge/docs"
 	"carebridge/internal/apitest"
 	"carebridge/internal/careapi"
+	"carebridge/internal/console"
 	"carebridge/internal/crmapi"
 	"carebridge/internal/ocpapi"
 	"carebridge/internal/partnerapi"
@@ -99,6 +100,15 @@ func TestOpenAPIOperationsRoutesAnswerAsDescribed(t *testing.T) {
 		{"GET", "/care/login", 405},
 		{"HEAD", "/care/logout", 405},
 		{"GET", "/care/nothing", 404},
+		{"GET", "/console/", 200},
+		{"HEAD", "/console/", 200},
+		{"GET", "/console/app.js", 200},
+		{"GET", "/console/style.css", 200},
+		{"GET", "/console/nothing.js", 404},
+		{"GET", "/console/a/b", 404},
+		{"POST", "/console/", 405},
+		{"POST", "/console", 405},
+		{"GET", "/console", 200}, // after the redirect, which the client checks too
 	} {
 		req, err := http.NewRequest(c.method, ts.URL+c.path, nil)
 		if err != nil {
@@ -133,6 +143,9 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		ocpapi.Prefix:   ocpapi.New(nil, nil, "", discard).Routes(),
 		partnerapi.Path: partnerapi.New(nil, nil, nil, nil, discard).Routes(),
 		careapi.Prefix:  careapi.New(nil, nil, discard).Routes(),
+		console.Prefix:  console.New().Routes(),
+		// The console's root, mounted for the redirect to its page.
+		console.Root: {console.RootRoute},
 	}
 	plane := map[string]bool{rpcapi.Prefix: true, rpcapi.Prefix + "/": true}
 

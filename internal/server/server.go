@@ -17,6 +17,7 @@ import (
 	"carebridge"
 	"carebridge/internal/auth"
 	"carebridge/internal/careapi"
+	"carebridge/internal/console"
 	"carebridge/internal/crmapi"
 	"carebridge/internal/events"
 	"carebridge/internal/host"
@@ -192,6 +193,10 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 	ocpFace := ocpapi.New(s.OCP, s.Host, cfg.OCPDocumentationURL, cfg.Log)
 	ocpFace.Observer = cfg.Metrics
 	handle(ocpapi.Prefix, ocpFace)
+	// The care console's page, and its root redirected to it.
+	consoleFace := console.New()
+	handle(console.Prefix, consoleFace)
+	handle(console.Root, consoleFace)
 	handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writePlain(w, http.StatusOK, "ok\n")
 	}))
