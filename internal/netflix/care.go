@@ -140,6 +140,13 @@ type CareQueries interface {
 	// CustomerEvents returns the audit events of every subscription of
 	// the customer, in the order they were recorded.
 	CustomerEvents(ctx context.Context, operatorID int64, customer string) ([]Event, error)
+	// ChargeCounts counts the operator's charges by their current status,
+	// read as of one moment: a status the operator has no charge in is
+	// absent from counts, never there with 0. oldestPending is the
+	// created_at (when carebridge received it) of the operator's oldest
+	// PENDING charge, the lowest created_at whatever the ids; zero when
+	// none is PENDING.
+	ChargeCounts(ctx context.Context, operatorID int64) (counts map[ChargeStatus]int64, oldestPending time.Time, err error)
 }
 
 // notKnown is the answer for a customer the operator has neither a

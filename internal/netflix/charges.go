@@ -22,6 +22,10 @@ const (
 	Rejected   ChargeStatus = "REJECTED"    // subscription cancelled: not billed
 )
 
+// ChargeStatuses are every status a charge can have: PENDING, then the
+// settled ones.
+var ChargeStatuses = []ChargeStatus{Pending, Approved, Declined, BadRequest, Rejected}
+
 // Terminates tells whether settling a charge with this status ends the
 // customer's subscription (as the CRM.COM document says of each).
 func (s ChargeStatus) Terminates() bool {

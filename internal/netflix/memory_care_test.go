@@ -146,6 +146,25 @@ func (m *memory) CustomerEvents(ctx context.Context, operatorID int64, customer 
 	return out, nil
 }
 
+// ChargeCounts may be made to fail, as a primitive may (see check).
+func (m *memory) ChargeCounts(ctx context.Context, operatorID int64) (map[netflix.ChargeStatus]int64, time.Time, error) {
+	if err := (memoryTx{m}).check("ChargeCounts"); err != nil {
+		return nil, time.Time{}, err
+	}
+	counts := map[netflix.ChargeStatus]int64{}
+	var oldest time.Time
+	for id, c := range m.data.charges {
+		if c.OperatorID != operatorID {
+			continue
+		}
+		counts[c.Status]++
+		if at := m.data.created[id]; c.Status == netflix.Pending && (oldest.IsZero() || at.Before(oldest)) {
+			oldest = at
+		}
+	}
+	return counts, oldest, nil
+}
+
 // LatestSubscription and Promotion serve Service.Create's precheck; the
 // view's promotions and prices are left out.
 func (m *memory) LatestSubscription(ctx context.Context, operatorID int64, customer string, since time.Time) (netflix.SubscriptionView, error) {

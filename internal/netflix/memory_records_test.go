@@ -148,6 +148,7 @@ func (t memoryTx) InsertCharges(ctx context.Context, operatorID int64, charges [
 		}
 		t.m.data.unacked[id] = true
 		t.m.data.reports[id] = report
+		t.m.data.created[id] = at
 		t.m.data.chEvents = append(t.m.data.chEvents, netflix.ChargeEvent{ChargeID: id, To: netflix.Pending, Actor: netflix.IntakeActor, At: at})
 		inserted[c.PartnerChargeID] = id
 	}

@@ -44,6 +44,7 @@ type memoryData struct {
 	redemptions []netflix.Redemption
 	devices     map[string]device
 	reports     map[int64]string    // charge → the report that created it
+	created     map[int64]time.Time // charge → when it was inserted (created_at)
 	lastID      int64               // the last id drawn, for subscriptions and charges alike
 	tokens      map[int64]time.Time // subscription → its registration token's expiry, when reissued
 }
@@ -77,6 +78,7 @@ func newMemory() *memory {
 		prices: map[priceKey]int64{}, settled: map[int64]int64{},
 		promotions: map[int64]netflix.Promotion{}, records: map[int64]netflix.SubscriptionRecord{},
 		devices: map[string]device{}, reports: map[int64]string{}, tokens: map[int64]time.Time{},
+		created: map[int64]time.Time{},
 	}}
 }
 
@@ -88,7 +90,7 @@ func (d memoryData) clone() memoryData {
 		prices: maps.Clone(d.prices), settled: maps.Clone(d.settled),
 		promotions: maps.Clone(d.promotions), records: maps.Clone(d.records), redemptions: slices.Clone(d.redemptions),
 		devices: maps.Clone(d.devices), reports: maps.Clone(d.reports), lastID: d.lastID,
-		tokens: maps.Clone(d.tokens),
+		tokens: maps.Clone(d.tokens), created: maps.Clone(d.created),
 	}
 }
 

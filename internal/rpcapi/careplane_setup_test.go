@@ -50,11 +50,26 @@ const opsToken = "ops-token-0123456789"
 
 func startPlane(t *testing.T, db string, opts ...option) *plane {
 	t.Helper()
+	return newPlane(t, db, true, opts...)
+}
+
+// stillPlane is startPlane without the server's background work: no
+// processor settles a charge behind the test's back, so what is reported
+// stays PENDING until the test settles it (p.settle).
+func stillPlane(t *testing.T, db string, opts ...option) *plane {
+	t.Helper()
+	return newPlane(t, db, false, opts...)
+}
+
+func newPlane(t *testing.T, db string, background bool, opts ...option) *plane {
+	t.Helper()
 	s := testserver.NewOn(t, db, server.Config{}, opts...)
 	s.Serve(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := s.App.Start(ctx)
-	t.Cleanup(func() { cancel(); stopped() })
+	if background {
+		ctx, cancel := context.WithCancel(context.Background())
+		stopped := s.App.Start(ctx)
+		t.Cleanup(func() { cancel(); stopped() })
+	}
 	p := &plane{t: t, srv: s, op: s.LoadDemo(t, time.Now())}
 	if err := s.Stores.Tenancy.CreateAdminToken(context.Background(),
 		carebridge.AdminToken{Name: "robot", Role: carebridge.RoleOps, CreatedAt: time.Now()}, auth.HashToken(opsToken)); err != nil {

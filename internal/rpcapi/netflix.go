@@ -35,6 +35,7 @@ func (h *Handler) netflixPlugin() *jsonrpc.Plugin {
 		"unsuspend":    h.transition(netflix.ActionUnsuspend),
 		"cancel":       h.transition(netflix.ActionCancel),
 		"reissueToken": h.reissueToken,
+		"overview":     h.overview,
 	} {
 		p.Methods[name] = m
 	}
@@ -291,6 +292,45 @@ func (h *Handler) reissueToken(ctx context.Context, c *jsonrpc.Call) (any, error
 		return nil, err
 	}
 	return reissuedJSON{Token: tok.Token, ExpiresOn: timeJSON(tok.ExpiresAt)}, nil
+}
+
+// chargeCountsJSON holds every status, in the order of
+// netflix.ChargeStatuses.
+type chargeCountsJSON struct {
+	Pending    int64 `json:"PENDING"`
+	Approved   int64 `json:"APPROVED"`
+	Declined   int64 `json:"DECLINED"`
+	BadRequest int64 `json:"BAD_REQUEST"`
+	Rejected   int64 `json:"REJECTED"`
+}
+
+type overviewJSON struct {
+	Charges       chargeCountsJSON `json:"charges"`
+	OldestPending *string          `json:"oldest_pending"` // null: none is PENDING
+	// OldestPendingAgeSeconds is null when none is PENDING.
+	OldestPendingAgeSeconds *int64 `json:"oldest_pending_age_seconds"`
+}
+
+// overview is Netflix.1.overview, which takes no parameters: params
+// absent, null or {} (Thunder's form of a call without parameters), and
+// anything else is invalid.
+func (h *Handler) overview(ctx context.Context, c *jsonrpc.Call) (any, error) {
+	if err := c.Bind(&struct{}{}); err != nil {
+		return nil, err
+	}
+	o, err := h.cfg.Netflix.Overview(ctx, careCaller(ctx).caller)
+	if err != nil {
+		return nil, err
+	}
+	n := o.Charges
+	out := overviewJSON{Charges: chargeCountsJSON{Pending: n[netflix.Pending], Approved: n[netflix.Approved],
+		Declined: n[netflix.Declined], BadRequest: n[netflix.BadRequest], Rejected: n[netflix.Rejected]},
+		OldestPending: timeJSON(o.OldestPending)}
+	if !o.OldestPending.IsZero() {
+		age := int64(o.OldestPendingAge / time.Second)
+		out.OldestPendingAgeSeconds = &age
+	}
+	return out, nil
 }
 
 // SubscriptionChangeJSON is the params of Netflix's subscriptionchange.

@@ -122,6 +122,15 @@ func TestOpenRPCMatchesAnswers(t *testing.T) {
 		}},
 		"Netflix.1.reissueToken": {role: carebridge.RoleCare},
 		"Netflix.1.cancel":       {role: carebridge.RoleSupervisor, params: map[string]any{"customer": "1pci30"}},
+		// A charge left PENDING (this server runs no processor), so that
+		// the oldest is a time and its age a number.
+		"Netflix.1.overview": {role: carebridge.RoleSupervisor, before: func() {
+			now := time.Now().UTC().Truncate(time.Second)
+			if _, err := e.app.Netflix.Ingest(context.Background(), e.op.ID, []netflix.NewCharge{{PartnerChargeID: "openrpc-overview",
+				Customer: "pci150", Amount: money.Amount{Minor: 599, Currency: "USD"}, PaidThroughDate: now, ReceivedOn: now}}, ""); err != nil {
+				t.Fatal(err)
+			}
+		}},
 	}
 
 	for i, m := range doc.Methods {

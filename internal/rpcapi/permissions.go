@@ -33,6 +33,7 @@ var permissions = map[string][]carebridge.Role{
 	netflix.Callsign + ".unsuspend":    careAgents,
 	netflix.Callsign + ".reissueToken": careAgents,
 	netflix.Callsign + ".cancel":       supervisors,
+	netflix.Callsign + ".overview":     supervisors,
 }
 
 // allowed tells whether role may call method of plugin p. versions and

@@ -33,6 +33,7 @@ var cells = []struct {
 	{"Netflix.1.unsuspend", map[string]any{}, []carebridge.Role{"care", "supervisor"}},
 	{"Netflix.1.reissueToken", map[string]any{}, []carebridge.Role{"care", "supervisor"}},
 	{"Netflix.1.cancel", map[string]any{}, []carebridge.Role{"supervisor"}},
+	{"Netflix.1.overview", nil, []carebridge.Role{"supervisor"}},
 	{"Netflix.1.factoryReset", []int{1}, []carebridge.Role{"admin"}},
 	{"OCP.1.factoryReset", []int{1}, []carebridge.Role{"admin"}},
 	{"CustomerCareOperations.1.factoryReset", []int{1}, []carebridge.Role{"admin"}},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"carebridge/internal/netflix"
 )
@@ -127,4 +128,27 @@ func (s NetflixQueries) CustomerCharges(ctx context.Context, operatorID int64, c
 
 func (s NetflixQueries) CustomerEvents(ctx context.Context, operatorID int64, customer string) ([]netflix.Event, error) {
 	return collect(ctx, s.DB, customerEventsSQL, []netflix.Event{}, ScanEvent, operatorID, customer)
+}
+
+// ChargeCounts is one statement, so its counts and the oldest PENDING
+// charge are read as of one moment on both engines.
+func (s NetflixQueries) ChargeCounts(ctx context.Context, operatorID int64) (map[netflix.ChargeStatus]int64, time.Time, error) {
+	counts := map[netflix.ChargeStatus]int64{}
+	var oldest time.Time
+	err := s.DB.Query(ctx, chargeCountsSQL, func(row Scanner) error {
+		var status netflix.ChargeStatus
+		var n, first int64
+		if err := row.Scan(&status, &n, &first); err != nil {
+			return err
+		}
+		counts[status] = n
+		if status == netflix.Pending {
+			oldest = FromUnix(first)
+		}
+		return nil
+	}, operatorID)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	return counts, oldest, nil
 }

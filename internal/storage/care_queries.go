@@ -35,6 +35,11 @@ var (
 		(SELECT coalesce(a.reference_number, '') FROM netflix_charge_acknowledgements a
 		 WHERE a.charge_id = c.id AND a.status = c.status)
 		FROM netflix_charges c WHERE c.operator_id = ? AND c.customer_identifier = ? ORDER BY c.id DESC LIMIT ?`)
+	// chargeCountsSQL reads every charge of the operator, so its cost
+	// grows with them: one row per status the operator has charges in,
+	// with its count and the lowest created_at among them.
+	chargeCountsSQL = shared(`SELECT status, count(*), min(created_at) FROM netflix_charges
+		WHERE operator_id = ? GROUP BY status`)
 	customerEventsSQL = shared(`SELECT ` + EventColumns + `
 		FROM netflix_subscription_events e JOIN netflix_subscriptions s ON s.id = e.subscription_id
 		WHERE s.operator_id = ? AND s.customer_identifier = ? ORDER BY e.id`)

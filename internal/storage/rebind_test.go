@@ -38,7 +38,7 @@ func TestRebindRefuses(t *testing.T) {
 // PostgreSQL text holds no ? outside quotes, and numbers from $1.
 func TestSharedSQL(t *testing.T) {
 	all := []SQL{insertOrganisationSQL, hasOrganisationsSQL, profileSQL, grantedProfileSQL, releaseSessionSQL, insertSubscriptionSQL,
-		UpsertCustomer, replaceCustomerSQL, addCustomerPriceSQL, pendingBacklogSQL}
+		UpsertCustomer, replaceCustomerSQL, addCustomerPriceSQL, pendingBacklogSQL, chargeCountsSQL}
 	for _, q := range settleCharge {
 		all = append(all, q)
 	}

@@ -22,6 +22,7 @@ func testCare(t *testing.T, open Open) {
 	t.Run("ReissueToken", func(t *testing.T) { t.Parallel(); testCareReissue(t, open) })
 	t.Run("TenantIsolation", func(t *testing.T) { t.Parallel(); testCareIsolation(t, open) })
 	t.Run("Notifications", func(t *testing.T) { t.Parallel(); testCareNotifications(t, open) })
+	t.Run("ChargeCounts", func(t *testing.T) { t.Parallel(); testCareChargeCounts(t, open) })
 }
 
 // carePartner issues numbered tokens.
@@ -452,5 +453,76 @@ func testCareNotifications(t *testing.T, open Open) {
 	ok(err)
 	if len(w.notes.subs) != before {
 		t.Fatalf("a reissue notified %+v", w.notes.subs[before:])
+	}
+}
+
+// ChargeCounts counts the operator's charges by status, another
+// operator's never; a status without charges is absent; the oldest
+// PENDING charge is the one received first (created_at), whatever the
+// ids; settlement moves the counts. The service's overview reads it as
+// supervisors see it.
+func testCareChargeCounts(t *testing.T, open Open) {
+	w := careSetup(t, open)
+	s, ctx := w.stores.Netflix, w.ctx
+	check := func(step string, operatorID int64, want map[netflix.ChargeStatus]int64, oldest time.Time) {
+		t.Helper()
+		counts, first, err := s.ChargeCounts(ctx, operatorID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(counts, want) || !first.Equal(oldest) {
+			t.Fatalf("%s: ChargeCounts(%d) = %v, oldest %v; want %v, oldest %v", step, operatorID, counts, first, want, oldest)
+		}
+	}
+	check("no charges", w.op.ID, map[netflix.ChargeStatus]int64{}, time.Time{})
+
+	for _, c := range []string{"live", "paused", "gone"} {
+		w.create(t, w.caller, netflix.CreateRequest{Customer: c})
+	}
+	ok(w.svc.Transition(ctx, w.caller, "paused", netflix.ActionSuspend)).must(t)
+	ok(w.svc.Transition(ctx, w.caller, "gone", netflix.ActionCancel)).must(t)
+	// The other operator's charges, received first: one of a customer of
+	// the same identifier as one of ours.
+	w.create(t, w.theirs, netflix.CreateRequest{Customer: "live"})
+	ok(s.IngestCharges(ctx, w.op2.ID, []netflix.NewCharge{charge("t1", "live", 599, base), charge("t2", "theirs", 599, base)},
+		"", base.Add(-time.Hour))).must(t)
+	// Ours: those received later have the lower ids.
+	ok(s.IngestCharges(ctx, w.op.ID, []netflix.NewCharge{charge("p1", "live", 599, base), charge("p2", "paused", 599, base)},
+		"", base.Add(2*time.Minute))).must(t)
+	ok(s.IngestCharges(ctx, w.op.ID, []netflix.NewCharge{charge("p3", "gone", 599, base), charge("p4", "nobody", 599, base)},
+		"", base.Add(time.Minute))).must(t)
+	check("four pending", w.op.ID, map[netflix.ChargeStatus]int64{netflix.Pending: 4}, base.Add(time.Minute))
+	check("theirs", w.op2.ID, map[netflix.ChargeStatus]int64{netflix.Pending: 2}, base.Add(-time.Hour))
+
+	// Settling the two lowest ids (theirs) changes nothing of ours.
+	ok(s.SettleCharges(ctx, 2, base.Add(3*time.Minute), netflix.Settlement)).must(t)
+	check("theirs settled", w.op.ID, map[netflix.ChargeStatus]int64{netflix.Pending: 4}, base.Add(time.Minute))
+	check("theirs, settled", w.op2.ID, map[netflix.ChargeStatus]int64{netflix.Approved: 1, netflix.BadRequest: 1}, time.Time{})
+	// Settling p1 and p2 leaves the oldest as it was.
+	ok(s.SettleCharges(ctx, 2, base.Add(3*time.Minute), netflix.Settlement)).must(t)
+	check("two settled", w.op.ID, map[netflix.ChargeStatus]int64{netflix.Pending: 2, netflix.Approved: 1, netflix.Declined: 1}, base.Add(time.Minute))
+	ok(s.SettleCharges(ctx, 10, base.Add(3*time.Minute), netflix.Settlement)).must(t)
+	want := map[netflix.ChargeStatus]int64{netflix.Approved: 1, netflix.Declined: 1, netflix.Rejected: 1, netflix.BadRequest: 1}
+	check("all settled", w.op.ID, want, time.Time{})
+
+	// A new charge is PENDING alone, and the oldest.
+	ok(s.IngestCharges(ctx, w.op.ID, []netflix.NewCharge{charge("p5", "live", 599, base)}, "", base.Add(time.Hour))).must(t)
+	want[netflix.Pending] = 1
+	check("one new", w.op.ID, want, base.Add(time.Hour))
+
+	// The overview, by the service's clock (base): every status, the
+	// age never negative.
+	o := ok(w.svc.Overview(ctx, w.caller)).must(t)
+	full := map[netflix.ChargeStatus]int64{netflix.Pending: 1, netflix.Approved: 1, netflix.Declined: 1, netflix.BadRequest: 1, netflix.Rejected: 1}
+	if !reflect.DeepEqual(o.Charges, full) || !o.OldestPending.Equal(base.Add(time.Hour)) || o.OldestPendingAge != 0 {
+		t.Fatalf("overview %+v", o)
+	}
+	later := &netflix.Service{Store: s, Now: func() time.Time { return base.Add(time.Hour + 42*time.Second) }}
+	if o := ok(later.Overview(ctx, w.caller)).must(t); o.OldestPendingAge != 42*time.Second {
+		t.Fatalf("overview 42 s later: %+v", o)
+	}
+	if o := ok(later.Overview(ctx, w.theirs)).must(t); !reflect.DeepEqual(o.Charges, map[netflix.ChargeStatus]int64{
+		netflix.Pending: 0, netflix.Approved: 1, netflix.Declined: 0, netflix.BadRequest: 1, netflix.Rejected: 0}) || !o.OldestPending.IsZero() {
+		t.Fatalf("their overview %+v", o)
 	}
 }
