@@ -421,7 +421,7 @@ async function search(event) {
   const query = $('search-query').value.trim()
   if (!query) {
     $('search-summary').classList.add('message')
-    setText('search-summary', 'Type a customer identifier, a subscription number or a name.')
+    setText('search-summary', 'Type a customer identifier, a subscription number or a charge number.')
     $('search-query').focus()
     return
   }
