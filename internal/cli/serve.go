@@ -174,16 +174,17 @@ Then pass the returned data.token as "token".
 JSON-RPC admin token %q:
   curl -s -H 'Authorization: Bearer %s' %s/jsonrpc \
     -d '{"jsonrpc":"2.0","id":1,"method":"Controller.1.status"}'
-Care plane: care agent %q and supervisor %q (password: the user name):
+Care console: %s/console/ as care agent %q or supervisor %q (password: the user name).
+Care plane: the same users log in with
   curl -s -X POST %s/care/login -H 'Content-Type: application/json' \
     -d '{"organisation":"demo","username":"agent","password":"agent"}'
-Then call /jsonrpc with 'Authorization: Bearer <token>', e.g. Netflix.1.find.
+then call /jsonrpc with 'Authorization: Bearer <token>', e.g. Netflix.1.find.
 OCP application: client id %q, client secret %q:
   curl -s -u %s:%s -d grant_type=client_credentials %s/v1/oauth/token
 See README.md for every method.
 `, demo.Organisation, demo.Username, demo.Password, op.ID, op.Name, url,
 		demo.AdminToken, demo.AdminToken, url,
-		demo.CareAgent, demo.Supervisor, url,
+		url, demo.CareAgent, demo.Supervisor, url,
 		clientID, demo.OCPSecret, clientID, demo.OCPSecret, url)
 }
 

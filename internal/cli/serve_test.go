@@ -392,7 +392,8 @@ func TestServeDemoDatabaseLoopbackOnly(t *testing.T) {
 
 // The demo banner gives every credential of the demo, and each works as
 // printed: the admin token on the JSON-RPC plane, the OCP application's
-// client id and secret at the token endpoint.
+// client id and secret at the token endpoint, the care users at the care
+// login and the console's address.
 func TestServeDemoBannerCredentials(t *testing.T) {
 	t.Parallel()
 	s := startServe(t, nil, "--demo", "--addr", "127.0.0.1:0", "--db", dbPath(t))
@@ -446,6 +447,31 @@ func TestServeDemoBannerCredentials(t *testing.T) {
 	}
 	if status != http.StatusOK || json.Unmarshal(body, &tok) != nil || tok.AccessToken == "" {
 		t.Errorf("OCP token with the printed client id and secret: HTTP %d %s", status, body)
+	}
+
+	// The console's address answers, and its care users log in with their
+	// names as passwords.
+	care := find(`Care console: (\S+) as care agent "([^"]+)" or supervisor "([^"]+)" \(password: the user name\)`)
+	if care[1] != s.url+"/console/" {
+		t.Errorf("console address %q, want %q", care[1], s.url+"/console/")
+	}
+	req, err = http.NewRequest(http.MethodGet, care[1], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, body := s.do(t, req); status != http.StatusOK || !strings.Contains(string(body), "<html") {
+		t.Errorf("GET %s: HTTP %d", care[1], status)
+	}
+	for _, user := range care[2:] {
+		req, err = http.NewRequest(http.MethodPost, s.url+"/care/login",
+			strings.NewReader(`{"organisation":"demo","username":"`+user+`","password":"`+user+`"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if status, body := s.do(t, req); status != http.StatusOK {
+			t.Errorf("care login of %s as printed: HTTP %d %s", user, status, body)
+		}
 	}
 }
 
