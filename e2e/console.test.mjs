@@ -67,10 +67,18 @@ describe('the care console', { skip: consoleMissing }, () => {
       await login(page, server.url, demo.agent)
       await openCustomer(page, demo.customer)
 
+      // Only what the subscription's state allows is offered.
+      assert.equal(await button(page, 'Suspend').isEnabled(), true)
+      assert.equal(await button(page, 'Unsuspend').isEnabled(), false)
+
       const pause = 'Customer asked for a pause.'
       await act(page, 'Suspend', pause)
       await historyEntry(page, pause, 'agent', 'suspend').waitFor()
       await waitForState(page, 'NOT_EFFECTIVE')
+      await waitUntil(async () => !(await button(page, 'Suspend').isEnabled()) && await button(page, 'Unsuspend').isEnabled(),
+        'Suspend disabled and Unsuspend enabled once the subscription is NOT_EFFECTIVE')
+      // The search result follows the change too.
+      await page.locator('#search-results').getByText('NOT_EFFECTIVE').first().waitFor()
 
       const back = 'Paid by phone.'
       await act(page, 'Unsuspend', back)

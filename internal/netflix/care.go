@@ -53,6 +53,25 @@ type CustomerSubscription struct {
 	Channel    string         // "" when none was given
 	Promotions []Promotion    // redeemed with this subscription, in the order redeemed
 	Prices     []money.Amount // distinct amounts of APPROVED charges settled against it, in the order first charged
+	// Actions are what a care agent may do to it now, whatever their
+	// role allows: the latest subscription's, by its state; none for an
+	// earlier one.
+	Actions []Action
+}
+
+// agentActions are what a care agent may do to a customer's latest
+// subscription, each if its state allows.
+var agentActions = []Action{ActionSuspend, ActionUnsuspend, ActionCancel, ActionReissueToken}
+
+// allowedActions lists the agentActions the life cycle allows from state.
+func allowedActions(state State) []Action {
+	out := []Action{}
+	for _, a := range agentActions {
+		if _, _, err := Next(a, state); err == nil {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // Contact is the customer's contact data as a create gave it.
@@ -301,7 +320,10 @@ func (s *Service) Customer(ctx context.Context, caller carebridge.Caller, custom
 	at := make(map[int64]int, len(subs))
 	for i, sub := range subs {
 		f.Subscriptions[i] = CustomerSubscription{Subscription: sub.Subscription, Channel: sub.Channel,
-			Promotions: []Promotion{}, Prices: []money.Amount{}}
+			Promotions: []Promotion{}, Prices: []money.Amount{}, Actions: []Action{}}
+		if i == 0 {
+			f.Subscriptions[i].Actions = allowedActions(sub.LifeCycleState)
+		}
 		at[sub.ID] = i
 	}
 	if len(subs) > 0 {

@@ -55,5 +55,5 @@ var pastTense = map[Action]string{
 	ActionUnsuspend: "unsuspended",
 	ActionCancel:    "cancelled",
 
-	ActionReissueToken: "given a new registration token",
+	ActionReissueToken: "given a new activation token",
 }

@@ -208,6 +208,7 @@ func TestCareMethods(t *testing.T) {
 				Channel        *string
 				Promotions     []any
 				Prices         []struct{ Amount, Currency, Formatted string }
+				Actions        []string
 			}
 			Contact struct {
 				FirstName *string `json:"first_name"`
@@ -225,6 +226,9 @@ func TestCareMethods(t *testing.T) {
 			file.Subscriptions[0].CreatedDate == nil || len(file.Subscriptions[0].Prices) != 1 ||
 			file.Subscriptions[0].Prices[0] != (struct{ Amount, Currency, Formatted string }{"5.99", "USD", "$5.99"}) {
 			t.Fatalf("customer pci150: %+v", file)
+		}
+		if got := file.Subscriptions[0].Actions; !slices.Equal(got, []string{"suspend", "cancel", "reissue_token"}) {
+			t.Fatalf("actions of an EFFECTIVE subscription: %v", got)
 		}
 		if len(file.Charges) != 2 || file.Charges[0].Number != "I00002671" || file.Charges[1].Number != "I00002662" ||
 			file.Charges[0].Amount.Formatted != "$5.99" || file.Charges[0].Status != "APPROVED" || file.Charges[0].StatusDate == nil || file.Charges[0].Acknowledged {
@@ -246,6 +250,10 @@ func TestCareMethods(t *testing.T) {
 		p.ok(agent, "Netflix.1.suspend", map[string]any{"customer": "pci150", "reason": "Customer asked for a pause."}, &sub)
 		if sub.Number != number || sub.LifeCycleState != "NOT_EFFECTIVE" || sub.NetflixState != "NOT_EFFECTIVE" {
 			t.Fatalf("suspend: %+v", sub)
+		}
+		both(agent, "Netflix.1.customer", map[string]any{"customer": "pci150"}, &file)
+		if got := file.Subscriptions[0].Actions; !slices.Equal(got, []string{"unsuspend", "cancel"}) {
+			t.Fatalf("actions of a NOT_EFFECTIVE subscription: %v", got)
 		}
 		// The same state machine as the CRM.COM face: a second suspend is
 		// refused (Thunder's illegal state), over either transport.
@@ -313,6 +321,10 @@ func TestCareMethods(t *testing.T) {
 		p.ok(super, "Netflix.1.cancel", map[string]any{"customer": "1pci30", "reason": "Moved abroad."}, &sub)
 		if sub.LifeCycleState != "CANCELLED" {
 			t.Fatalf("cancel: %+v", sub)
+		}
+		both(agent, "Netflix.1.customer", map[string]any{"customer": "1pci30"}, &file)
+		if got := file.Subscriptions[0].Actions; len(got) != 0 || got == nil {
+			t.Fatalf("actions of a CANCELLED subscription: %#v", got)
 		}
 		if a := both(agent, "Netflix.1.reissueToken", map[string]any{"customer": "1pci30"}, nil); a.Error == nil || a.Error.Code != jsonrpc.CodeIllegalState {
 			t.Fatalf("reissueToken of a cancelled subscription: %s", a.Raw)

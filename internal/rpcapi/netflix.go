@@ -129,10 +129,11 @@ type promotionJSON struct {
 
 type fileSubscriptionJSON struct {
 	subscriptionJSON
-	CreatedDate *string         `json:"created_date"`
-	Channel     *string         `json:"channel"`
-	Promotions  []promotionJSON `json:"promotions"`
-	Prices      []priceJSON     `json:"prices"`
+	CreatedDate *string          `json:"created_date"`
+	Channel     *string          `json:"channel"`
+	Promotions  []promotionJSON  `json:"promotions"`
+	Prices      []priceJSON      `json:"prices"`
+	Actions     []netflix.Action `json:"actions"` // what the state allows now; the role decides the rest
 }
 
 type contactJSON struct {
@@ -181,7 +182,7 @@ func (h *Handler) customer(ctx context.Context, c *jsonrpc.Call) (any, error) {
 	}
 	for _, s := range f.Subscriptions {
 		j := fileSubscriptionJSON{subscriptionJSON: subscriptionOf(s.Subscription), CreatedDate: timeJSON(s.CreatedAt),
-			Channel: textOrNull(s.Channel), Promotions: []promotionJSON{}, Prices: []priceJSON{}}
+			Channel: textOrNull(s.Channel), Promotions: []promotionJSON{}, Prices: []priceJSON{}, Actions: s.Actions}
 		for _, pr := range s.Promotions {
 			j.Promotions = append(j.Promotions, promotionJSON{Code: pr.Code, Name: pr.Name})
 		}

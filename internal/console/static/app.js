@@ -64,6 +64,9 @@ let overviewRefresh = 0
 let searchSeq = 0
 let pendingAction = null // the reason dialog's action
 let lastActionButton = null
+let allowedActions = new Set() // what the open subscription's state allows now
+let lastQuery = '' // the search whose results are shown
+let lastFound = [] // their customers
 
 const actions = {
   suspend: {
@@ -374,7 +377,24 @@ function setNetflixActive(active) {
   const banner = $('service-banner')
   banner.hidden = active
   banner.textContent = active ? '' : DEACTIVATED
-  for (const b of $('customer-actions').querySelectorAll('button')) b.disabled = !active
+  updateActionButtons()
+}
+
+// actionButtons maps each action button to the action the plane names.
+const actionButtons = {
+  'action-suspend': 'suspend',
+  'action-unsuspend': 'unsuspend',
+  'action-cancel': 'cancel',
+  'action-reissue': 'reissue_token',
+}
+
+// updateActionButtons enables the actions the subscription's state allows
+// while the Netflix service is active; the plane decides which they are.
+function updateActionButtons() {
+  for (const [id, action] of Object.entries(actionButtons)) {
+    const b = document.getElementById(id)
+    if (b) b.disabled = !netflixActive || !allowedActions.has(action)
+  }
 }
 
 function stateChanged(params) {
@@ -396,7 +416,9 @@ function stateChanged(params) {
 // ---- events ----
 
 function subscriptionChanged(params) {
-  if (!params || params.customer !== openCustomer) return
+  if (!params) return
+  if (lastFound.includes(params.customer)) refreshSearch()
+  if (params.customer !== openCustomer) return
   scheduleReload()
   if (session && params.actor === session.username) return // this agent's own change, announced already
   const by = params.actor ? ` by ${params.actor}` : ''
@@ -436,17 +458,36 @@ async function search(event) {
     setText('search-summary', fmt.rpcMessage(err))
     $('search-summary').classList.add('message')
     $('search-results').replaceChildren()
+    lastQuery = ''
+    lastFound = []
     return
   }
   if (seq !== searchSeq) return
-  renderResults(Array.isArray(found) ? found : [])
+  lastQuery = query
+  renderResults(Array.isArray(found) ? found : [], true)
 }
 
-function renderResults(found) {
+// refreshSearch runs the shown search again, quietly: a customer in its
+// results changed.
+async function refreshSearch() {
+  const query = lastQuery
+  const seq = searchSeq // a search the agent starts meanwhile wins
+  let found
+  try {
+    found = await rpc.call('Netflix.1.find', { query })
+  } catch {
+    return // the results stay as they were
+  }
+  if (seq !== searchSeq || query !== lastQuery) return
+  renderResults(Array.isArray(found) ? found : [], false)
+}
+
+function renderResults(found, announced) {
   const list = $('search-results')
   const n = found.length
+  lastFound = found.map((f) => f.customer)
   setText('search-summary', n === 0 ? 'No customer matches.' : n === 1 ? 'One customer matches.' : `${n} customers match.`)
-  announce($('search-summary').textContent)
+  if (announced) announce($('search-summary').textContent)
   list.replaceChildren(...found.map((f) => {
     const name = fmt.fullName(f.first_name, f.last_name)
     const sub = f.subscription
@@ -478,6 +519,7 @@ async function openCustomerFile(customer) {
 }
 
 function clearCustomer() {
+  allowedActions = new Set()
   setText('customer-message', '')
   for (const id of ['subscription-current', 'subscription-earlier', 'contact', 'charges-body', 'history', 'customer-actions']) {
     $(id).replaceChildren()
@@ -513,8 +555,8 @@ function buildActions() {
     el('button', { type: 'button', id: 'action-reissue', text: 'Re-issue activation token' }),
   ].filter((b) => b)
   buttons[buttons.length - 1].addEventListener('click', reissue)
-  for (const b of buttons) b.disabled = !netflixActive
   box.replaceChildren(...buttons)
+  updateActionButtons()
   box.hidden = true // until the file shows a subscription
 }
 
@@ -531,6 +573,8 @@ function renderFile(file) {
   const [current, ...earlier] = subs
   $('subscription-current').replaceChildren(current ? subscriptionDetails(current) : el('p', { text: 'This customer has no subscription.' }))
   $('customer-actions').hidden = !current
+  allowedActions = new Set(current && Array.isArray(current.actions) ? current.actions : [])
+  updateActionButtons()
   $('subscription-earlier').replaceChildren(earlier.length
     ? el('ul', { className: 'earlier' }, earlier.map((s) => el('li', {}, subscriptionDetails(s))))
     : el('p', { text: 'None.' }))
@@ -676,7 +720,7 @@ async function reissue(event) {
     setText('customer-message', fmt.rpcMessage(err))
     announce(fmt.rpcMessage(err))
   } finally {
-    button.disabled = !netflixActive
+    updateActionButtons()
   }
 }
 

@@ -2,9 +2,10 @@
 
 import { CLOSED } from './rpc.js'
 
+// With the time zone: an agent and a customer may not share one.
 const dateTime = new Intl.DateTimeFormat(undefined, {
   dateStyle: 'medium',
-  timeStyle: 'short',
+  timeStyle: 'long',
 })
 
 // when formats an RFC 3339 time for people; '—' for none.
@@ -45,7 +46,7 @@ export function fullName(first, last) {
 
 function country(c) {
   if (!c) return ''
-  return c.name || c.alpha3_code || c.alpha2_code || c.code || c.id || ''
+  return c.name || c.three_character_code || c.two_character_code || c.alternative_code || c.id || ''
 }
 
 // address formats a contact's address object as lines.
