@@ -30,8 +30,8 @@ type Tx interface {
 	// two transactions locking overlapping sets cannot deadlock. Ids the
 	// operator has no charge under are passed over.
 	LockCharges(ctx context.Context, operatorID int64, ids []int64) error
-	// AckState reads what acknowledging one of the operator's charges
-	// depends on; ENOTFOUND when the operator has no charge of that id.
+	// AckState reads what acknowledging, accepting or declining one of
+	// the operator's charges depends on; ENOTFOUND when the operator has no charge of that id.
 	AckState(ctx context.Context, operatorID, chargeID int64) (AckState, error)
 	// StatusAcknowledged tells whether a status of a charge has been
 	// acknowledged.
@@ -150,6 +150,7 @@ type AckState struct {
 	Status   ChargeStatus
 	// ListedPending: charges/list has shown the charge as PENDING.
 	ListedPending bool
+	Amount        money.Amount
 }
 
 // Acknowledgement is one stored acknowledgement of a charge's status.

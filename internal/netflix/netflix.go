@@ -135,6 +135,13 @@ type Store interface {
 	// together.
 	AcknowledgeCharges(ctx context.Context, operatorID int64, acks []Ack, actor carebridge.Caller, at time.Time) ([]AckFailure, error)
 
+	// DecideCharges settles an operator's PENDING charges with the status
+	// the operator decided (APPROVED or DECLINED) as SettleCharges would,
+	// the actor being the caller; items that cannot be decided are
+	// returned with their failure codes, the others are settled together
+	// and returned once committed.
+	DecideCharges(ctx context.Context, operatorID int64, ds []Decision, status ChargeStatus, actor carebridge.Caller, at time.Time) ([]AckFailure, []Settled, error)
+
 	// SettleCharges settles up to limit PENDING charges of any operator,
 	// oldest first, in one transaction: claim, decide with settle, write the
 	// status and its date, end the subscription when the status terminates
