@@ -153,3 +153,39 @@ func decideOne(ctx context.Context, tx Tx, operatorID int64, d Decision, status 
 	}
 	return "", done, nil
 }
+
+// ChargeDecision says who decides an operator's PENDING charges.
+type ChargeDecision string
+
+const (
+	// DecisionAuto: the processor settles them by the subscription's
+	// state as soon as they arrive; charges/accept and charges/decline
+	// still settle those it has not settled yet.
+	DecisionAuto ChargeDecision = "auto"
+	// DecisionOperator: the operator accepts or declines them; the
+	// processor settles by the subscription's state only those still
+	// PENDING once the operator's decision deadline has passed.
+	DecisionOperator ChargeDecision = "operator"
+
+	// DefaultDecisionDeadline is an operator's decision deadline until
+	// it is set.
+	DefaultDecisionDeadline = 72 * time.Hour
+	MinDecisionDeadline     = time.Minute
+	MaxDecisionDeadline     = 720 * time.Hour
+)
+
+// ValidateChargeDecision checks an operator's charge decision setting:
+// who decides, and the deadline, in whole seconds from a minute to 30
+// days.
+func ValidateChargeDecision(d ChargeDecision, deadline time.Duration) error {
+	if d != DecisionAuto && d != DecisionOperator {
+		return invalid("the charge decision is %q; it must be auto or operator.", d)
+	}
+	if deadline < MinDecisionDeadline || deadline > MaxDecisionDeadline {
+		return invalid("the decision deadline is %s; it must be from %s to %s.", deadline, MinDecisionDeadline, MaxDecisionDeadline)
+	}
+	if deadline%time.Second != 0 {
+		return invalid("the decision deadline %s is not a whole number of seconds.", deadline)
+	}
+	return nil
+}

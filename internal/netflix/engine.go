@@ -47,10 +47,14 @@ type Tx interface {
 	// status, needs no acknowledgement any more.
 	MarkAcknowledged(ctx context.Context, chargeID int64, status ChargeStatus) error
 
-	// ClaimPendingCharges returns up to limit PENDING charges of any
-	// operator, lowest id first, held by this transaction until it ends:
-	// a transaction claiming at the same time gets other charges.
-	ClaimPendingCharges(ctx context.Context, limit int) ([]Charge, error)
+	// ClaimPendingCharges returns up to limit PENDING charges, lowest id
+	// first, held by this transaction until it ends: a transaction
+	// claiming at the same time gets other charges. It returns the
+	// charges of operators whose ChargeDecision is DecisionAuto, and of
+	// operators deciding themselves (DecisionOperator) only those stored
+	// (created_at) at or before now minus that operator's decision
+	// deadline; the others stay PENDING, unclaimed.
+	ClaimPendingCharges(ctx context.Context, limit int, now time.Time) ([]Charge, error)
 	// LatestSubscriptionOf returns the customer's most recent
 	// subscription; nil when the customer has none.
 	LatestSubscriptionOf(ctx context.Context, operatorID int64, customer string) (*Subscription, error)

@@ -7,8 +7,9 @@ import (
 	"carebridge"
 )
 
-// SettleCharges settles up to limit PENDING charges of any operator,
-// oldest first, in one transaction: claim them, decide each with settle,
+// SettleCharges settles up to limit PENDING charges, oldest first, in one
+// transaction (an operator deciding its charges itself leaves them to
+// the processor only once its decision deadline has passed, at at): claim them, decide each with settle,
 // write the status and its date, end the subscription when the status
 // terminates it, and commit. It returns what it settled, in claim order;
 // a failure before the commit leaves every claimed charge PENDING.
@@ -16,7 +17,7 @@ func (r *Records) SettleCharges(ctx context.Context, limit int, at time.Time, se
 	var settled []Settled
 	err := r.InTx(ctx, func(tx Tx) error {
 		settled = nil
-		pending, err := tx.ClaimPendingCharges(ctx, limit)
+		pending, err := tx.ClaimPendingCharges(ctx, limit, at)
 		if err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"carebridge"
 	"carebridge/internal/netflix"
 )
 
@@ -146,6 +147,63 @@ func testDecisions(t *testing.T, open Open) {
 			if len(evs) != 2 {
 				t.Fatalf("round %d: history %+v, want one settlement", round, evs)
 			}
+		}
+	})
+
+	t.Run("OperatorDecides", func(t *testing.T) {
+		t.Parallel()
+		tn := setup(t, open)
+		s, ts, ctx := tn.stores.Netflix, tn.stores.Tenancy, tn.ctx
+		if d, deadline, err := ts.ChargeDecision(ctx, tn.op.ID); err != nil || d != netflix.DecisionAuto || deadline != netflix.DefaultDecisionDeadline {
+			t.Fatalf("default decision %q %s, %v", d, deadline, err)
+		}
+		wantCode(t, ts.SetChargeDecision(ctx, tn.op.ID, "nobody", time.Hour), carebridge.EINVALID)
+		wantCode(t, ts.SetChargeDecision(ctx, tn.op.ID, netflix.DecisionOperator, 59*time.Second), carebridge.EINVALID)
+		wantCode(t, ts.SetChargeDecision(ctx, tn.op.ID, netflix.DecisionOperator, 721*time.Hour), carebridge.EINVALID)
+		wantCode(t, ts.SetChargeDecision(ctx, 999999, netflix.DecisionOperator, time.Hour), carebridge.ENOTFOUND)
+		_, _, err := ts.ChargeDecision(ctx, 999999)
+		wantCode(t, err, carebridge.ENOTFOUND)
+		if err := ts.SetChargeDecision(ctx, tn.op.ID, netflix.DecisionOperator, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if d, deadline, err := ts.ChargeDecision(ctx, tn.op.ID); err != nil || d != netflix.DecisionOperator || deadline != time.Hour {
+			t.Fatalf("decision %q %s, %v", d, deadline, err)
+		}
+		ok(s.CreateSubscription(ctx, newSub(tn, "c1", "", base))).must(t)
+		mine := ok(s.IngestCharges(ctx, tn.op.ID, []netflix.NewCharge{charge("1", "c1", 599, base), charge("2", "c1", 599, base)}, "", base)).must(t)
+		late := ok(s.IngestCharges(ctx, tn.op.ID, []netflix.NewCharge{charge("3", "c1", 599, base)}, "", base.Add(time.Minute))).must(t)
+		theirs := ok(s.IngestCharges(ctx, tn.op2.ID, []netflix.NewCharge{charge("x", "c1", 599, base)}, "", base)).must(t)
+		settledIDs := func(at time.Time) []string {
+			t.Helper()
+			var out []string
+			for _, st := range ok(s.SettleCharges(ctx, 10, at, netflix.Settlement)).must(t) {
+				out = append(out, st.Charge.Number)
+			}
+			return out
+		}
+		// Before the deadline the processor leaves the operator's charges
+		// alone; another operator's are settled as ever.
+		if got := settledIDs(base.Add(time.Hour - time.Second)); fmt.Sprint(got) != fmt.Sprint([]string{netflix.ChargeNumber(theirs[0].ChargeID)}) {
+			t.Fatalf("settled before the deadline: %v", got)
+		}
+		failures, _, err := s.DecideCharges(ctx, tn.op.ID, []netflix.Decision{{Number: netflix.ChargeNumber(mine[0].ChargeID), Customer: "c1"}}, netflix.Approved, tn.caller, base)
+		if err != nil || len(failures) != 0 {
+			t.Fatalf("accept: %+v, %v", failures, err)
+		}
+		// At the deadline, what is still PENDING is settled by the
+		// subscription's state, each charge by its own arrival.
+		if got := settledIDs(base.Add(time.Hour)); fmt.Sprint(got) != fmt.Sprint([]string{netflix.ChargeNumber(mine[1].ChargeID)}) {
+			t.Fatalf("settled at the deadline: %v", got)
+		}
+		if got := settledIDs(base.Add(time.Hour + 59*time.Second)); len(got) != 0 {
+			t.Fatalf("settled before the last charge's deadline: %v", got)
+		}
+		// Back to auto: at once.
+		if err := ts.SetChargeDecision(ctx, tn.op.ID, netflix.DecisionAuto, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if got := settledIDs(base.Add(2 * time.Minute)); fmt.Sprint(got) != fmt.Sprint([]string{netflix.ChargeNumber(late[0].ChargeID)}) {
+			t.Fatalf("settled once auto: %v", got)
 		}
 	})
 }
