@@ -151,3 +151,41 @@ func TestDecisionRefusals(t *testing.T) {
 		t.Fatalf("deciding REJECTED: %v", err)
 	}
 }
+
+// The claim passes its time on: an operator deciding its charges keeps
+// them from the processor until its deadline.
+func TestProcessorLeavesTheOperatorsCharges(t *testing.T) {
+	t.Parallel()
+	m := settleWorld()
+	m.deciding = map[int64]time.Duration{1: time.Hour}
+	for id := range m.data.charges {
+		m.data.created[id] = settleAt
+	}
+	if settled, err := netflix.NewRecords(m).SettleCharges(context.Background(), 10, settleAt.Add(time.Hour-time.Second), netflix.Settlement); err != nil || len(settled) != 0 {
+		t.Fatalf("settled %+v, %v before the deadline", settled, err)
+	}
+	if settled, err := netflix.NewRecords(m).SettleCharges(context.Background(), 10, settleAt.Add(time.Hour), netflix.Settlement); err != nil || len(settled) != 4 {
+		t.Fatalf("settled %d, %v at the deadline; want 4", len(settled), err)
+	}
+}
+
+func TestValidateChargeDecision(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		d        netflix.ChargeDecision
+		deadline time.Duration
+		ok       bool
+	}{
+		{netflix.DecisionAuto, netflix.DefaultDecisionDeadline, true},
+		{netflix.DecisionOperator, time.Minute, true},
+		{netflix.DecisionOperator, 720 * time.Hour, true},
+		{netflix.DecisionOperator, 59 * time.Second, false},
+		{netflix.DecisionOperator, 720*time.Hour + time.Second, false},
+		{netflix.DecisionOperator, time.Minute + time.Millisecond, false},
+		{"manual", time.Hour, false},
+	} {
+		if err := netflix.ValidateChargeDecision(c.d, c.deadline); (err == nil) != c.ok || (err != nil && carebridge.ErrorCode(err) != carebridge.EINVALID) {
+			t.Errorf("%s %s: %v", c.d, c.deadline, err)
+		}
+	}
+}
