@@ -177,9 +177,11 @@ type Queries interface {
 	SubscriptionEvents(ctx context.Context, operatorID, subscriptionID int64) ([]Event, error)
 
 	// PendingCharges counts the PENDING charges of every operator and
-	// gives the oldest one's created_at (zero when none is PENDING): the
-	// backlog the processor has yet to settle.
-	PendingCharges(ctx context.Context) (PendingSummary, error)
+	// gives the created_at of the oldest one the processor may settle at
+	// now, as ClaimPendingCharges chooses them (zero when there is none):
+	// the backlog the processor has yet to settle. A charge an operator
+	// still has time to decide counts, but is not the oldest.
+	PendingCharges(ctx context.Context, now time.Time) (PendingSummary, error)
 
 	// ListUnacknowledgedCharges lists an operator's charges whose current
 	// status has not been acknowledged, oldest received_on first (ties by

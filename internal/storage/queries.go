@@ -136,7 +136,11 @@ var (
 		WHERE status = 'PENDING' AND EXISTS (SELECT 1 FROM operators o WHERE o.id = netflix_charges.operator_id
 			AND (o.charge_decision = 'auto' OR netflix_charges.created_at <= ? - o.decision_deadline_seconds))
 		ORDER BY id LIMIT ?`)
-	pendingBacklogSQL    = shared(`SELECT count(*), min(created_at) FROM netflix_charges WHERE status = 'PENDING'`)
+	// pendingBacklogSQL counts every PENDING charge and dates the oldest
+	// one ClaimPending would return at now (its argument).
+	pendingBacklogSQL = shared(`SELECT count(*), min(CASE WHEN o.charge_decision = 'auto'
+			OR c.created_at <= ? - o.decision_deadline_seconds THEN c.created_at END)
+		FROM netflix_charges c JOIN operators o ON o.id = c.operator_id WHERE c.status = 'PENDING'`)
 	insertChargeEventSQL = shared(`INSERT INTO netflix_charge_events (charge_id, from_status, to_status, actor, at)
 		VALUES (?, ?, ?, ?, ?)`)
 	// addCustomerPriceSQL keeps the lowest charge id of a price, whichever

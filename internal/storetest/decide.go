@@ -186,6 +186,13 @@ func testDecisions(t *testing.T, open Open) {
 		if got := settledIDs(base.Add(time.Hour - time.Second)); fmt.Sprint(got) != fmt.Sprint([]string{netflix.ChargeNumber(theirs[0].ChargeID)}) {
 			t.Fatalf("settled before the deadline: %v", got)
 		}
+		// The backlog counts them, but dates only what the processor owes.
+		if p := ok(s.PendingCharges(ctx, base.Add(time.Hour-time.Second))).must(t); p.Count != 3 || !p.Oldest.IsZero() {
+			t.Fatalf("backlog before the deadline: %+v", p)
+		}
+		if p := ok(s.PendingCharges(ctx, base.Add(time.Hour))).must(t); p.Count != 3 || !p.Oldest.Equal(base) {
+			t.Fatalf("backlog at the deadline: %+v", p)
+		}
 		failures, _, err := s.DecideCharges(ctx, tn.op.ID, []netflix.Decision{{Number: netflix.ChargeNumber(mine[0].ChargeID), Customer: "c1"}}, netflix.Approved, tn.caller, base)
 		if err != nil || len(failures) != 0 {
 			t.Fatalf("accept: %+v, %v", failures, err)
