@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"flag"
 	"fmt"
 	"strings"
 	"time"
@@ -190,4 +191,63 @@ func withStores(e env, db string, fn func(*server.Stores) error) error {
 	}
 	defer s.Close()
 	return fn(s)
+}
+
+func operatorUpdate(e env, args []string) error {
+	fs, db := e.helpFlags("operator update", "--org ORG --name NAME --charge-decision auto|operator [--decision-deadline 72h]",
+		"Sets who decides the operator's PENDING charges: auto (the charge processor, by the subscription's state, as\n"+
+			"soon as they arrive) or operator (the operator, with charges/accept and charges/decline; the processor settles\n"+
+			"those still PENDING once the decision deadline has passed since they arrived, from 1m to 720h; the operator's\n"+
+			"deadline is kept when not given, 72h until first set).", args)
+	org := fs.String("org", "", "organisation name")
+	name := fs.String("name", "", "operator (group) name")
+	decision := fs.String("charge-decision", "", "who decides PENDING charges: auto or operator")
+	deadline := fs.Duration("decision-deadline", 0, "how long the operator has to decide a charge (1m to 720h; default: unchanged)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := need([2]string{"org", *org}, [2]string{"name", *name}, [2]string{"charge-decision", *decision}); err != nil {
+		return err
+	}
+	d := netflix.ChargeDecision(*decision)
+	if d != netflix.DecisionAuto && d != netflix.DecisionOperator {
+		return fmt.Errorf("--charge-decision is %q; it must be auto or operator", *decision)
+	}
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "decision-deadline" })
+	if given && (*deadline < netflix.MinDecisionDeadline || *deadline > netflix.MaxDecisionDeadline || *deadline%time.Second != 0) {
+		return fmt.Errorf("--decision-deadline is %s; it must be whole seconds from 1m to 720h", *deadline)
+	}
+	return withStores(e, *db, func(s *server.Stores) error {
+		op, err := findOperator(e, s, *org, *name)
+		if err != nil {
+			return err
+		}
+		if !given {
+			if _, *deadline, err = s.Tenancy.ChargeDecision(e.ctx, op.ID); err != nil {
+				return err
+			}
+		}
+		if err := s.Tenancy.SetChargeDecision(e.ctx, op.ID, d, *deadline); err != nil {
+			return err
+		}
+		who := "the charge processor (auto)"
+		if d == netflix.DecisionOperator {
+			who = "the operator, settled by the processor after " + shortDuration(*deadline)
+		}
+		fmt.Fprintf(e.stdout, "operator %q of %q: PENDING charges decided by %s; decision deadline %s\n", op.Name, *org, who, shortDuration(*deadline))
+		return nil
+	})
+}
+
+// shortDuration writes 48h rather than 48h0m0s, 1m rather than 1m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

@@ -29,6 +29,8 @@ Usage:
   carebridge backup [--db URL] FILE   (SQLite: a consistent copy while servers run)
   carebridge org create --name ORG
   carebridge operator create --org ORG --name NAME [--alternative-code CODE]
+  carebridge operator update --org ORG --name NAME --charge-decision auto|operator
+                             [--decision-deadline 72h]
   carebridge user create --org ORG --operator NAME --username USER [--role api|care|supervisor]
                          (password on stdin)
   carebridge user role --org ORG --operator NAME --username USER --role api|care|supervisor
@@ -84,6 +86,7 @@ var commands = map[string]command{
 	"backup":             backup,
 	"org create":         orgCreate,
 	"operator create":    operatorCreate,
+	"operator update":    operatorUpdate,
 	"user create":        userCreate,
 	"promotion create":   promotionCreate,
 	"operator secret":    operatorSecret,

@@ -13,6 +13,7 @@ import (
 
 	"carebridge"
 	"carebridge/internal/auth"
+	"carebridge/internal/netflix"
 	"carebridge/internal/server"
 	"carebridge/internal/sqlite"
 	"carebridge/internal/testdb"
@@ -513,5 +514,61 @@ func TestPostgresURLUnreachable(t *testing.T) {
 	// Nothing was created under a path derived from the URL.
 	if _, err := os.Stat("postgres:"); err == nil {
 		t.Error(`a file "postgres:" was created`)
+	}
+}
+
+func TestOperatorUpdate(t *testing.T) {
+	t.Parallel()
+	path := withOperator(t)
+	decision := func(name string) (netflix.ChargeDecision, time.Duration) {
+		t.Helper()
+		d, deadline, err := sqlite.NewTenancyStore(openDB(t, path)).ChargeDecision(t.Context(), operatorOf(t, path, "acme", name).ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d, deadline
+	}
+	r := mustRun(t, "", "operator", "update", "--db", path, "--org", "acme", "--name", "op1", "--charge-decision", "operator", "--decision-deadline", "48h")
+	if want := `operator "op1" of "acme": PENDING charges decided by the operator, settled by the processor after 48h; decision deadline 48h` + "\n"; r.stdout != want {
+		t.Errorf("stdout %q, want %q", r.stdout, want)
+	}
+	if d, deadline := decision("op1"); d != netflix.DecisionOperator || deadline != 48*time.Hour {
+		t.Errorf("stored %s %s", d, deadline)
+	}
+	if d, deadline := decision("op2"); d != netflix.DecisionAuto || deadline != netflix.DefaultDecisionDeadline {
+		t.Errorf("op2 changed: %s %s", d, deadline)
+	}
+	// Without --decision-deadline the deadline stays.
+	r = mustRun(t, "", "operator", "update", "--db", path, "--org", "acme", "--name", "op1", "--charge-decision", "auto")
+	if want := `operator "op1" of "acme": PENDING charges decided by the charge processor (auto); decision deadline 48h` + "\n"; r.stdout != want {
+		t.Errorf("stdout %q, want %q", r.stdout, want)
+	}
+	if d, deadline := decision("op1"); d != netflix.DecisionAuto || deadline != 48*time.Hour {
+		t.Errorf("stored %s %s", d, deadline)
+	}
+	mustRun(t, "", "operator", "update", "--db", path, "--org", "acme", "--name", "op2", "--charge-decision", "operator", "--decision-deadline", "1m")
+	if d, deadline := decision("op2"); d != netflix.DecisionOperator || deadline != time.Minute {
+		t.Errorf("stored %s %s", d, deadline)
+	}
+	for _, c := range []struct {
+		name  string
+		args  []string
+		code  int
+		words string
+	}{
+		{"missing decision", []string{"--org", "acme", "--name", "op1"}, 1, "--charge-decision"},
+		{"missing name", []string{"--org", "acme", "--charge-decision", "auto"}, 1, "--name"},
+		{"unknown decision", []string{"--org", "acme", "--name", "op1", "--charge-decision", "manual"}, 1, "auto or operator"},
+		{"deadline too short", []string{"--org", "acme", "--name", "op1", "--charge-decision", "operator", "--decision-deadline", "59s"}, 1, "1m to 720h"},
+		{"deadline too long", []string{"--org", "acme", "--name", "op1", "--charge-decision", "operator", "--decision-deadline", "721h"}, 1, "1m to 720h"},
+		{"deadline not a duration", []string{"--org", "acme", "--name", "op1", "--charge-decision", "operator", "--decision-deadline", "3d"}, 2, "decision-deadline"},
+		{"unknown operator", []string{"--org", "acme", "--name", "op9", "--charge-decision", "auto"}, 1, "does not exist"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			wantFail(t, runCLI(t, nil, "", append([]string{"operator", "update", "--db", path}, c.args...)...), c.code, c.words)
+		})
+	}
+	if d, deadline := decision("op1"); d != netflix.DecisionAuto || deadline != 48*time.Hour {
+		t.Errorf("a refused update changed op1: %s %s", d, deadline)
 	}
 }

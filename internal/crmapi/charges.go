@@ -3,6 +3,8 @@ package crmapi
 import (
 	"context"
 
+	"carebridge"
+
 	"carebridge/internal/money"
 	"carebridge/internal/netflix"
 )
@@ -119,4 +121,40 @@ func (h *Handler) acknowledgeCharges(ctx context.Context, c *call) (any, error) 
 		}
 	}
 	return out, nil
+}
+
+// decideCharges is POST netflix/charges/accept or netflix/charges/decline,
+// whose items come in set: an empty data object when every item
+// succeeded, the failed items otherwise.
+func (h *Handler) decideCharges(set string, decide func(*netflix.Service, context.Context, carebridge.Caller, []netflix.Decision) ([]netflix.AckFailure, error)) func(context.Context, *call) (any, error) {
+	return func(ctx context.Context, c *call) (any, error) {
+		items := c.objects(set)
+		ds := make([]netflix.Decision, len(items))
+		for i, it := range items {
+			ds[i] = netflix.Decision{
+				Number:          it.string("number"),
+				Customer:        it.string("billing_system_customer_identifier"),
+				ReferenceNumber: it.string("reference_number"),
+			}
+			it.close()
+		}
+		if err := c.done(); err != nil {
+			return nil, err
+		}
+		failures, err := decide(h.netflix, ctx, c.caller, ds)
+		if err != nil {
+			return nil, err
+		}
+		if len(failures) == 0 {
+			return struct{}{}, nil
+		}
+		out := acknowledgedJSON{FailedChargesSet: make([]failedChargeJSON, len(failures))}
+		for i, f := range failures {
+			out.FailedChargesSet[i] = failedChargeJSON{
+				Number: f.Number, ErrorDescription: netflix.DecisionDescriptions[f.Code],
+				ErrorCode: f.Code, ReferenceNumber: nullable(f.ReferenceNumber),
+			}
+		}
+		return out, nil
+	}
 }

@@ -48,6 +48,8 @@ func New(a *auth.Service, n *netflix.Service, h *host.Host, log *slog.Logger) *H
 	hd.route("POST", "netflix/subscriptions/cancel", netflix.Callsign, signedIn, hd.transition(netflix.ActionCancel))
 	hd.route("GET", "netflix/charges/list", netflix.Callsign, signedIn, hd.listCharges)
 	hd.route("POST", "netflix/charges/acknowledge", netflix.Callsign, signedIn, hd.acknowledgeCharges)
+	hd.route("POST", "netflix/charges/accept", netflix.Callsign, signedIn, hd.decideCharges("accepted_charges_set", (*netflix.Service).AcceptCharges))
+	hd.route("POST", "netflix/charges/decline", netflix.Callsign, signedIn, hd.decideCharges("declined_charges_set", (*netflix.Service).DeclineCharges))
 	hd.route("POST", "netflix/operators/register_devices", netflix.Callsign, signedIn, hd.devices((*netflix.Service).RegisterDevices))
 	hd.route("POST", "netflix/operators/unregister_devices", netflix.Callsign, signedIn, hd.devices((*netflix.Service).UnregisterDevices))
 	hd.mux.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {

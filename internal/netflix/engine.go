@@ -30,8 +30,8 @@ type Tx interface {
 	// two transactions locking overlapping sets cannot deadlock. Ids the
 	// operator has no charge under are passed over.
 	LockCharges(ctx context.Context, operatorID int64, ids []int64) error
-	// AckState reads what acknowledging one of the operator's charges
-	// depends on; ENOTFOUND when the operator has no charge of that id.
+	// AckState reads what acknowledging, accepting or declining one of
+	// the operator's charges depends on; ENOTFOUND when the operator has no charge of that id.
 	AckState(ctx context.Context, operatorID, chargeID int64) (AckState, error)
 	// StatusAcknowledged tells whether a status of a charge has been
 	// acknowledged.
@@ -47,10 +47,14 @@ type Tx interface {
 	// status, needs no acknowledgement any more.
 	MarkAcknowledged(ctx context.Context, chargeID int64, status ChargeStatus) error
 
-	// ClaimPendingCharges returns up to limit PENDING charges of any
-	// operator, lowest id first, held by this transaction until it ends:
-	// a transaction claiming at the same time gets other charges.
-	ClaimPendingCharges(ctx context.Context, limit int) ([]Charge, error)
+	// ClaimPendingCharges returns up to limit PENDING charges, lowest id
+	// first, held by this transaction until it ends: a transaction
+	// claiming at the same time gets other charges. It returns the
+	// charges of operators whose ChargeDecision is DecisionAuto, and of
+	// operators deciding themselves (DecisionOperator) only those stored
+	// (created_at) at or before now minus that operator's decision
+	// deadline; the others stay PENDING, unclaimed.
+	ClaimPendingCharges(ctx context.Context, limit int, now time.Time) ([]Charge, error)
 	// LatestSubscriptionOf returns the customer's most recent
 	// subscription; nil when the customer has none.
 	LatestSubscriptionOf(ctx context.Context, operatorID int64, customer string) (*Subscription, error)
@@ -150,6 +154,7 @@ type AckState struct {
 	Status   ChargeStatus
 	// ListedPending: charges/list has shown the charge as PENDING.
 	ListedPending bool
+	Amount        money.Amount
 }
 
 // Acknowledgement is one stored acknowledgement of a charge's status.

@@ -20,6 +20,9 @@ type memory struct {
 	// fail, when set, is asked before each primitive runs and may make it
 	// fail with an error.
 	fail func(primitive string) error
+	// deciding holds, by operator, the decision deadline of the
+	// operators that decide their charges themselves.
+	deciding map[int64]time.Duration
 	// txs counts the transactions begun.
 	txs int
 	// inTx is set while a transaction runs, so that a Notifier can tell
@@ -127,7 +130,7 @@ func (t memoryTx) AckState(ctx context.Context, operatorID, chargeID int64) (net
 	if !ok || c.OperatorID != operatorID {
 		return netflix.AckState{}, carebridge.Errorf(carebridge.ENOTFOUND, "No charge %d.", chargeID)
 	}
-	return netflix.AckState{Customer: c.Customer, Status: c.Status, ListedPending: t.m.data.listed[chargeID]}, nil
+	return netflix.AckState{Customer: c.Customer, Status: c.Status, ListedPending: t.m.data.listed[chargeID], Amount: c.Amount}, nil
 }
 
 func (t memoryTx) StatusAcknowledged(ctx context.Context, chargeID int64, status netflix.ChargeStatus) (bool, error) {
@@ -164,13 +167,17 @@ func (t memoryTx) MarkAcknowledged(ctx context.Context, chargeID int64, status n
 	return nil
 }
 
-func (t memoryTx) ClaimPendingCharges(ctx context.Context, limit int) ([]netflix.Charge, error) {
+func (t memoryTx) ClaimPendingCharges(ctx context.Context, limit int, now time.Time) ([]netflix.Charge, error) {
 	if err := t.check("ClaimPendingCharges"); err != nil {
 		return nil, err
 	}
 	var out []netflix.Charge
 	for _, id := range slices.Sorted(maps.Keys(t.m.data.charges)) {
-		if c := t.m.data.charges[id]; c.Status == netflix.Pending && len(out) < limit {
+		c := t.m.data.charges[id]
+		if deadline, ok := t.m.deciding[c.OperatorID]; ok && t.m.data.created[id].After(now.Add(-deadline)) {
+			continue // the operator's to decide until its deadline
+		}
+		if c.Status == netflix.Pending && len(out) < limit {
 			out = append(out, c)
 		}
 	}

@@ -135,6 +135,13 @@ type Store interface {
 	// together.
 	AcknowledgeCharges(ctx context.Context, operatorID int64, acks []Ack, actor carebridge.Caller, at time.Time) ([]AckFailure, error)
 
+	// DecideCharges settles an operator's PENDING charges with the status
+	// the operator decided (APPROVED or DECLINED) as SettleCharges would,
+	// the actor being the caller; items that cannot be decided are
+	// returned with their failure codes, the others are settled together
+	// and returned once committed.
+	DecideCharges(ctx context.Context, operatorID int64, ds []Decision, status ChargeStatus, actor carebridge.Caller, at time.Time) ([]AckFailure, []Settled, error)
+
 	// SettleCharges settles up to limit PENDING charges of any operator,
 	// oldest first, in one transaction: claim, decide with settle, write the
 	// status and its date, end the subscription when the status terminates
@@ -170,9 +177,11 @@ type Queries interface {
 	SubscriptionEvents(ctx context.Context, operatorID, subscriptionID int64) ([]Event, error)
 
 	// PendingCharges counts the PENDING charges of every operator and
-	// gives the oldest one's created_at (zero when none is PENDING): the
-	// backlog the processor has yet to settle.
-	PendingCharges(ctx context.Context) (PendingSummary, error)
+	// gives the created_at of the oldest one the processor may settle at
+	// now, as ClaimPendingCharges chooses them (zero when there is none):
+	// the backlog the processor has yet to settle. A charge an operator
+	// still has time to decide counts, but is not the oldest.
+	PendingCharges(ctx context.Context, now time.Time) (PendingSummary, error)
 
 	// ListUnacknowledgedCharges lists an operator's charges whose current
 	// status has not been acknowledged, oldest received_on first (ties by

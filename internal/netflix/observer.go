@@ -6,7 +6,7 @@ import "time"
 // since when the oldest has waited.
 type PendingSummary struct {
 	Count  int64
-	Oldest time.Time // created_at of the oldest PENDING charge; zero when Count is 0
+	Oldest time.Time // created_at of the oldest PENDING charge the processor may settle; zero when none
 }
 
 // Observer is told what settlement and acknowledgement did, so that the

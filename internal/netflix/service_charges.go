@@ -37,6 +37,35 @@ func (s *Service) AcknowledgeCharges(ctx context.Context, caller carebridge.Call
 	return failed, err
 }
 
+// AcceptCharges is charges/accept: the caller's operator settles PENDING
+// charges APPROVED.
+func (s *Service) AcceptCharges(ctx context.Context, caller carebridge.Caller, ds []Decision) ([]AckFailure, error) {
+	return s.decideCharges(ctx, caller, "accepted_charges_set", ds, Approved)
+}
+
+// DeclineCharges is charges/decline: the caller's operator settles
+// PENDING charges DECLINED, which ends the customers' subscriptions.
+func (s *Service) DeclineCharges(ctx context.Context, caller carebridge.Caller, ds []Decision) ([]AckFailure, error) {
+	return s.decideCharges(ctx, caller, "declined_charges_set", ds, Declined)
+}
+
+func (s *Service) decideCharges(ctx context.Context, caller carebridge.Caller, set string, ds []Decision, status ChargeStatus) ([]AckFailure, error) {
+	if err := ValidateDecisions(set, ds); err != nil {
+		return nil, err
+	}
+	failed, settled, err := s.Store.DecideCharges(ctx, caller.OperatorID, ds, status, caller, s.now())
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range settled {
+		notify(s.Notifier).ChargeChanged(ctx, d.Charge)
+		if d.Cancelled != nil {
+			notify(s.Notifier).SubscriptionChanged(ctx, *d.Cancelled)
+		}
+	}
+	return failed, nil
+}
+
 // RegisterDevices is operators/register_devices: it returns the ESNs that
 // failed (invalid, duplicated in the request, or another operator's).
 func (s *Service) RegisterDevices(ctx context.Context, caller carebridge.Caller, g carebridge.GroupIdentifier, esns []string) ([]string, error) {

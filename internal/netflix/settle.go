@@ -7,8 +7,9 @@ import (
 	"carebridge"
 )
 
-// SettleCharges settles up to limit PENDING charges of any operator,
-// oldest first, in one transaction: claim them, decide each with settle,
+// SettleCharges settles up to limit PENDING charges, oldest first, in one
+// transaction (an operator deciding its charges itself leaves them to
+// the processor only once its decision deadline has passed, at at): claim them, decide each with settle,
 // write the status and its date, end the subscription when the status
 // terminates it, and commit. It returns what it settled, in claim order;
 // a failure before the commit leaves every claimed charge PENDING.
@@ -16,7 +17,7 @@ func (r *Records) SettleCharges(ctx context.Context, limit int, at time.Time, se
 	var settled []Settled
 	err := r.InTx(ctx, func(tx Tx) error {
 		settled = nil
-		pending, err := tx.ClaimPendingCharges(ctx, limit)
+		pending, err := tx.ClaimPendingCharges(ctx, limit, at)
 		if err != nil {
 			return err
 		}
@@ -52,59 +53,79 @@ func settleOne(ctx context.Context, tx Tx, c Charge, at time.Time, settle Settle
 	if !status.Settled() {
 		return Settled{}, carebridge.Errorf(carebridge.EINTERNAL, "settlement chose status %q", status)
 	}
+	// The claim holds the charge; the engine's check that it is still
+	// PENDING is a safeguard.
+	done, ok, err := settleWith(ctx, tx, c, sub, status, at, carebridge.Caller{Username: SettlementActor}, SettlementReason(c, status))
+	if err == nil && !ok {
+		err = carebridge.Errorf(carebridge.EUNAVAILABLE, "charge %d changed during settlement; the batch is retried", c.ID)
+	}
+	return done, err
+}
+
+// settleAs settles a held charge with a status decided for it, against
+// the customer's latest subscription, by actor, giving reason to the end
+// of the subscription when the status terminates it. It reports false,
+// writing nothing, when the charge is no longer PENDING.
+func settleAs(ctx context.Context, tx Tx, c Charge, status ChargeStatus, at time.Time, actor carebridge.Caller, reason string) (Settled, bool, error) {
+	sub, err := tx.LatestSubscriptionOf(ctx, c.OperatorID, c.Customer)
+	if err != nil {
+		return Settled{}, false, err
+	}
+	return settleWith(ctx, tx, c, sub, status, at, actor, reason)
+}
+
+// settleWith writes a charge's settled status, its event, the customer's
+// price for APPROVED, and the end of sub (nil: none) when the status
+// terminates it. It reports false, writing nothing, when the charge is no
+// longer PENDING.
+func settleWith(ctx context.Context, tx Tx, c Charge, sub *Subscription, status ChargeStatus, at time.Time, actor carebridge.Caller, reason string) (Settled, bool, error) {
 	done := Settled{Charge: ChargeChange{OperatorID: c.OperatorID, Number: c.Number(), Customer: c.Customer, Status: status}}
 	var subID int64
 	if sub != nil {
 		subID = sub.ID
 	}
-	// The claim holds the charge; the engine's check that it is still
-	// PENDING is a safeguard.
 	ok, err := tx.SettleCharge(ctx, c.ID, status, at, subID)
-	if err != nil {
-		return Settled{}, err
+	if err != nil || !ok {
+		return Settled{}, false, err
 	}
-	if !ok {
-		return Settled{}, carebridge.Errorf(carebridge.EUNAVAILABLE, "charge %d changed during settlement; the batch is retried", c.ID)
-	}
-	if err := tx.InsertChargeEvent(ctx, ChargeEvent{ChargeID: c.ID, From: Pending, To: status, Actor: SettlementActor, At: at}); err != nil {
-		return Settled{}, err
+	if err := tx.InsertChargeEvent(ctx, ChargeEvent{ChargeID: c.ID, From: Pending, To: status, Actor: actor.Username, At: at}); err != nil {
+		return Settled{}, false, err
 	}
 	if status == Approved {
 		// The customer's prices for subscriptions/show.
 		if err := tx.AddCustomerPrice(ctx, c.OperatorID, c.Customer, c.Amount, c.ID); err != nil {
-			return Settled{}, err
+			return Settled{}, false, err
 		}
 	}
 	if !status.Terminates() || sub == nil || sub.LifeCycleState == Cancelled {
-		return done, nil
+		return done, true, nil
 	}
 	// DECLINED ends the subscription, as the CRM.COM document says
 	// (BAD_REQUEST arises only when there is none, REJECTED when it has
 	// ended already).
 	life, onNetflix, err := Next(ActionCancel, sub.LifeCycleState)
 	if err != nil {
-		return Settled{}, err
+		return Settled{}, false, err
 	}
 	// The subscription was read, not locked: it moves only if it is still
-	// in the state read, and the batch is retried if another transaction
+	// in the state read, and the transaction is retried if another one
 	// moved it since.
 	moved, err := tx.SetSubscriptionState(ctx, sub.ID, sub.LifeCycleState, life, onNetflix, at)
 	if err != nil {
-		return Settled{}, err
+		return Settled{}, false, err
 	}
 	if !moved {
-		return Settled{}, carebridge.Errorf(carebridge.EUNAVAILABLE, "subscription %d changed during settlement; the batch is retried", sub.ID)
+		return Settled{}, false, carebridge.Errorf(carebridge.EUNAVAILABLE, "subscription %d changed while charge %d was settled; try again", sub.ID, c.ID)
 	}
-	reason := SettlementReason(c, status)
 	if err := tx.InsertEvent(ctx, Event{
 		SubscriptionID: sub.ID, Action: ActionCancel, From: sub.LifeCycleState, To: life,
-		ActorUsername: SettlementActor, At: at, Reason: reason,
+		ActorUserID: actor.UserID, ActorUsername: actor.Username, At: at, Reason: reason,
 	}); err != nil {
-		return Settled{}, err
+		return Settled{}, false, err
 	}
 	ended := *sub
 	ended.LifeCycleState, ended.NetflixState = life, onNetflix
-	change := subscriptionChange(ended, SettlementActor, reason)
+	change := subscriptionChange(ended, actor.Username, reason)
 	done.Cancelled = &change
-	return done, nil
+	return done, true, nil
 }

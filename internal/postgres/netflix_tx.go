@@ -1,6 +1,8 @@
 package postgres
 
 import (
+	"time"
+
 	"context"
 
 	"github.com/jackc/pgx/v5"
@@ -39,8 +41,8 @@ func (t netflixTx) AckState(ctx context.Context, operatorID, chargeID int64) (ne
 // a charge claimed by one is never seen by another until that one commits
 // (it is no longer PENDING then), rolls back or dies (the lock goes with
 // its connection, and the charge is PENDING as before).
-func (t netflixTx) ClaimPendingCharges(ctx context.Context, limit int) ([]netflix.Charge, error) {
-	rows, err := t.tx.Query(ctx, claimPendingSQL, limit)
+func (t netflixTx) ClaimPendingCharges(ctx context.Context, limit int, now time.Time) ([]netflix.Charge, error) {
+	rows, err := t.tx.Query(ctx, claimPendingSQL, storage.Unix(now), limit)
 	return collect(rows, err, nil, storage.ScanCharge)
 }
 

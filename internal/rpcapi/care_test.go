@@ -46,7 +46,7 @@ func (p *plane) settle() {
 		if _, err := p.srv.App.Processor.Drain(ctx); err != nil {
 			p.t.Fatal(err)
 		}
-		pending, err := p.srv.App.Netflix.Store.PendingCharges(ctx)
+		pending, err := p.srv.App.Netflix.Store.PendingCharges(ctx, time.Now())
 		if err != nil {
 			p.t.Fatal(err)
 		}

@@ -112,7 +112,7 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 		stores.Instrument(cfg.Metrics)
 	}
 	cfg.Metrics.WatchPending(func(ctx context.Context) (int64, time.Time, error) {
-		p, err := stores.Netflix.PendingCharges(ctx)
+		p, err := stores.Netflix.PendingCharges(ctx, cfg.Now())
 		return p.Count, p.Oldest, err
 	}, cfg.Now)
 	s := &Server{

@@ -29,6 +29,12 @@ type Tenancy interface {
 	// RotatePartnerSecret replaces an operator's partner secret with a new
 	// random one and returns it; ENOTFOUND for an unknown operator.
 	RotatePartnerSecret(ctx context.Context, operatorID int64) (string, error)
+	// SetChargeDecision sets who decides an operator's PENDING charges and
+	// its decision deadline (netflix.ValidateChargeDecision); ENOTFOUND
+	// for an unknown operator.
+	SetChargeDecision(ctx context.Context, operatorID int64, d netflix.ChargeDecision, deadline time.Duration) error
+	// ChargeDecision reads that setting; ENOTFOUND for an unknown operator.
+	ChargeDecision(ctx context.Context, operatorID int64) (netflix.ChargeDecision, time.Duration, error)
 	// PluginStates returns the saved state of each plugin ever switched
 	// (true: activated); a plugin not listed is activated.
 	PluginStates(ctx context.Context) (map[string]bool, error)

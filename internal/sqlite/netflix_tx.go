@@ -1,6 +1,8 @@
 package sqlite
 
 import (
+	"time"
+
 	"context"
 
 	"carebridge/internal/netflix"
@@ -32,8 +34,8 @@ func (t netflixTx) AckState(ctx context.Context, operatorID, chargeID int64) (ne
 
 // ClaimPendingCharges reads the oldest PENDING charges: the write
 // transaction is the claim, as no other can settle them until it ends.
-func (t netflixTx) ClaimPendingCharges(ctx context.Context, limit int) ([]netflix.Charge, error) {
-	rows, err := t.tx.QueryContext(ctx, storage.ClaimPending.SQLite, limit)
+func (t netflixTx) ClaimPendingCharges(ctx context.Context, limit int, now time.Time) ([]netflix.Charge, error) {
+	rows, err := t.tx.QueryContext(ctx, storage.ClaimPending.SQLite, storage.Unix(now), limit)
 	return collect(rows, err, nil, storage.ScanCharge)
 }
 

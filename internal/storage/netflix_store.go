@@ -46,8 +46,8 @@ func (s NetflixQueries) ChargeEvents(ctx context.Context, operatorID, chargeID i
 
 // PendingCharges reads the settlement backlog with the partial index
 // netflix_charges_pending.
-func (s NetflixQueries) PendingCharges(ctx context.Context) (netflix.PendingSummary, error) {
-	return ScanPendingSummary(s.DB.QueryRow(ctx, pendingBacklogSQL))
+func (s NetflixQueries) PendingCharges(ctx context.Context, now time.Time) (netflix.PendingSummary, error) {
+	return ScanPendingSummary(s.DB.QueryRow(ctx, pendingBacklogSQL, Unix(now)))
 }
 
 // NetflixTx are the primitives of netflix.Tx that read alike on both

@@ -22,6 +22,8 @@ var (
 	operatorByAlternativeCodeSQL = shared(`SELECT ` + OperatorColumns + ` FROM operators WHERE organisation_id = ? AND alternative_code = ?`)
 	partnerSecretSQL             = shared(`SELECT partner_secret FROM operators WHERE id = ?`)
 	setPartnerSecretSQL          = shared(`UPDATE operators SET partner_secret = ? WHERE id = ?`)
+	setChargeDecisionSQL         = shared(`UPDATE operators SET charge_decision = ?, decision_deadline_seconds = ? WHERE id = ?`)
+	chargeDecisionSQL            = shared(`SELECT charge_decision, decision_deadline_seconds FROM operators WHERE id = ?`)
 
 	insertUserSQL = shared(`INSERT INTO users (organisation_id, operator_id, username, password_hash, role, created_at)
 		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`)
@@ -114,7 +116,7 @@ var (
 
 	// AckState reads what acknowledging a charge decides on;
 	// PostgreSQL's adds FOR UPDATE.
-	AckState = shared(`SELECT customer_identifier, status, listed_pending FROM netflix_charges
+	AckState = shared(`SELECT customer_identifier, status, listed_pending, amount_minor, currency FROM netflix_charges
 		WHERE id = ? AND operator_id = ?`)
 	statusAcknowledgedSQL = shared(`SELECT EXISTS (SELECT 1 FROM netflix_charge_acknowledgements WHERE charge_id = ? AND status = ?)`)
 	insertReferenceSQL    = shared(`INSERT INTO netflix_reference_numbers (operator_id, reference_number, charge_id)
@@ -124,10 +126,21 @@ var (
 		(charge_id, status, operator_id, reference_number, actor_user_id, acknowledged_at) VALUES (?, ?, ?, ?, ?, ?)`)
 	markAcknowledgedSQL = shared(`UPDATE netflix_charges SET unacknowledged = FALSE WHERE id = ? AND status = ?`)
 
-	// ClaimPending reads the oldest PENDING charges; PostgreSQL's adds
-	// FOR UPDATE SKIP LOCKED.
-	ClaimPending         = shared(`SELECT ` + ChargeColumns + ` FROM netflix_charges WHERE status = 'PENDING' ORDER BY id LIMIT ?`)
-	pendingBacklogSQL    = shared(`SELECT count(*), min(created_at) FROM netflix_charges WHERE status = 'PENDING'`)
+	// ClaimPending reads the oldest PENDING charges the processor may
+	// settle (arguments: now in Unix seconds, then the limit): those of an
+	// operator whose charge_decision is auto, and those of an operator
+	// deciding itself that arrived decision_deadline_seconds or more
+	// before now. The operator is read in a sub-select, so that
+	// PostgreSQL's FOR UPDATE SKIP LOCKED locks the charges alone.
+	ClaimPending = shared(`SELECT ` + ChargeColumns + ` FROM netflix_charges
+		WHERE status = 'PENDING' AND EXISTS (SELECT 1 FROM operators o WHERE o.id = netflix_charges.operator_id
+			AND (o.charge_decision = 'auto' OR netflix_charges.created_at <= ? - o.decision_deadline_seconds))
+		ORDER BY id LIMIT ?`)
+	// pendingBacklogSQL counts every PENDING charge and dates the oldest
+	// one ClaimPending would return at now (its argument).
+	pendingBacklogSQL = shared(`SELECT count(*), min(CASE WHEN o.charge_decision = 'auto'
+			OR c.created_at <= ? - o.decision_deadline_seconds THEN c.created_at END)
+		FROM netflix_charges c JOIN operators o ON o.id = c.operator_id WHERE c.status = 'PENDING'`)
 	insertChargeEventSQL = shared(`INSERT INTO netflix_charge_events (charge_id, from_status, to_status, actor, at)
 		VALUES (?, ?, ?, ?, ?)`)
 	// addCustomerPriceSQL keeps the lowest charge id of a price, whichever

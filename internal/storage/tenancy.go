@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"carebridge"
+	"carebridge/internal/netflix"
 )
 
 // ScanOrganisation reads a row of organisationByNameSQL.
@@ -134,6 +135,26 @@ func (s *Tenancy) OperatorByAlternativeCode(ctx context.Context, organisationID 
 func (s *Tenancy) PartnerSecret(ctx context.Context, operatorID int64) (secret string, err error) {
 	err = s.db.QueryRow(ctx, partnerSecretSQL, operatorID).Scan(&secret)
 	return secret, NotFound(err, "Operator %d does not exist.", operatorID)
+}
+
+// SetChargeDecision sets who decides an operator's PENDING charges, and
+// the operator's decision deadline, which must be valid
+// (netflix.ValidateChargeDecision); ENOTFOUND for an unknown operator.
+func (s *Tenancy) SetChargeDecision(ctx context.Context, operatorID int64, d netflix.ChargeDecision, deadline time.Duration) error {
+	if err := netflix.ValidateChargeDecision(d, deadline); err != nil {
+		return err
+	}
+	n, err := s.db.Exec(ctx, setChargeDecisionSQL, string(d), int64(deadline/time.Second), operatorID)
+	return rowChanged(n, err, "Operator %d does not exist.", operatorID)
+}
+
+// ChargeDecision reads who decides an operator's PENDING charges, and
+// the operator's decision deadline; ENOTFOUND for an unknown operator.
+func (s *Tenancy) ChargeDecision(ctx context.Context, operatorID int64) (netflix.ChargeDecision, time.Duration, error) {
+	var d string
+	var seconds int64
+	err := s.db.QueryRow(ctx, chargeDecisionSQL, operatorID).Scan(&d, &seconds)
+	return netflix.ChargeDecision(d), time.Duration(seconds) * time.Second, NotFound(err, "Operator %d does not exist.", operatorID)
 }
 
 func (s *Tenancy) RotatePartnerSecret(ctx context.Context, operatorID int64) (string, error) {

@@ -36,21 +36,21 @@ func testCharges(t *testing.T, open Open) {
 		t.Parallel()
 		tn := setup(t, open)
 		s, ctx := tn.stores.Netflix, tn.ctx
-		if p := ok(s.PendingCharges(ctx)).must(t); p.Count != 0 || !p.Oldest.IsZero() {
+		if p := ok(s.PendingCharges(ctx, base)).must(t); p.Count != 0 || !p.Oldest.IsZero() {
 			t.Fatalf("empty store: %+v", p)
 		}
 		ok(s.IngestCharges(ctx, tn.op.ID, []netflix.NewCharge{charge("p1", "c1", 599, base)}, "", base.Add(time.Minute))).must(t)
 		ok(s.IngestCharges(ctx, tn.op2.ID, []netflix.NewCharge{charge("p2", "c2", 599, base), charge("p3", "c3", 599, base)}, "", base.Add(2*time.Minute))).must(t)
 		// Every operator counts; the oldest is by arrival, not received_on.
-		if p := ok(s.PendingCharges(ctx)).must(t); p.Count != 3 || !p.Oldest.Equal(base.Add(time.Minute)) {
+		if p := ok(s.PendingCharges(ctx, base)).must(t); p.Count != 3 || !p.Oldest.Equal(base.Add(time.Minute)) {
 			t.Fatalf("three waiting: %+v", p)
 		}
 		ok(s.SettleCharges(ctx, 1, base.Add(3*time.Minute), netflix.Settlement)).must(t)
-		if p := ok(s.PendingCharges(ctx)).must(t); p.Count != 2 || !p.Oldest.Equal(base.Add(2*time.Minute)) {
+		if p := ok(s.PendingCharges(ctx, base)).must(t); p.Count != 2 || !p.Oldest.Equal(base.Add(2*time.Minute)) {
 			t.Fatalf("after settling the oldest: %+v", p)
 		}
 		ok(s.SettleCharges(ctx, 10, base.Add(3*time.Minute), netflix.Settlement)).must(t)
-		if p := ok(s.PendingCharges(ctx)).must(t); p.Count != 0 || !p.Oldest.IsZero() {
+		if p := ok(s.PendingCharges(ctx, base)).must(t); p.Count != 0 || !p.Oldest.IsZero() {
 			t.Fatalf("all settled: %+v", p)
 		}
 	})

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"carebridge"
+	"carebridge/internal/netflix"
 )
 
 // Tenancy is every part of an engine's platform data the contract checks:
@@ -30,6 +31,8 @@ type Tenancy interface {
 
 	PartnerSecret(ctx context.Context, operatorID int64) (string, error)
 	RotatePartnerSecret(ctx context.Context, operatorID int64) (string, error)
+	SetChargeDecision(ctx context.Context, operatorID int64, d netflix.ChargeDecision, deadline time.Duration) error
+	ChargeDecision(ctx context.Context, operatorID int64) (netflix.ChargeDecision, time.Duration, error)
 	CreateAdminToken(ctx context.Context, t carebridge.AdminToken, hash []byte) error
 	AdminToken(ctx context.Context, hash []byte) (carebridge.AdminToken, error)
 	AdminTokens(ctx context.Context) ([]carebridge.AdminToken, error)

@@ -41,6 +41,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("Subscriptions", func(t *testing.T) { t.Parallel(); testSubscriptions(t, open) })
 	t.Run("Charges", func(t *testing.T) { t.Parallel(); testCharges(t, open) })
 	t.Run("ChargeSafety", func(t *testing.T) { t.Parallel(); testChargeSafety(t, open) })
+	t.Run("Decisions", func(t *testing.T) { t.Parallel(); testDecisions(t, open) })
 	t.Run("Devices", func(t *testing.T) { t.Parallel(); testDevices(t, open) })
 	t.Run("OCP", func(t *testing.T) { t.Parallel(); testOCP(t, open) })
 	t.Run("AdminTokens", func(t *testing.T) { t.Parallel(); testAdminTokens(t, open) })
