@@ -19,6 +19,7 @@ const Baseline = 100
 var steps = []string{
 	"baseline",
 	"care_plane",
+	"api_keys",
 }
 
 // Latest is the version of the last step: the schema version of a
