@@ -182,6 +182,9 @@ func (s *Service) LoginWithKey(ctx context.Context, key, clientAddr string) (Tok
 	}
 	now := s.now()
 	keyHash := HashToken(key)
+	// The key is counted in the usernames' table under its digest: the
+	// table never holds the key, and only who knows the key's digest could
+	// name the same entry through Login.
 	keyThrottle := "api-key\x00" + string(keyHash)
 	if refused, wait := AttemptAllRefused(now, ThrottleKey{s.users, keyThrottle}, ThrottleKey{s.clients, clientAddr}); len(refused) > 0 {
 		for _, i := range refused {
