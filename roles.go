@@ -91,3 +91,14 @@ type AdminToken struct {
 func (t AdminToken) LiveAt(at time.Time) bool {
 	return t.ExpiresAt.IsZero() || at.Before(t.ExpiresAt)
 }
+
+// APIKey is a web API key of an api user: the user logs in to the CRM.COM
+// face with it instead of its password. Only the SHA-256 of the key is
+// stored; Label names it among its user's keys.
+type APIKey struct {
+	ID         int64
+	UserID     int64
+	Label      string
+	CreatedAt  time.Time
+	LastUsedAt time.Time // zero: never used
+}

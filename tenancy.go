@@ -52,6 +52,7 @@ type Session struct {
 	Caller    Caller
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	APIKeyID  int64 // the web API key it was opened with; 0: a password
 }
 
 // AuditEntry is one platform audit record.

@@ -21,6 +21,7 @@ const (
 	throttleWindow      = 15 * time.Minute
 	throttleKeys        = 100_000
 	maxNameLen          = 100
+	maxAPIKeyLen        = 256
 )
 
 // Service logs users in and out of one audience (the CRM.COM face or the
@@ -161,6 +162,53 @@ func (s *Service) Login(ctx context.Context, organisation, username, password, c
 	return s.open(ctx, u, now)
 }
 
+// APIKeyBytes is the length of a web API key's random part; a key is
+// written as twice as many lower-case hex characters.
+const APIKeyBytes = 32
+
+// NewAPIKey returns a fresh web API key, to be shown once and stored only
+// as HashToken's digest.
+func NewAPIKey() (string, error) { return NewSecret(APIKeyBytes) }
+
+// LoginWithKey opens a session for the api user owning a web API key,
+// exactly as Login does for a password: a key that is unknown or revoked,
+// or whose user is disabled or not admitted by this audience, is refused
+// as wrong credentials are. Attempts are throttled per key and per client
+// address, in the tables Login uses.
+func (s *Service) LoginWithKey(ctx context.Context, key, clientAddr string) (Token, error) {
+	if key == "" || len(key) > maxAPIKeyLen {
+		s.observer().FailedLogin()
+		return Token{}, errBadCredentials // no such key can exist
+	}
+	now := s.now()
+	keyHash := HashToken(key)
+	// The key is counted in the usernames' table under its digest: the
+	// table never holds the key, and only who knows the key's digest could
+	// name the same entry through Login.
+	keyThrottle := "api-key\x00" + string(keyHash)
+	if refused, wait := AttemptAllRefused(now, ThrottleKey{s.users, keyThrottle}, ThrottleKey{s.clients, clientAddr}); len(refused) > 0 {
+		for _, i := range refused {
+			s.observer().Throttled([]string{ThrottleLoginUser, ThrottleLoginAddress}[i])
+		}
+		return Token{}, &ThrottledError{RetryAfter: wait}
+	}
+	u, keyID, err := s.store.UserForAPIKey(ctx, keyHash, carebridge.RoleAPI)
+	ok := err == nil && s.audience.Admits(u.Role)
+	switch {
+	case err != nil && carebridge.ErrorCode(err) != carebridge.ENOTFOUND:
+		// Not judged (the client left, the store failed): not counted.
+		s.users.Forgive(keyThrottle)
+		s.clients.Forgive(clientAddr)
+		return Token{}, err
+	case !ok:
+		s.observer().FailedLogin()
+		return Token{}, errBadCredentials
+	}
+	s.users.Forgive(keyThrottle)
+	s.clients.Forgive(clientAddr)
+	return s.openWith(ctx, u, keyID, now)
+}
+
 // check verifies a password; an unknown user costs the same time as a
 // known one.
 func (s *Service) check(ctx context.Context, organisation, username, password string) (bool, carebridge.User, error) {
@@ -183,6 +231,11 @@ func (s *Service) check(ctx context.Context, organisation, username, password st
 }
 
 func (s *Service) open(ctx context.Context, u carebridge.User, now time.Time) (Token, error) {
+	return s.openWith(ctx, u, 0, now)
+}
+
+// openWith opens a session of u, with the web API key keyID (0: none).
+func (s *Service) openWith(ctx context.Context, u carebridge.User, keyID int64, now time.Time) (Token, error) {
 	value, err := NewToken()
 	if err != nil {
 		return Token{}, err
@@ -191,7 +244,7 @@ func (s *Service) open(ctx context.Context, u carebridge.User, now time.Time) (T
 		Caller: carebridge.Caller{UserID: u.ID, Username: u.Username, Role: u.Role, OperatorID: u.OperatorID, OrganisationID: u.OrganisationID}}
 	err = s.store.CreateSession(ctx, carebridge.Session{
 		TokenHash: HashToken(value), Audience: s.audience, Caller: t.Caller,
-		CreatedAt: now, ExpiresAt: t.ExpiresAt,
+		CreatedAt: now, ExpiresAt: t.ExpiresAt, APIKeyID: keyID,
 	})
 	return t, err
 }

@@ -35,6 +35,10 @@ Usage:
                          (password on stdin)
   carebridge user role --org ORG --operator NAME --username USER --role api|care|supervisor
   carebridge user disable --org ORG --operator NAME --username USER
+  carebridge user api-key create --org ORG --operator NAME --username USER [--name LABEL]
+                                 (prints the key once)
+  carebridge user api-key list --org ORG --operator NAME --username USER
+  carebridge user api-key revoke --org ORG --operator NAME --username USER --name LABEL
   carebridge promotion create --org ORG --operator NAME --code C --name N
                               [--description D] [--effective-from T] [--expires-on T]
   carebridge operator secret --org ORG --operator NAME [--rotate]
@@ -81,21 +85,24 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 type command func(e env, args []string) error
 
 var commands = map[string]command{
-	"serve":              serve,
-	"migrate":            migrate,
-	"backup":             backup,
-	"org create":         orgCreate,
-	"operator create":    operatorCreate,
-	"operator update":    operatorUpdate,
-	"user create":        userCreate,
-	"promotion create":   promotionCreate,
-	"operator secret":    operatorSecret,
-	"charges ingest":     chargesIngest,
-	"user role":          userRole,
-	"user disable":       userDisable,
-	"admin-token create": adminTokenCreate,
-	"admin-token list":   adminTokenList,
-	"admin-token revoke": adminTokenRevoke,
+	"serve":               serve,
+	"migrate":             migrate,
+	"backup":              backup,
+	"org create":          orgCreate,
+	"operator create":     operatorCreate,
+	"operator update":     operatorUpdate,
+	"user create":         userCreate,
+	"promotion create":    promotionCreate,
+	"operator secret":     operatorSecret,
+	"charges ingest":      chargesIngest,
+	"user role":           userRole,
+	"user disable":        userDisable,
+	"user api-key create": apiKeyCreate,
+	"user api-key list":   apiKeyList,
+	"user api-key revoke": apiKeyRevoke,
+	"admin-token create":  adminTokenCreate,
+	"admin-token list":    adminTokenList,
+	"admin-token revoke":  adminTokenRevoke,
 
 	"ocp customer create": ocpCustomerCreate,
 	"ocp customer update": ocpCustomerUpdate,

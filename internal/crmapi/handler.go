@@ -4,7 +4,9 @@
 package crmapi
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -39,6 +41,7 @@ type Handler struct {
 func New(a *auth.Service, n *netflix.Service, h *host.Host, log *slog.Logger) *Handler {
 	hd := &Handler{auth: a, netflix: n, host: h, log: log, mux: http.NewServeMux()}
 	hd.route("POST", "authentication/token", "", public, hd.login)
+	hd.route("POST", "authentication/web_api_key/token", "", byKey, hd.loginWithKey)
 	hd.route("POST", "authentication/token/release", "", public, hd.release)
 	hd.route("GET", "netflix/promotions/list", netflix.Callsign, signedIn, hd.listPromotions)
 	hd.route("GET", "netflix/subscriptions/show", netflix.Callsign, signedIn, hd.showSubscription)
@@ -66,11 +69,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.Serv
 // method's path called with another HTTP method.
 func (h *Handler) Routes() []string { return slices.Clone(h.routes) }
 
-type access bool
+type access int
 
 const (
-	public   access = false
-	signedIn access = true
+	public   access = iota
+	signedIn        // a session token is required
+	byKey           // the credential is in the Authorization header: the body may be empty
 )
 
 // call is one invocation of a method: its parameters and, for signed-in
@@ -129,7 +133,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, plugin string, a
 		if err != nil {
 			return nil, carebridge.Errorf(carebridge.EINVALID, "The request body could not be read.")
 		}
-		c.params, err = bodyParams(body)
+		if acc == byKey && len(bytes.TrimSpace(body)) == 0 {
+			c.params = newParams(map[string]json.RawMessage{}, false)
+		} else {
+			c.params, err = bodyParams(body)
+		}
 	} else {
 		c.params, err = queryParams(r.URL.RawQuery)
 	}

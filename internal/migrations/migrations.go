@@ -20,6 +20,7 @@ var steps = []string{
 	"baseline",
 	"care_plane",
 	"charge_decision",
+	"api_keys",
 }
 
 // Latest is the version of the last step: the schema version of a

@@ -37,6 +37,7 @@ func TestLoad(t *testing.T) {
 		"m/0100_baseline.sql":        {Data: []byte("ALL")},
 		"m/0101_care_plane.sql":      {Data: []byte("CARE")},
 		"m/0102_charge_decision.sql": {Data: []byte("DECIDE")},
+		"m/0103_api_keys.sql":        {Data: []byte("KEYS")},
 		"m/legacy/0001_a.sql":        {Data: []byte("A")},
 		"m/legacy/0002_b.sql":        {Data: []byte("B")},
 		"m/legacy/README.notes":      {},
@@ -48,11 +49,12 @@ func TestLoad(t *testing.T) {
 		"m/0100_baseline.sql":        {Data: []byte("ALL")},
 		"m/0101_care_plane.sql":      {Data: []byte("CARE")},
 		"m/0102_charge_decision.sql": {Data: []byte("DECIDE")},
+		"m/0103_api_keys.sql":        {Data: []byte("KEYS")},
 		"m/legacy/0001_a.sql":        {Data: []byte("A")},
 		"m/legacy/0002_b.sql":        {Data: []byte("B")},
 	}, "m")
-	if err != nil || len(p.Steps) != 3 || p.Steps[0].Version != migrations.Baseline || p.Steps[0].SQL != "ALL" ||
-		p.Steps[1].SQL != "CARE" || p.Steps[2].Version != migrations.Latest() || p.Steps[2].SQL != "DECIDE" ||
+	if err != nil || len(p.Steps) != 4 || p.Steps[0].Version != migrations.Baseline || p.Steps[0].SQL != "ALL" ||
+		p.Steps[1].SQL != "CARE" || p.Steps[2].SQL != "DECIDE" || p.Steps[3].Version != migrations.Latest() || p.Steps[3].SQL != "KEYS" ||
 		len(p.Legacy) != 2 || p.Legacy[1].SQL != "B" {
 		t.Fatalf("Load = %+v, %v", p, err)
 	}

@@ -51,6 +51,14 @@ type Tenancy interface {
 	// RevokeAdminToken deletes an admin token; ENOTFOUND when none has
 	// that name.
 	RevokeAdminToken(ctx context.Context, name string) error
+	// CreateAPIKey stores a user's web API key under the hash of its
+	// secret; ECONFLICT when the user has a key of that label.
+	CreateAPIKey(ctx context.Context, k carebridge.APIKey, hash []byte) (carebridge.APIKey, error)
+	// APIKeys lists a user's web API keys by label.
+	APIKeys(ctx context.Context, userID int64) ([]carebridge.APIKey, error)
+	// RevokeAPIKey deletes a user's web API key and ends the live sessions
+	// opened with it; ENOTFOUND when the user has no key of that label.
+	RevokeAPIKey(ctx context.Context, userID int64, label string, at time.Time) error
 	// AuditLog returns the platform audit log, oldest first.
 	AuditLog(ctx context.Context) ([]carebridge.AuditEntry, error)
 }

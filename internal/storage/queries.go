@@ -35,8 +35,8 @@ var (
 	setUserRoleSQL = shared(`UPDATE users SET role = ? WHERE id = ?`)
 	disableUserSQL = shared(`UPDATE users SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL`)
 
-	insertSessionSQL = shared(`INSERT INTO sessions (token_hash, user_id, audience, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?)`)
+	insertSessionSQL = shared(`INSERT INTO sessions (token_hash, user_id, audience, created_at, expires_at, api_key_id)
+		VALUES (?, ?, ?, ?, ?, ?)`)
 	sessionByTokenHashSQL = shared(`SELECT u.id, u.username, u.role, u.operator_id, u.organisation_id,
 			s.audience, s.created_at, s.expires_at
 		FROM sessions s JOIN users u ON u.id = s.user_id
@@ -58,6 +58,21 @@ var (
 	touchAdminTokenSQL = shared(`UPDATE admin_tokens SET last_used_at = ?1
 		WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1)`)
 	deleteAdminTokenSQL = shared(`DELETE FROM admin_tokens WHERE name = ?`)
+
+	insertAPIKeySQL = shared(`INSERT INTO api_keys (user_id, label, key_hash, created_at) VALUES (?, ?, ?, ?) RETURNING id`)
+	// userForAPIKeySQL finds the enabled user of a role owning a key, and
+	// the key's id.
+	userForAPIKeySQL = shared(`SELECT u.id, u.organisation_id, u.operator_id, u.username, u.password_hash, u.role, u.created_at, k.id
+		FROM api_keys k JOIN users u ON u.id = k.user_id
+		WHERE k.key_hash = ? AND u.disabled_at IS NULL AND u.role = ?`)
+	apiKeysSQL = shared(`SELECT ` + APIKeyColumns + ` FROM api_keys WHERE user_id = ? ORDER BY label`)
+	// touchAPIKeySQL never moves last use back in time.
+	touchAPIKeySQL = shared(`UPDATE api_keys SET last_used_at = ?1
+		WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1)`)
+	releaseAPIKeySessionsSQL = shared(`UPDATE sessions SET released_at = ?1
+		WHERE api_key_id = (SELECT id FROM api_keys WHERE user_id = ?2 AND label = ?3)
+		AND released_at IS NULL AND expires_at > ?1`)
+	deleteAPIKeySQL = shared(`DELETE FROM api_keys WHERE user_id = ? AND label = ?`)
 
 	credentialGenerationSQL = shared(`SELECT generation FROM credential_changes WHERE id = 1`)
 	bumpCredentialsSQL      = shared(`UPDATE credential_changes SET generation = generation + 1 WHERE id = 1`)

@@ -61,6 +61,19 @@ func ScanAdminToken(row Scanner) (carebridge.AdminToken, error) {
 	return t, err
 }
 
+// APIKeyColumns are the columns ScanAPIKey reads, in its order.
+const APIKeyColumns = `id, user_id, label, created_at, last_used_at`
+
+// ScanAPIKey reads APIKeyColumns.
+func ScanAPIKey(row Scanner) (carebridge.APIKey, error) {
+	var k carebridge.APIKey
+	var created int64
+	var used *int64
+	err := row.Scan(&k.ID, &k.UserID, &k.Label, &created, &used)
+	k.CreatedAt, k.LastUsedAt = FromUnix(created), FromNullUnix(used)
+	return k, err
+}
+
 // ScanAuditEntry reads a row of auditLogSQL.
 func ScanAuditEntry(row Scanner) (carebridge.AuditEntry, error) {
 	var e carebridge.AuditEntry
@@ -223,7 +236,7 @@ func (s *Tenancy) DisableUser(ctx context.Context, userID int64, at time.Time) e
 }
 
 // CredentialGeneration counts the changes that ended or narrowed a
-// credential (SetUserRole, DisableUser, RevokeAdminToken), so that a
+// credential (SetUserRole, DisableUser, RevokeAdminToken, RevokeAPIKey), so that a
 // server can tell, by reading one number, that it must check the
 // credentials of its open connections again.
 func (s *Tenancy) CredentialGeneration(ctx context.Context) (n int64, err error) {
@@ -238,9 +251,21 @@ func (s *Tenancy) UserForLogin(ctx context.Context, organisation, username strin
 
 const noSession = "The token is unknown, expired or released."
 
+// CreateSession stores a session; one opened with a web API key also
+// records the key's use, in the same transaction.
 func (s *Tenancy) CreateSession(ctx context.Context, ss carebridge.Session) error {
-	_, err := s.db.Exec(ctx, insertSessionSQL, ss.TokenHash, ss.Caller.UserID, ss.Audience, Unix(ss.CreatedAt), Unix(ss.ExpiresAt))
-	return err
+	args := []any{ss.TokenHash, ss.Caller.UserID, ss.Audience, Unix(ss.CreatedAt), Unix(ss.ExpiresAt), NullID(ss.APIKeyID)}
+	if ss.APIKeyID == 0 {
+		_, err := s.db.Exec(ctx, insertSessionSQL, args...)
+		return err
+	}
+	return s.db.Write(ctx, func(q Querier) error {
+		if _, err := q.Exec(ctx, insertSessionSQL, args...); err != nil {
+			return err
+		}
+		_, err := q.Exec(ctx, touchAPIKeySQL, Unix(ss.CreatedAt), ss.APIKeyID)
+		return err
+	})
 }
 
 func (s *Tenancy) SessionByTokenHash(ctx context.Context, hash []byte, now time.Time) (carebridge.Session, error) {
@@ -288,6 +313,48 @@ func (s *Tenancy) RevokeAdminToken(ctx context.Context, name string) error {
 	return s.db.Write(ctx, func(q Querier) error {
 		n, err := q.Exec(ctx, deleteAdminTokenSQL, name)
 		if err := rowChanged(n, err, "No admin token is named %q.", name); err != nil {
+			return err
+		}
+		_, err = q.Exec(ctx, bumpCredentialsSQL)
+		return err
+	})
+}
+
+// CreateAPIKey stores a web API key of a user under the hash of its
+// secret; ECONFLICT when the user has a key of that label.
+func (s *Tenancy) CreateAPIKey(ctx context.Context, k carebridge.APIKey, hash []byte) (carebridge.APIKey, error) {
+	k.CreatedAt = k.CreatedAt.UTC().Truncate(time.Second)
+	var err error
+	k.ID, err = s.db.InsertID(ctx, insertAPIKeySQL, k.UserID, k.Label, hash, Unix(k.CreatedAt))
+	return k, conflict(s.db, err, "The user has a web API key labelled %q already.", k.Label)
+}
+
+// UserForAPIKey finds the user owning the web API key of this hash, and
+// the key's id, when the user is enabled and holds role; ENOTFOUND
+// otherwise.
+func (s *Tenancy) UserForAPIKey(ctx context.Context, hash []byte, role carebridge.Role) (carebridge.User, int64, error) {
+	var u carebridge.User
+	var created, keyID int64
+	err := s.db.QueryRow(ctx, userForAPIKeySQL, hash, role).Scan(&u.ID, &u.OrganisationID, &u.OperatorID, &u.Username, &u.PasswordHash, &u.Role, &created, &keyID)
+	u.CreatedAt = FromUnix(created)
+	return u, keyID, NotFound(err, "No such web API key.")
+}
+
+// APIKeys lists a user's web API keys by label, never their secrets.
+func (s *Tenancy) APIKeys(ctx context.Context, userID int64) ([]carebridge.APIKey, error) {
+	return collect(ctx, s.db, apiKeysSQL, []carebridge.APIKey{}, ScanAPIKey, userID)
+}
+
+// RevokeAPIKey deletes a user's web API key and ends, at at, the live
+// sessions opened with it, in one transaction; ENOTFOUND when the user has
+// no key of that label.
+func (s *Tenancy) RevokeAPIKey(ctx context.Context, userID int64, label string, at time.Time) error {
+	return s.db.Write(ctx, func(q Querier) error {
+		if _, err := q.Exec(ctx, releaseAPIKeySessionsSQL, Unix(at), userID, label); err != nil {
+			return err
+		}
+		n, err := q.Exec(ctx, deleteAPIKeySQL, userID, label)
+		if err := rowChanged(n, err, "The user has no web API key labelled %q.", label); err != nil {
 			return err
 		}
 		_, err = q.Exec(ctx, bumpCredentialsSQL)

@@ -25,6 +25,10 @@ type Tenancy interface {
 	HasOrganisations(ctx context.Context) (bool, error)
 
 	CreateSession(ctx context.Context, s carebridge.Session) error
+	CreateAPIKey(ctx context.Context, k carebridge.APIKey, hash []byte) (carebridge.APIKey, error)
+	UserForAPIKey(ctx context.Context, hash []byte, role carebridge.Role) (carebridge.User, int64, error)
+	APIKeys(ctx context.Context, userID int64) ([]carebridge.APIKey, error)
+	RevokeAPIKey(ctx context.Context, userID int64, label string, at time.Time) error
 	SessionByTokenHash(ctx context.Context, hash []byte, now time.Time) (carebridge.Session, error)
 	ReleaseSession(ctx context.Context, hash []byte, now time.Time) error
 	DeleteSessionsEndedBefore(ctx context.Context, t time.Time) (int64, error)

@@ -46,6 +46,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("OCP", func(t *testing.T) { t.Parallel(); testOCP(t, open) })
 	t.Run("AdminTokens", func(t *testing.T) { t.Parallel(); testAdminTokens(t, open) })
 	t.Run("Credentials", func(t *testing.T) { t.Parallel(); testCredentials(t, open) })
+	t.Run("APIKeys", func(t *testing.T) { t.Parallel(); testAPIKeys(t, open) })
 	t.Run("FactoryReset", func(t *testing.T) { t.Parallel(); testFactoryReset(t, open) })
 	t.Run("PluginStates", func(t *testing.T) { t.Parallel(); testPluginStates(t, open) })
 	t.Run("Settings", func(t *testing.T) { t.Parallel(); testSettings(t, open) })
