@@ -131,23 +131,34 @@ func (s *Service) Login(ctx context.Context, organisation, username, password, c
 		s.observer().FailedLogin()
 		return Token{}, errBadCredentials // no such user can exist
 	}
+	return s.attempt(ctx, organisation+"\x00"+username, clientAddr, func() (carebridge.User, int64, bool, error) {
+		ok, u, err := s.check(ctx, organisation, username, password)
+		return u, 0, ok, err
+	})
+}
+
+// attempt runs one login attempt, throttled under userKey and the client
+// address: counted against both together or not at all (an attempt
+// refused for either leaves no key in the other's table), forgiven when
+// it could not be judged (the client left, the store failed) or succeeded
+// (a success is not counted, and forgives nothing before it: a guesser
+// gets no fresh tries each time the real user logs in). judge finds the
+// user and says whether the credential is right; a user whose role this
+// audience does not admit is refused as a wrong credential is, after the
+// same work, so the answer tells nothing. A success opens a session, with
+// the web API key judge names (0: none).
+func (s *Service) attempt(ctx context.Context, userKey, clientAddr string, judge func() (u carebridge.User, keyID int64, ok bool, err error)) (Token, error) {
 	now := s.now()
-	userKey := organisation + "\x00" + username
-	// Counted against the user and the address together or not at all: an
-	// attempt refused for either leaves no key in the other's table.
 	if refused, wait := AttemptAllRefused(now, ThrottleKey{s.users, userKey}, ThrottleKey{s.clients, clientAddr}); len(refused) > 0 {
 		for _, i := range refused {
 			s.observer().Throttled([]string{ThrottleLoginUser, ThrottleLoginAddress}[i])
 		}
 		return Token{}, &ThrottledError{RetryAfter: wait}
 	}
-	ok, u, err := s.check(ctx, organisation, username, password)
-	// A user whose role this audience does not admit is refused as a
-	// wrong password is, after the same work: the answer tells nothing.
+	u, keyID, ok, err := judge()
 	ok = ok && s.audience.Admits(u.Role)
 	switch {
 	case err != nil:
-		// Not judged (the client left, the store failed): not counted.
 		s.users.Forgive(userKey)
 		s.clients.Forgive(clientAddr)
 		return Token{}, err
@@ -155,11 +166,9 @@ func (s *Service) Login(ctx context.Context, organisation, username, password, c
 		s.observer().FailedLogin()
 		return Token{}, errBadCredentials
 	}
-	// A success is not counted, and forgives nothing before it: a guesser
-	// gets no fresh tries each time the real user logs in.
 	s.users.Forgive(userKey)
 	s.clients.Forgive(clientAddr)
-	return s.open(ctx, u, now)
+	return s.open(ctx, u, keyID, now)
 }
 
 // APIKeyBytes is the length of a web API key's random part; a key is
@@ -180,33 +189,17 @@ func (s *Service) LoginWithKey(ctx context.Context, key, clientAddr string) (Tok
 		s.observer().FailedLogin()
 		return Token{}, errBadCredentials // no such key can exist
 	}
-	now := s.now()
 	keyHash := HashToken(key)
 	// The key is counted in the usernames' table under its digest: the
 	// table never holds the key, and only who knows the key's digest could
 	// name the same entry through Login.
-	keyThrottle := "api-key\x00" + string(keyHash)
-	if refused, wait := AttemptAllRefused(now, ThrottleKey{s.users, keyThrottle}, ThrottleKey{s.clients, clientAddr}); len(refused) > 0 {
-		for _, i := range refused {
-			s.observer().Throttled([]string{ThrottleLoginUser, ThrottleLoginAddress}[i])
+	return s.attempt(ctx, "api-key\x00"+string(keyHash), clientAddr, func() (carebridge.User, int64, bool, error) {
+		u, keyID, err := s.store.UserForAPIKey(ctx, keyHash, carebridge.RoleAPI)
+		if carebridge.ErrorCode(err) == carebridge.ENOTFOUND {
+			return u, 0, false, nil
 		}
-		return Token{}, &ThrottledError{RetryAfter: wait}
-	}
-	u, keyID, err := s.store.UserForAPIKey(ctx, keyHash, carebridge.RoleAPI)
-	ok := err == nil && s.audience.Admits(u.Role)
-	switch {
-	case err != nil && carebridge.ErrorCode(err) != carebridge.ENOTFOUND:
-		// Not judged (the client left, the store failed): not counted.
-		s.users.Forgive(keyThrottle)
-		s.clients.Forgive(clientAddr)
-		return Token{}, err
-	case !ok:
-		s.observer().FailedLogin()
-		return Token{}, errBadCredentials
-	}
-	s.users.Forgive(keyThrottle)
-	s.clients.Forgive(clientAddr)
-	return s.openWith(ctx, u, keyID, now)
+		return u, keyID, err == nil, err
+	})
 }
 
 // check verifies a password; an unknown user costs the same time as a
@@ -230,12 +223,8 @@ func (s *Service) check(ctx context.Context, organisation, username, password st
 	return ok, u, nil
 }
 
-func (s *Service) open(ctx context.Context, u carebridge.User, now time.Time) (Token, error) {
-	return s.openWith(ctx, u, 0, now)
-}
-
-// openWith opens a session of u, with the web API key keyID (0: none).
-func (s *Service) openWith(ctx context.Context, u carebridge.User, keyID int64, now time.Time) (Token, error) {
+// open opens a session of u, with the web API key keyID (0: none).
+func (s *Service) open(ctx context.Context, u carebridge.User, keyID int64, now time.Time) (Token, error) {
 	value, err := NewToken()
 	if err != nil {
 		return Token{}, err

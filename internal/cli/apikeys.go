@@ -44,7 +44,7 @@ func apiKeyCreate(e env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if u.Role != carebridge.RoleAPI {
+		if !carebridge.AudienceCRM.Admits(u.Role) {
 			return fmt.Errorf("user %q of %q is %s: only api users log in with a web API key", u.Username, *uf.org, u.Role)
 		}
 		k := carebridge.APIKey{UserID: u.ID, Label: *label, CreatedAt: time.Now()}
