@@ -21,6 +21,8 @@ var steps = []string{
 	"care_plane",
 	"charge_decision",
 	"api_keys",
+	"idempotency",
+	"webhooks",
 }
 
 // Latest is the version of the last step: the schema version of a

@@ -38,6 +38,8 @@ func TestLoad(t *testing.T) {
 		"m/0101_care_plane.sql":      {Data: []byte("CARE")},
 		"m/0102_charge_decision.sql": {Data: []byte("DECIDE")},
 		"m/0103_api_keys.sql":        {Data: []byte("KEYS")},
+		"m/0104_idempotency.sql":     {Data: []byte("IDEM")},
+		"m/0105_webhooks.sql":        {Data: []byte("HOOKS")},
 		"m/legacy/0001_a.sql":        {Data: []byte("A")},
 		"m/legacy/0002_b.sql":        {Data: []byte("B")},
 		"m/legacy/README.notes":      {},
@@ -50,11 +52,14 @@ func TestLoad(t *testing.T) {
 		"m/0101_care_plane.sql":      {Data: []byte("CARE")},
 		"m/0102_charge_decision.sql": {Data: []byte("DECIDE")},
 		"m/0103_api_keys.sql":        {Data: []byte("KEYS")},
+		"m/0104_idempotency.sql":     {Data: []byte("IDEM")},
+		"m/0105_webhooks.sql":        {Data: []byte("HOOKS")},
 		"m/legacy/0001_a.sql":        {Data: []byte("A")},
 		"m/legacy/0002_b.sql":        {Data: []byte("B")},
 	}, "m")
-	if err != nil || len(p.Steps) != 4 || p.Steps[0].Version != migrations.Baseline || p.Steps[0].SQL != "ALL" ||
-		p.Steps[1].SQL != "CARE" || p.Steps[2].SQL != "DECIDE" || p.Steps[3].Version != migrations.Latest() || p.Steps[3].SQL != "KEYS" ||
+	if err != nil || len(p.Steps) != 6 || p.Steps[0].Version != migrations.Baseline || p.Steps[0].SQL != "ALL" ||
+		p.Steps[1].SQL != "CARE" || p.Steps[2].SQL != "DECIDE" || p.Steps[3].SQL != "KEYS" ||
+		p.Steps[5].Version != migrations.Latest() || p.Steps[5].SQL != "HOOKS" ||
 		len(p.Legacy) != 2 || p.Legacy[1].SQL != "B" {
 		t.Fatalf("Load = %+v, %v", p, err)
 	}

@@ -14,6 +14,7 @@ import (
 // reused.
 var PluginTables = map[string][]string{
 	netflix.Callsign: {
+		"netflix_webhook_deliveries", "netflix_webhook_events", "netflix_idempotency_keys",
 		"netflix_reference_numbers", "netflix_charge_acknowledgements", "netflix_charge_events",
 		"netflix_customer_prices", "netflix_charges", "netflix_devices", "netflix_redemptions",
 		"netflix_subscription_events", "netflix_subscriptions", "netflix_promotions",
