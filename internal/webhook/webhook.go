@@ -53,6 +53,10 @@ const (
 	Failed    DeliveryState = "failed"    // retried for MaxAge without a 2xx answer
 )
 
+// MaxAge is how long a delivery is retried: from its event, or from when
+// it was redelivered.
+const MaxAge = 24 * time.Hour
+
 // Delivery is one event's delivery to one endpoint.
 type Delivery struct {
 	ID            int64
@@ -65,6 +69,7 @@ type Delivery struct {
 	State         DeliveryState
 	Attempts      int
 	NextAttemptAt time.Time // when a pending delivery is tried next
+	RetryUntil    time.Time // a failed attempt after this ends it Failed
 	LastStatus    int       // HTTP status of the last answer; 0: none
 	LastError     string    // why the last attempt failed; "": it did not
 	CreatedAt     time.Time
@@ -84,7 +89,8 @@ type Admin interface {
 	// Deliveries lists the operator's most recent deliveries, newest
 	// first, at most limit; only the failed ones when failedOnly.
 	Deliveries(ctx context.Context, operatorID int64, failedOnly bool, limit int) ([]Delivery, error)
-	// Redeliver makes a delivery pending again, due at now, its attempts
-	// counted from zero; ENOTFOUND when there is none of that id.
+	// Redeliver makes a delivery pending again, due at now and retried
+	// until now plus MaxAge; ENOTFOUND when there is none of that id.
+	// Its attempts go on counting.
 	Redeliver(ctx context.Context, id int64, now time.Time) (Delivery, error)
 }

@@ -30,7 +30,8 @@ CREATE TABLE netflix_webhook_events (
 -- is claimed by one process until claimed_until; attempts counts the
 -- attempts claimed, and fences the outcome of one that outlived its claim.
 -- customer is the event's, so that deliveries are made in event order per
--- endpoint and customer.
+-- endpoint and customer. A delivery is retried until retry_until: a day
+-- after its event, or after it was redelivered.
 CREATE TABLE netflix_webhook_deliveries (
     id              INTEGER PRIMARY KEY,
     event_id        INTEGER NOT NULL REFERENCES netflix_webhook_events (id) ON DELETE CASCADE,
@@ -39,6 +40,7 @@ CREATE TABLE netflix_webhook_deliveries (
     state           TEXT    NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'failed')),
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at INTEGER NOT NULL,
+    retry_until     INTEGER NOT NULL,
     claimed_until   INTEGER,
     last_status     INTEGER,
     last_error      TEXT,
