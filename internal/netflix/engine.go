@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"carebridge/internal/money"
+	"carebridge/internal/webhook"
 )
 
 // Engine is what a storage engine gives the Netflix plugin: its Queries,
@@ -75,6 +76,11 @@ type Tx interface {
 	SetSubscriptionState(ctx context.Context, subscriptionID int64, from, life, onNetflix State, at time.Time) (bool, error)
 	// InsertEvent appends a step to a subscription's audit trail.
 	InsertEvent(ctx context.Context, e Event) error
+	// PublishEvents writes events (of one operator or several) to the
+	// outbox, each with a delivery to every endpoint of its operator
+	// taking its type, due at once and retried until the event's time
+	// plus webhook.MaxAge. An event no endpoint takes is not written.
+	PublishEvents(ctx context.Context, events []webhook.Event) error
 	// SetTokenExpiry records when a subscription's latest registration
 	// token expires; its states and updated_at stay as they are.
 	SetTokenExpiry(ctx context.Context, subscriptionID int64, expiresAt time.Time) error

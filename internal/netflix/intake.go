@@ -30,6 +30,9 @@ func (r *Records) IngestCharges(ctx context.Context, operatorID int64, charges [
 		if err != nil {
 			return err
 		}
+		if err := publishCreated(ctx, tx, operatorID, offered, inserted, at); err != nil {
+			return err
+		}
 		stored, err := tx.StoredCharges(ctx, operatorID, partnerIDs)
 		if err != nil {
 			return err

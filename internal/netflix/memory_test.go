@@ -9,6 +9,7 @@ import (
 	"carebridge"
 	"carebridge/internal/money"
 	"carebridge/internal/netflix"
+	"carebridge/internal/webhook"
 )
 
 // memory is an Engine in memory for the rules' unit tests: its primitives
@@ -50,6 +51,7 @@ type memoryData struct {
 	created     map[int64]time.Time // charge → when it was inserted (created_at)
 	lastID      int64               // the last id drawn, for subscriptions and charges alike
 	tokens      map[int64]time.Time // subscription → its registration token's expiry, when reissued
+	published   []webhook.Event     // the outbox, every event kept (as if every type had an endpoint)
 }
 
 // device is one ESN's registration.
@@ -93,7 +95,7 @@ func (d memoryData) clone() memoryData {
 		prices: maps.Clone(d.prices), settled: maps.Clone(d.settled),
 		promotions: maps.Clone(d.promotions), records: maps.Clone(d.records), redemptions: slices.Clone(d.redemptions),
 		devices: maps.Clone(d.devices), reports: maps.Clone(d.reports), lastID: d.lastID,
-		tokens: maps.Clone(d.tokens), created: maps.Clone(d.created),
+		tokens: maps.Clone(d.tokens), created: maps.Clone(d.created), published: slices.Clone(d.published),
 	}
 }
 
@@ -253,6 +255,11 @@ func (t memoryTx) SetSubscriptionState(ctx context.Context, subscriptionID int64
 	s.LifeCycleState, s.NetflixState, s.UpdatedAt = life, onNetflix, at
 	t.m.data.subs[subscriptionID] = s
 	return true, nil
+}
+
+func (t memoryTx) PublishEvents(ctx context.Context, events []webhook.Event) error {
+	t.m.data.published = append(t.m.data.published, events...)
+	return t.check("PublishEvents")
 }
 
 func (t memoryTx) InsertEvent(ctx context.Context, e netflix.Event) error {

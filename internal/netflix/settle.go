@@ -91,6 +91,9 @@ func settleWith(ctx context.Context, tx Tx, c Charge, sub *Subscription, status 
 	if err := tx.InsertChargeEvent(ctx, ChargeEvent{ChargeID: c.ID, From: Pending, To: status, Actor: actor.Username, At: at}); err != nil {
 		return Settled{}, false, err
 	}
+	if err := publishSettled(ctx, tx, c, status, actor.Username, at); err != nil {
+		return Settled{}, false, err
+	}
 	if status == Approved {
 		// The customer's prices for subscriptions/show.
 		if err := tx.AddCustomerPrice(ctx, c.OperatorID, c.Customer, c.Amount, c.ID); err != nil {
@@ -117,14 +120,14 @@ func settleWith(ctx context.Context, tx Tx, c Charge, sub *Subscription, status 
 	if !moved {
 		return Settled{}, false, carebridge.Errorf(carebridge.EUNAVAILABLE, "subscription %d changed while charge %d was settled; try again", sub.ID, c.ID)
 	}
-	if err := tx.InsertEvent(ctx, Event{
+	ended := *sub
+	ended.LifeCycleState, ended.NetflixState, ended.UpdatedAt = life, onNetflix, storedTime(at)
+	if err := recordChange(ctx, tx, Event{
 		SubscriptionID: sub.ID, Action: ActionCancel, From: sub.LifeCycleState, To: life,
 		ActorUserID: actor.UserID, ActorUsername: actor.Username, At: at, Reason: reason,
-	}); err != nil {
+	}, ended); err != nil {
 		return Settled{}, false, err
 	}
-	ended := *sub
-	ended.LifeCycleState, ended.NetflixState = life, onNetflix
 	change := subscriptionChange(ended, actor.Username, reason)
 	done.Cancelled = &change
 	return done, true, nil

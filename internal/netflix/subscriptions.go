@@ -54,17 +54,14 @@ func (r *Records) CreateSubscription(ctx context.Context, n NewSubscription) (Su
 				return err
 			}
 		}
-		if err := tx.InsertEvent(ctx, Event{
-			SubscriptionID: id, Action: ActionCreate, To: life,
-			ActorUserID: n.Actor.UserID, ActorUsername: n.Actor.Username, At: n.At,
-		}); err != nil {
-			return err
-		}
 		sub = Subscription{
 			ID: id, OperatorID: n.OperatorID, Customer: n.Request.Customer,
 			LifeCycleState: life, NetflixState: onNetflix, CreatedAt: at, UpdatedAt: at,
 		}
-		return nil
+		return recordChange(ctx, tx, Event{
+			SubscriptionID: id, Action: ActionCreate, To: life,
+			ActorUserID: n.Actor.UserID, ActorUsername: n.Actor.Username, At: n.At,
+		}, sub)
 	})
 	if err != nil {
 		return Subscription{}, err
@@ -107,15 +104,12 @@ func (r *Records) TransitionSubscription(ctx context.Context, operatorID int64, 
 		if !moved {
 			return carebridge.Errorf(carebridge.EINTERNAL, "subscription %d changed while held", latest.ID)
 		}
-		if err := tx.InsertEvent(ctx, Event{
-			SubscriptionID: latest.ID, Action: action, From: latest.LifeCycleState, To: life,
-			ActorUserID: actor.UserID, ActorUsername: actor.Username, At: at, Reason: reason,
-		}); err != nil {
-			return err
-		}
 		sub = *latest
 		sub.LifeCycleState, sub.NetflixState, sub.UpdatedAt = life, onNetflix, storedTime(at)
-		return nil
+		return recordChange(ctx, tx, Event{
+			SubscriptionID: latest.ID, Action: action, From: latest.LifeCycleState, To: life,
+			ActorUserID: actor.UserID, ActorUsername: actor.Username, At: at, Reason: reason,
+		}, sub)
 	})
 	if err != nil {
 		return Subscription{}, err

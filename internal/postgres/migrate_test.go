@@ -208,6 +208,14 @@ func TestCustomerPricesBackfill(t *testing.T) {
 	if _, err := db.pool.Exec(ctx, `ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'api'`); err != nil {
 		t.Fatal(err)
 	}
+	// Today's writes publish to the operator's webhook endpoints, of
+	// which the old schema has no table, and here there are none.
+	endpoints := func(change string) {
+		if _, err := db.pool.Exec(ctx, change); err != nil {
+			t.Fatal(err)
+		}
+	}
+	endpoints(`CREATE TABLE webhook_endpoints (id BIGINT, operator_id BIGINT, events TEXT)`)
 	stores := storetest.Stores{Tenancy: NewTenancyStore(db), Netflix: NewNetflixStore(db), OCP: NewOCPStore(db)}
 	storetest.CustomerPricesBackfill(t, stores, func(ids ...int64) {
 		report("DROP COLUMN report")
@@ -215,6 +223,7 @@ func TestCustomerPricesBackfill(t *testing.T) {
 			t.Fatal(err)
 		}
 		reason("DROP COLUMN reason")
+		endpoints(`DROP TABLE webhook_endpoints`)
 		for _, id := range ids {
 			if _, err := db.pool.Exec(ctx, `UPDATE netflix_charges SET status = 'APPROVED', set_as_approved_on = 0 WHERE id = $1`, id); err != nil {
 				t.Fatal(err)

@@ -30,6 +30,7 @@ import (
 	"carebridge/internal/partnerapi"
 	"carebridge/internal/rpcapi"
 	"carebridge/internal/tokencache"
+	"carebridge/internal/webhook"
 )
 
 // Config is what serve is told.
@@ -39,6 +40,8 @@ type Config struct {
 	ShutdownDelay       time.Duration // readiness fails this long before the listener closes
 	ShutdownTimeout     time.Duration // then requests in flight get this long to finish
 	SettleInterval      time.Duration // how often the charge processor looks for work when idle
+	WebhookInterval     time.Duration // how often webhook deliveries are looked for when idle (0: 1 s)
+	WebhookClient       *http.Client  // the client deliveries are sent with (nil: webhook.NewClient())
 	OCPTokenLifetime    time.Duration // lifetime of an OCP access token
 	OCPDocumentationURL string        // documentationUrl of OCP error bodies
 	DisableFactoryReset bool          // factoryReset answers -32604 (production)
@@ -57,6 +60,7 @@ type Server struct {
 	Care      *auth.Service // care agents' sessions
 	Netflix   *netflix.Service
 	Processor *netflix.Processor
+	Webhooks  *webhook.Deliverer
 	OCP       *ocp.Service
 	RPC       *rpcapi.Handler
 	Metrics   *metrics.Metrics
@@ -164,9 +168,16 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.RPC = rpc
-	// The Netflix plugin's committed changes become the plane's events.
-	s.Netflix.Notifier = rpc.Notifier()
-	s.Processor.Notifier = rpc.Notifier()
+	s.Webhooks = &webhook.Deliverer{
+		Store: stores.Deliveries, Client: cfg.WebhookClient, Now: cfg.Now, Log: cfg.Log,
+		Interval: cfg.WebhookInterval,
+	}
+	// The Netflix plugin's committed changes become the plane's events,
+	// and wake the webhook deliveries their outbox events wait for.
+	changed := kickOnChange{rpc.Notifier(), s.Webhooks}
+	s.Netflix.Settled = kickers{processor, s.Webhooks} // charges arrived
+	s.Netflix.Notifier = changed
+	s.Processor.Notifier = changed
 	if err := s.loadPluginStates(context.Background()); err != nil {
 		return nil, err
 	}
@@ -276,6 +287,7 @@ func (s *Server) Start(ctx context.Context) (wait func()) {
 	var background sync.WaitGroup
 	background.Go(func() { s.housekeeping(ctx) })
 	background.Go(func() { s.Processor.Run(ctx) })
+	background.Go(func() { s.Webhooks.Run(ctx) })
 	// A credential ended by another process (the command line) is seen
 	// here: the CRM.COM face's cached sessions go, and the plane checks
 	// its WebSockets again.
@@ -381,8 +393,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// housekeeping deletes long-ended sessions and expired OCP tokens, every
-// ten minutes.
+// housekeeping deletes long-ended sessions, expired OCP tokens and
+// long-ended webhook deliveries, every ten minutes.
 func (s *Server) housekeeping(ctx context.Context) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
@@ -399,6 +411,9 @@ func (s *Server) housekeeping(ctx context.Context) {
 		}
 		if _, err := s.Stores.OCP.DeleteTokensExpiredBefore(ctx, s.cfg.Now()); err != nil {
 			s.cfg.Log.Warn("purge OCP tokens", "err", err)
+		}
+		if _, err := s.Stores.Deliveries.PurgeDeliveries(ctx, s.cfg.Now().Add(-webhook.Keep)); err != nil {
+			s.cfg.Log.Warn("purge webhook deliveries", "err", err)
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"carebridge/internal/ocp"
 	"carebridge/internal/postgres"
 	"carebridge/internal/sqlite"
+	"carebridge/internal/webhook"
 )
 
 // Stores is one storage engine's implementation of every store interface.
@@ -22,6 +23,9 @@ type Stores struct {
 	Tenancy Tenancy
 	Netflix netflix.Store
 	OCP     ocp.Store
+	// Deliveries is the queue of webhook deliveries the Netflix plugin's
+	// outbox fills.
+	Deliveries webhook.Store
 	// FactoryReset wipes the plugins' data in one transaction, one audit
 	// record per plugin: all of them or none.
 	FactoryReset func(ctx context.Context, actor string, at time.Time, callsigns []string) error
@@ -62,6 +66,7 @@ func OpenStores(ctx context.Context, url string) (*Stores, error) {
 		Tenancy:      sqlite.NewTenancyStore(db),
 		Netflix:      sqlite.NewNetflixStore(db),
 		OCP:          sqlite.NewOCPStore(db),
+		Deliveries:   sqlite.NewDeliveries(db),
 		FactoryReset: db.FactoryReset,
 		Ping:         db.Ping,
 		Close:        db.Close,
@@ -87,6 +92,7 @@ func openPostgres(ctx context.Context, url string) (*Stores, error) {
 		Tenancy:      postgres.NewTenancyStore(db),
 		Netflix:      postgres.NewNetflixStore(db),
 		OCP:          postgres.NewOCPStore(db),
+		Deliveries:   postgres.NewDeliveries(db),
 		FactoryReset: db.FactoryReset,
 		Bus:          bus,
 		Ping:         db.Ping,

@@ -4,6 +4,7 @@ import (
 	"carebridge/internal/netflix"
 	"carebridge/internal/ocp"
 	"carebridge/internal/storage"
+	"carebridge/internal/webhook"
 )
 
 // The stores on this engine: each is what both engines share (package
@@ -55,3 +56,6 @@ func NewOCPStore(db *DB) *ocp.Records {
 }
 
 var _ ocp.Engine = (*OCPEngine)(nil)
+
+// NewDeliveries returns the queue of webhook deliveries on db.
+func NewDeliveries(db *DB) webhook.Store { return storage.Deliveries{DB: sharedDB{db}} }

@@ -57,6 +57,10 @@ const (
 // it was redelivered.
 const MaxAge = 24 * time.Hour
 
+// Keep is how long deliveries are kept after they ended, for `webhook
+// deliveries` to show.
+const Keep = 7 * 24 * time.Hour
+
 // Delivery is one event's delivery to one endpoint.
 type Delivery struct {
 	ID            int64
