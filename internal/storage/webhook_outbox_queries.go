@@ -3,7 +3,7 @@ package storage
 // The outbox and its deliveries (netflix_webhook_events,
 // netflix_webhook_deliveries).
 var (
-	endpointsTakingSQL = shared(`SELECT id, events FROM webhook_endpoints WHERE operator_id = ? ORDER BY id`)
+	endpointsTakingSQL   = shared(`SELECT id, events FROM webhook_endpoints WHERE operator_id = ? ORDER BY id`)
 	insertOutboxEventSQL = shared(`INSERT INTO netflix_webhook_events (operator_id, type, customer, data, created_at)
 		VALUES (?, ?, ?, ?, ?) RETURNING id`)
 	insertDeliverySQL = shared(`INSERT INTO netflix_webhook_deliveries
