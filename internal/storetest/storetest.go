@@ -11,6 +11,7 @@ import (
 	"carebridge"
 	"carebridge/internal/netflix"
 	"carebridge/internal/ocp"
+	"carebridge/internal/webhook"
 )
 
 // Stores is what an engine hands to the contract: fresh, migrated, empty.
@@ -18,6 +19,7 @@ type Stores struct {
 	Tenancy      Tenancy
 	Netflix      netflix.Store
 	OCP          ocp.Store
+	Deliveries   webhook.Store
 	FactoryReset Reset
 
 	// Again opens the same database once more, with connections of its
@@ -53,6 +55,9 @@ func Run(t *testing.T, open Open) {
 	t.Run("MigrationLock", func(t *testing.T) { t.Parallel(); testMigrationLock(t, open) })
 	t.Run("Processor", func(t *testing.T) { t.Parallel(); testProcessor(t, open) })
 	t.Run("Care", func(t *testing.T) { t.Parallel(); testCare(t, open) })
+	t.Run("WebhookOutbox", func(t *testing.T) { t.Parallel(); testWebhookOutbox(t, open) })
+	t.Run("WebhookQueue", func(t *testing.T) { t.Parallel(); testWebhookQueue(t, open) })
+	t.Run("WebhookClaimsApart", func(t *testing.T) { t.Parallel(); testWebhookClaimsApart(t, open) })
 }
 
 // base is the clock of the contract: fixed, so expectations are exact.
