@@ -22,6 +22,7 @@ import (
 
 	"carebridge/internal/face"
 	"carebridge/internal/partnerapi"
+	"carebridge/internal/signature"
 )
 
 const crm = "/crmapi/rest/v2/"
@@ -391,7 +392,7 @@ func (r *runner) partnerIntake(ctx context.Context) (Result, error) {
 			}
 		}
 		body, _ := json.Marshal(map[string]any{"charges": charges})
-		sig := partnerapi.Sign(r.data.partnerSecret, time.Now(), body)
+		sig := signature.Sign(r.data.partnerSecret, time.Now(), body)
 		start()
 		b, err := w.expect200(ctx, i, "partner report", http.MethodPost, u, body,
 			partnerapi.OperatorHeader, operator, partnerapi.SignatureHeader, sig)

@@ -15,6 +15,7 @@ import (
 	"carebridge/internal/netflix"
 	"carebridge/internal/partnerapi"
 	"carebridge/internal/server"
+	"carebridge/internal/signature"
 	"carebridge/internal/sqlite"
 	"carebridge/internal/testserver"
 )
@@ -100,7 +101,7 @@ func TestOperatorSecret(t *testing.T) {
 			t.Fatal(err)
 		}
 		req.Header.Set(partnerapi.OperatorHeader, strconv.FormatInt(op.ID, 10))
-		req.Header.Set(partnerapi.SignatureHeader, partnerapi.Sign(secret, now, body))
+		req.Header.Set(partnerapi.SignatureHeader, signature.Sign(secret, now, body))
 		res, err := srv.Client().Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -2,13 +2,10 @@ package partnerapi
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"carebridge"
@@ -16,6 +13,7 @@ import (
 	"carebridge/internal/host"
 	"carebridge/internal/middleware"
 	"carebridge/internal/netflix"
+	"carebridge/internal/signature"
 )
 
 // Path is where partners post charge reports.
@@ -67,21 +65,6 @@ type Handler struct {
 // New returns the partner face.
 func New(secrets Secrets, n *netflix.Service, h *host.Host, now func() time.Time, log *slog.Logger) *Handler {
 	return &Handler{secrets: secrets, netflix: n, host: h, now: now, log: log}
-}
-
-// Sign returns the signature header value for a body: what a partner
-// computes, and what tests and the README's example use.
-func Sign(secret string, t time.Time, body []byte) string {
-	ts := strconv.FormatInt(t.Unix(), 10)
-	return "t=" + ts + ",v1=" + hex.EncodeToString(mac(secret, ts, body))
-}
-
-// mac is HMAC-SHA256 keyed with the secret's text over "<ts>.<body>".
-func mac(secret, ts string, body []byte) []byte {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(ts + "."))
-	m.Write(body)
-	return m.Sum(nil)
 }
 
 var errBadSignature = carebridge.Errorf(carebridge.EUNAUTHORIZED,
@@ -205,34 +188,19 @@ func toResult(res netflix.IngestResult) resultJSON {
 }
 
 // verify authenticates a report: the operator's secret, a timestamp within
-// the window, and an HMAC over "<t>.<body>". It returns the operator and
-// the report's identity, the HMAC in lower-case hex. Every failure gives
-// the same answer, so nothing tells an operator id that exists from one
-// that does not. The window bounds how long captured bytes can be sent again, which
-// can only repeat what they already did.
+// the window, and an HMAC over "<t>.<body>" (package signature). It
+// returns the operator and the report's identity, the HMAC in lower-case
+// hex. Every failure gives the same answer, so nothing tells an operator
+// id that exists from one that does not. The window bounds how long
+// captured bytes can be sent again, which can only repeat what they
+// already did.
 func (h *Handler) verify(ctx context.Context, hdr http.Header, body []byte) (operatorID int64, report string, err error) {
 	operatorID, err = strconv.ParseInt(hdr.Get(OperatorHeader), 10, 64)
 	if err != nil || operatorID <= 0 {
 		return 0, "", errBadSignature
 	}
-	var ts, v1 string
-	for _, part := range strings.Split(hdr.Get(SignatureHeader), ",") {
-		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
-		switch k {
-		case "t":
-			ts = v
-		case "v1":
-			v1 = v
-		}
-	}
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil {
-		return 0, "", errBadSignature
-	}
-	if d := h.now().Sub(time.Unix(sec, 0)); d > SignatureWindow || d < -SignatureWindow {
-		return 0, "", carebridge.Errorf(carebridge.EUNAUTHORIZED, "The signature's timestamp is more than 5 minutes from the server's clock.")
-	}
-	got, err := hex.DecodeString(v1)
+	header := hdr.Get(SignatureHeader)
+	parsed, err := signature.Parse(header)
 	if err != nil {
 		return 0, "", errBadSignature
 	}
@@ -243,10 +211,13 @@ func (h *Handler) verify(ctx context.Context, hdr http.Header, body []byte) (ope
 	case err != nil:
 		return 0, "", err
 	}
-	if !hmac.Equal(got, mac(secret, ts, body)) || secret == "" {
+	switch err := signature.Verify(secret, header, body, h.now(), SignatureWindow); {
+	case errors.Is(err, signature.ErrStale):
+		return 0, "", carebridge.Errorf(carebridge.EUNAUTHORIZED, "The signature's timestamp is more than 5 minutes from the server's clock.")
+	case err != nil:
 		return 0, "", errBadSignature
 	}
-	return operatorID, hex.EncodeToString(got), nil
+	return operatorID, signature.Digest(secret, parsed.T, body), nil
 }
 
 // errMethodNotAllowed is this face's code for a wrong HTTP method.

@@ -24,6 +24,7 @@ import (
 	"carebridge/internal/netflix"
 	"carebridge/internal/partnerapi"
 	"carebridge/internal/server"
+	"carebridge/internal/signature"
 	"carebridge/internal/testserver"
 )
 
@@ -124,7 +125,7 @@ func (f *fixture) send(method, operator, signature string, body []byte) answer {
 // post signs body for an operator with secret at the server's current time.
 func (f *fixture) post(op int64, secret string, body []byte) answer {
 	f.tb.Helper()
-	return f.send(http.MethodPost, strconv.FormatInt(op, 10), partnerapi.Sign(secret, f.clock.Now(), body), body)
+	return f.send(http.MethodPost, strconv.FormatInt(op, 10), signature.Sign(secret, f.clock.Now(), body), body)
 }
 
 // report posts body for the fixture's operator.
@@ -373,10 +374,10 @@ func specSign(secret string, at time.Time, body []byte) string {
 func TestSignatureAsSpecified(t *testing.T) {
 	t.Parallel()
 	body := []byte(`{"charges": []}`)
-	if got, want := partnerapi.Sign("s3cret", t0, body), specSign("s3cret", t0, body); got != want {
+	if got, want := signature.Sign("s3cret", t0, body), specSign("s3cret", t0, body); got != want {
 		t.Errorf("Sign = %q, want %q", got, want)
 	}
-	if got := partnerapi.Sign("s3cret", t0, body); !strings.HasPrefix(got, "t=1486202400,v1=") {
+	if got := signature.Sign("s3cret", t0, body); !strings.HasPrefix(got, "t=1486202400,v1=") {
 		t.Errorf("Sign = %q, want t=1486202400,v1=…", got)
 	}
 
@@ -417,7 +418,7 @@ func TestIntakeResentReport(t *testing.T) {
 	f := setup(t)
 	body := manyCharges(t, "r", 2)
 	op := strconv.FormatInt(f.op.ID, 10)
-	sig := partnerapi.Sign(f.secret, f.clock.Now(), body)
+	sig := signature.Sign(f.secret, f.clock.Now(), body)
 	first := results(t, f.send(http.MethodPost, op, sig, body))
 	if len(first) != 2 || first[0].Status != "created" || first[1].Status != "created" {
 		t.Fatalf("first delivery: %+v", first)
@@ -468,7 +469,7 @@ func TestIntakeResentReportAfterSettlement(t *testing.T) {
 	f := setup(t)
 	body := manyCharges(t, "n", 3)
 	op := strconv.FormatInt(f.op.ID, 10)
-	sig := partnerapi.Sign(f.secret, f.clock.Now(), body)
+	sig := signature.Sign(f.secret, f.clock.Now(), body)
 	first := results(t, f.send(http.MethodPost, op, sig, body))
 	if _, err := f.app.Processor.Drain(context.Background()); err != nil {
 		t.Fatal(err)
@@ -510,18 +511,18 @@ func TestIntakeBadSignature(t *testing.T) {
 	type request struct{ operator, signature, body string }
 	cases := map[string]func(body []byte) request{
 		"wrong secret": func(b []byte) request {
-			return request{op, partnerapi.Sign(strings.Repeat("ab", 32), now, b), string(b)}
+			return request{op, signature.Sign(strings.Repeat("ab", 32), now, b), string(b)}
 		},
 		"secret as bytes, not text": func(b []byte) request {
-			return request{op, partnerapi.Sign(string(rawSecret), now, b), string(b)}
+			return request{op, signature.Sign(string(rawSecret), now, b), string(b)}
 		},
 		"body altered by one byte": func(b []byte) request {
-			sig := partnerapi.Sign(f.secret, now, b)
+			sig := signature.Sign(f.secret, now, b)
 			altered := bytes.Replace(b, []byte("5.99"), []byte("5.98"), 1)
 			return request{op, sig, string(altered)}
 		},
 		"timestamp altered": func(b []byte) request {
-			sig := partnerapi.Sign(f.secret, now, b)
+			sig := signature.Sign(f.secret, now, b)
 			_, v1, _ := strings.Cut(sig, ",")
 			return request{op, "t=" + strconv.FormatInt(now.Unix()-1, 10) + "," + v1, string(b)}
 		},
@@ -535,39 +536,39 @@ func TestIntakeBadSignature(t *testing.T) {
 			return request{op, "t=" + strconv.FormatInt(now.Unix(), 10), string(b)}
 		},
 		"t missing": func(b []byte) request {
-			_, v1, _ := strings.Cut(partnerapi.Sign(f.secret, now, b), ",")
+			_, v1, _ := strings.Cut(signature.Sign(f.secret, now, b), ",")
 			return request{op, v1, string(b)}
 		},
 		"t not a number": func(b []byte) request {
-			_, v1, _ := strings.Cut(partnerapi.Sign(f.secret, now, b), ",")
+			_, v1, _ := strings.Cut(signature.Sign(f.secret, now, b), ",")
 			return request{op, "t=now," + v1, string(b)}
 		},
 		"signature header missing": func(b []byte) request {
 			return request{op, "", string(b)}
 		},
 		"operator header missing": func(b []byte) request {
-			return request{"", partnerapi.Sign(f.secret, now, b), string(b)}
+			return request{"", signature.Sign(f.secret, now, b), string(b)}
 		},
 		"operator header not a number": func(b []byte) request {
-			return request{"op1", partnerapi.Sign(f.secret, now, b), string(b)}
+			return request{"op1", signature.Sign(f.secret, now, b), string(b)}
 		},
 		"operator header zero": func(b []byte) request {
-			return request{"0", partnerapi.Sign(f.secret, now, b), string(b)}
+			return request{"0", signature.Sign(f.secret, now, b), string(b)}
 		},
 		"operator header negative": func(b []byte) request {
-			return request{"-1", partnerapi.Sign(f.secret, now, b), string(b)}
+			return request{"-1", signature.Sign(f.secret, now, b), string(b)}
 		},
 		"unknown operator": func(b []byte) request {
-			return request{"999999", partnerapi.Sign(f.secret, now, b), string(b)}
+			return request{"999999", signature.Sign(f.secret, now, b), string(b)}
 		},
 		"unknown operator, empty secret": func(b []byte) request {
-			return request{"999999", partnerapi.Sign("", now, b), string(b)}
+			return request{"999999", signature.Sign("", now, b), string(b)}
 		},
 		"another operator's id with this secret": func(b []byte) request {
-			return request{strconv.FormatInt(other.ID, 10), partnerapi.Sign(f.secret, now, b), string(b)}
+			return request{strconv.FormatInt(other.ID, 10), signature.Sign(f.secret, now, b), string(b)}
 		},
 		"this operator's id with another's secret": func(b []byte) request {
-			return request{op, partnerapi.Sign(otherSecret, now, b), string(b)}
+			return request{op, signature.Sign(otherSecret, now, b), string(b)}
 		},
 	}
 	var mu sync.Mutex
@@ -632,7 +633,7 @@ func TestIntakeTimestampWindow(t *testing.T) {
 			body := manyCharges(t, fmt.Sprintf("w%d", i), 1)
 			t.Run(c.name, func(t *testing.T) {
 				t.Parallel()
-				sig := partnerapi.Sign(f.secret, t0.Add(c.offset), body)
+				sig := signature.Sign(f.secret, t0.Add(c.offset), body)
 				a := f.send(http.MethodPost, strconv.FormatInt(f.op.ID, 10), sig, body)
 				if c.ok {
 					if rs := results(t, a); rs[0].Status != "created" {
@@ -811,7 +812,7 @@ func TestIntakeMethod(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	body := manyCharges(t, "m", 1)
-	sig := partnerapi.Sign(f.secret, f.clock.Now(), body)
+	sig := signature.Sign(f.secret, f.clock.Now(), body)
 	for _, method := range []string{http.MethodGet, http.MethodPut, http.MethodDelete} {
 		var b []byte
 		if method != http.MethodGet {
@@ -837,7 +838,7 @@ func TestIntakePluginDeactivated(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := manyCharges(t, "d", 2)
-	sig := partnerapi.Sign(f.secret, f.clock.Now(), body)
+	sig := signature.Sign(f.secret, f.clock.Now(), body)
 	op := strconv.FormatInt(f.op.ID, 10)
 	wantError(t, f.send(http.MethodPost, op, sig, body), http.StatusServiceUnavailable, "service_unavailable")
 	if n := f.count(f.op.ID); n != 0 {

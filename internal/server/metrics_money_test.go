@@ -11,6 +11,7 @@ import (
 
 	"carebridge/internal/partnerapi"
 	"carebridge/internal/server"
+	"carebridge/internal/signature"
 	"carebridge/internal/testserver"
 )
 
@@ -82,7 +83,7 @@ func TestMetricsMoneyFlow(t *testing.T) {
 	bad := `{"partner_charge_id":"m-2","billing_system_customer_identifier":"pci150","amount":5.99,"currency":"XXQ","received_on":"2017-02-04T02:00:00"}`
 	body := `{"charges":[` + item + `,` + item + `,` + bad + `]}`
 	if status := postJSON(t, ts.URL+partnerapi.Path, body, nil,
-		partnerapi.OperatorHeader, strconv.FormatInt(op.ID, 10), partnerapi.SignatureHeader, partnerapi.Sign(secret, clk.Now(), []byte(body))); status != http.StatusOK {
+		partnerapi.OperatorHeader, strconv.FormatInt(op.ID, 10), partnerapi.SignatureHeader, signature.Sign(secret, clk.Now(), []byte(body))); status != http.StatusOK {
 		t.Fatalf("signed report: %d", status)
 	}
 

@@ -11,6 +11,7 @@ import (
 
 	"carebridge/internal/partnerapi"
 	"carebridge/internal/server"
+	"carebridge/internal/signature"
 )
 
 // loginAs tries a CRM.COM login and returns its HTTP status.
@@ -79,7 +80,7 @@ func TestMetricsSecurity(t *testing.T) {
 
 	body := `{"charges":[]}`
 	if status := send(t, "POST", ts.URL+partnerapi.Path, body, "Content-Type", "application/json",
-		partnerapi.OperatorHeader, "1", partnerapi.SignatureHeader, partnerapi.Sign("not-the-secret", time.Now(), []byte(body))); status != http.StatusUnauthorized {
+		partnerapi.OperatorHeader, "1", partnerapi.SignatureHeader, signature.Sign("not-the-secret", time.Now(), []byte(body))); status != http.StatusUnauthorized {
 		t.Fatalf("wrongly signed report: %d, want 401", status)
 	}
 
