@@ -53,6 +53,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("MigrationLock", func(t *testing.T) { t.Parallel(); testMigrationLock(t, open) })
 	t.Run("Processor", func(t *testing.T) { t.Parallel(); testProcessor(t, open) })
 	t.Run("Care", func(t *testing.T) { t.Parallel(); testCare(t, open) })
+	t.Run("WebhookAdmin", func(t *testing.T) { t.Parallel(); testWebhookAdmin(t, open) })
 }
 
 // base is the clock of the contract: fixed, so expectations are exact.
