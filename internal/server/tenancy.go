@@ -11,6 +11,7 @@ import (
 	"carebridge/internal/netflix"
 	"carebridge/internal/partnerapi"
 	"carebridge/internal/rpcapi"
+	"carebridge/internal/webhook"
 )
 
 // Tenancy is the platform data of one engine, as the server hands it out:
@@ -25,6 +26,12 @@ type Tenancy interface {
 	careapi.Operators
 	netflix.GroupResolver
 	demo.Tenancy
+	webhook.Admin
+
+	// RedeliverOf is webhook.Admin's Redeliver for a delivery to one of
+	// the operator's endpoints; ENOTFOUND when the operator has none of
+	// that id.
+	RedeliverOf(ctx context.Context, operatorID, id int64, now time.Time) (webhook.Delivery, error)
 
 	// RotatePartnerSecret replaces an operator's partner secret with a new
 	// random one and returns it; ENOTFOUND for an unknown operator.

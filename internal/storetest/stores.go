@@ -6,11 +6,15 @@ import (
 
 	"carebridge"
 	"carebridge/internal/netflix"
+	"carebridge/internal/webhook"
 )
 
 // Tenancy is every part of an engine's platform data the contract checks:
 // the union of the roles its consumers define.
 type Tenancy interface {
+	webhook.Admin
+	RedeliverOf(ctx context.Context, operatorID, id int64, now time.Time) (webhook.Delivery, error)
+
 	CreateOrganisation(ctx context.Context, name string, at time.Time) (carebridge.Organisation, error)
 	OrganisationByName(ctx context.Context, name string) (carebridge.Organisation, error)
 	CreateOperator(ctx context.Context, op carebridge.Operator) (carebridge.Operator, error)

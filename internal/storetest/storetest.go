@@ -58,6 +58,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("WebhookOutbox", func(t *testing.T) { t.Parallel(); testWebhookOutbox(t, open) })
 	t.Run("WebhookQueue", func(t *testing.T) { t.Parallel(); testWebhookQueue(t, open) })
 	t.Run("WebhookClaimsApart", func(t *testing.T) { t.Parallel(); testWebhookClaimsApart(t, open) })
+	t.Run("WebhookAdmin", func(t *testing.T) { t.Parallel(); testWebhookAdmin(t, open) })
 }
 
 // base is the clock of the contract: fixed, so expectations are exact.

@@ -84,3 +84,14 @@ func NewSecret() (string, error) {
 	}
 	return SecretPrefix + hex.EncodeToString(b[:]), nil
 }
+
+// ValidateEndpoint checks an endpoint before it is stored: its URL
+// (ValidateURL) and its event types, which ParseEventTypes must read
+// back from their stored list.
+func ValidateEndpoint(e Endpoint) error {
+	if err := ValidateURL(e.URL); err != nil {
+		return err
+	}
+	_, err := ParseEventTypes(FormatEventTypes(e.Events))
+	return err
+}
