@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -12,18 +13,20 @@ import (
 	"carebridge/internal/webhook"
 )
 
-// addEndpoint registers an endpoint straight in the table, as the
-// administration does, and returns its id.
+// addEndpoint registers an endpoint taking the comma-separated events,
+// and returns its id.
 func addEndpoint(t *testing.T, s Stores, operatorID int64, url, events string) int64 {
 	t.Helper()
-	db := s.SQL(t)
-	var id int64
-	err := db.QueryRow(fmt.Sprintf(`INSERT INTO webhook_endpoints (operator_id, url, secret, events, created_at)
-		VALUES (%d, '%s', 'whsec_%d', '%s', %d) RETURNING id`, operatorID, url, operatorID, events, base.Unix())).Scan(&id)
+	types, err := webhook.ParseEventTypes(events)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return id
+	ep, err := s.Tenancy.CreateEndpoint(context.Background(),
+		webhook.Endpoint{OperatorID: operatorID, URL: url, Events: types, CreatedAt: base}, fmt.Sprintf("whsec_%d", operatorID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ep.ID
 }
 
 // outboxRow is an outbox event and its deliveries, as the tables hold them.

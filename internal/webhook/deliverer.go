@@ -195,7 +195,9 @@ func (d *Deliverer) post(ctx context.Context, a Attempt) (int, error) {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "carebridge-webhooks")
 	req.Header.Set(DeliveryHeader, strconv.FormatInt(a.Event.ID, 10))
-	req.Header.Set(SignatureHeader, signature.Sign(a.Secret, d.Now(), body))
+	// Signed at the wall clock's time, which the receiver checks against
+	// its own, whatever clock the server keeps for its records.
+	req.Header.Set(SignatureHeader, signature.Sign(a.Secret, time.Now(), body))
 	res, err := d.Client.Do(req)
 	if err != nil {
 		return 0, attemptError(err)
