@@ -46,6 +46,12 @@ Usage:
   carebridge admin-token create --name NAME --role ops|admin [--expires 720h]
   carebridge admin-token list
   carebridge admin-token revoke --name NAME
+  carebridge webhook create --org ORG --operator NAME --url URL --events TYPE,TYPE
+                            (prints the signing secret once)
+  carebridge webhook list --org ORG --operator NAME
+  carebridge webhook delete --org ORG --operator NAME --id N
+  carebridge webhook deliveries --org ORG --operator NAME [--failed] [--limit N]
+  carebridge webhook redeliver --org ORG --operator NAME --id N
   carebridge ocp customer create --id N --nsid N --name NAME [--email E]
                                  [--enrollment-level None|Base|Premium] [--canviewip]
                                  [--canaccessip] [--isrms] [--ocpservices a;b]
@@ -103,6 +109,12 @@ var commands = map[string]command{
 	"admin-token create":  adminTokenCreate,
 	"admin-token list":    adminTokenList,
 	"admin-token revoke":  adminTokenRevoke,
+
+	"webhook create":     webhookCreate,
+	"webhook list":       webhookList,
+	"webhook delete":     webhookDelete,
+	"webhook deliveries": webhookDeliveries,
+	"webhook redeliver":  webhookRedeliver,
 
 	"ocp customer create": ocpCustomerCreate,
 	"ocp customer update": ocpCustomerUpdate,
