@@ -27,6 +27,7 @@ type Metrics struct {
 	securityMetrics
 	planeMetrics
 	storageMetrics
+	webhookMetrics
 }
 
 // New returns a registry holding the Go runtime and process collectors,
@@ -43,6 +44,7 @@ func New() *Metrics {
 		securityMetrics: newSecurityMetrics(),
 		planeMetrics:    newPlaneMetrics(),
 		storageMetrics:  newStorageMetrics(reg),
+		webhookMetrics:  newWebhookMetrics(),
 	}
 	version, revision := buildVersion(debug.ReadBuildInfo())
 	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{
@@ -62,6 +64,7 @@ func New() *Metrics {
 		m.securityMetrics.collectors(),
 		m.planeMetrics.collectors(),
 		m.storageMetrics.collectors(),
+		m.webhookMetrics.collectors(),
 	} {
 		m.Registry.MustRegister(area...)
 	}

@@ -170,7 +170,7 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 	s.RPC = rpc
 	s.Webhooks = &webhook.Deliverer{
 		Store: stores.Deliveries, Client: cfg.WebhookClient, Now: cfg.Now, Log: cfg.Log,
-		Interval: cfg.WebhookInterval,
+		Interval: cfg.WebhookInterval, Observer: cfg.Metrics,
 	}
 	// The Netflix plugin's committed changes become the plane's events,
 	// and wake the webhook deliveries their outbox events wait for.

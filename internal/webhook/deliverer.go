@@ -49,10 +49,14 @@ type Deliverer struct {
 	once sync.Once
 }
 
-// Observer counts attempts by outcome.
+// Observer counts attempts by outcome: "delivered", "retried" or
+// "failed".
 type Observer interface {
-	WebhookAttempt(state DeliveryState)
+	WebhookAttempt(outcome string)
 }
+
+// outcomes name an attempt's outcome by the state it left its delivery in.
+var outcomes = map[DeliveryState]string{Delivered: "delivered", Pending: "retried", Failed: "failed"}
 
 // NewClient is the HTTP client of deliveries: Timeout per attempt, and
 // redirects are not followed (a 3xx is an answer like any other non-2xx).
@@ -177,7 +181,7 @@ func (d *Deliverer) attempt(ctx context.Context, a Attempt) {
 		d.Log.Warn("webhooks: delivery failed", "delivery", a.Delivery, "event", a.Event.ID, "endpoint", a.EndpointID, "err", o.Error)
 	}
 	if d.Observer != nil && ctx.Err() == nil {
-		d.Observer.WebhookAttempt(o.State)
+		d.Observer.WebhookAttempt(outcomes[o.State])
 	}
 }
 
