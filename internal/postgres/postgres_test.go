@@ -42,6 +42,7 @@ func stores(db *postgres.DB, url string) storetest.Stores {
 		Tenancy:      postgres.NewTenancyStore(db),
 		Netflix:      postgres.NewNetflixStore(db),
 		OCP:          postgres.NewOCPStore(db),
+		Idempotency:  postgres.NewIdempotencyStore(db),
 		FactoryReset: db.FactoryReset,
 
 		Again: func(t *testing.T) storetest.Stores { return stores(openURL(t, url), url) },

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"carebridge/internal/events"
+	"carebridge/internal/idempotency"
 	"carebridge/internal/metrics"
 	"carebridge/internal/netflix"
 	"carebridge/internal/ocp"
@@ -22,6 +23,8 @@ type Stores struct {
 	Tenancy Tenancy
 	Netflix netflix.Store
 	OCP     ocp.Store
+	// Idempotency keeps the CRM.COM face's idempotency keys.
+	Idempotency idempotency.Engine
 	// FactoryReset wipes the plugins' data in one transaction, one audit
 	// record per plugin: all of them or none.
 	FactoryReset func(ctx context.Context, actor string, at time.Time, callsigns []string) error
@@ -62,6 +65,7 @@ func OpenStores(ctx context.Context, url string) (*Stores, error) {
 		Tenancy:      sqlite.NewTenancyStore(db),
 		Netflix:      sqlite.NewNetflixStore(db),
 		OCP:          sqlite.NewOCPStore(db),
+		Idempotency:  sqlite.NewIdempotencyStore(db),
 		FactoryReset: db.FactoryReset,
 		Ping:         db.Ping,
 		Close:        db.Close,
@@ -87,6 +91,7 @@ func openPostgres(ctx context.Context, url string) (*Stores, error) {
 		Tenancy:      postgres.NewTenancyStore(db),
 		Netflix:      postgres.NewNetflixStore(db),
 		OCP:          postgres.NewOCPStore(db),
+		Idempotency:  postgres.NewIdempotencyStore(db),
 		FactoryReset: db.FactoryReset,
 		Bus:          bus,
 		Ping:         db.Ping,

@@ -55,6 +55,7 @@ func stores(db *sqlite.DB, path string) storetest.Stores {
 		Tenancy:      sqlite.NewTenancyStore(db),
 		Netflix:      sqlite.NewNetflixStore(db),
 		OCP:          sqlite.NewOCPStore(db),
+		Idempotency:  sqlite.NewIdempotencyStore(db),
 		FactoryReset: db.FactoryReset,
 
 		Again: func(t *testing.T) storetest.Stores { return stores(openAt(t, path), path) },

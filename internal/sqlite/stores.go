@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"carebridge/internal/idempotency"
 	"carebridge/internal/netflix"
 	"carebridge/internal/ocp"
 	"carebridge/internal/storage"
@@ -55,3 +56,9 @@ func NewOCPStore(db *DB) *ocp.Records {
 }
 
 var _ ocp.Engine = (*OCPEngine)(nil)
+
+// NewIdempotencyStore returns the CRM.COM face's idempotency keys on db:
+// what both engines share (storage.Idempotency).
+func NewIdempotencyStore(db *DB) idempotency.Engine {
+	return storage.Idempotency{DB: sharedDB{db}}
+}
