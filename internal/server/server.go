@@ -21,6 +21,7 @@ import (
 	"carebridge/internal/crmapi"
 	"carebridge/internal/events"
 	"carebridge/internal/host"
+	"carebridge/internal/idempotency"
 	"carebridge/internal/metrics"
 	"carebridge/internal/middleware"
 	"carebridge/internal/netflix"
@@ -58,8 +59,11 @@ type Server struct {
 	Netflix   *netflix.Service
 	Processor *netflix.Processor
 	OCP       *ocp.Service
-	RPC       *rpcapi.Handler
-	Metrics   *metrics.Metrics
+	// Idempotency runs the CRM.COM face's POST methods named by an
+	// Idempotency-Key once per user and key.
+	Idempotency *idempotency.Service
+	RPC         *rpcapi.Handler
+	Metrics     *metrics.Metrics
 
 	// AfterReset, when set, runs once after each factory reset (the demo
 	// sets it to restore its data set).
@@ -126,8 +130,9 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 		Processor: processor,
 		OCP: &ocp.Service{Store: stores.OCP, Now: cfg.Now, TokenLifetime: cfg.OCPTokenLifetime,
 			Tokens: tokencache.New[int64](cfg.TokenCacheTTL)},
-		Metrics: cfg.Metrics,
-		cfg:     cfg,
+		Idempotency: &idempotency.Service{Engine: stores.Idempotency, Now: cfg.Now},
+		Metrics:     cfg.Metrics,
+		cfg:         cfg,
 	}
 	s.Auth.Sessions = tokencache.New[carebridge.Caller](cfg.TokenCacheTTL)
 	s.Auth.Observer = cfg.Metrics
@@ -178,7 +183,7 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 	}
 	handle(rpcapi.Prefix, rpc)
 	handle(rpcapi.Prefix+"/", rpc)
-	handle(crmapi.Prefix, crmapi.New(s.Auth, s.Netflix, s.Host, cfg.Log))
+	handle(crmapi.Prefix, crmapi.New(s.Auth, s.Netflix, s.Idempotency, s.Host, cfg.Log))
 	careFace := careapi.New(s.Care, stores.Tenancy, cfg.Log)
 	careFace.Released = func(ctx context.Context) {
 		// The plane closes the WebSockets opened with it, here and on
@@ -381,8 +386,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// housekeeping deletes long-ended sessions and expired OCP tokens, every
-// ten minutes.
+// housekeeping deletes long-ended sessions, expired OCP tokens and
+// expired idempotency keys, every ten minutes.
 func (s *Server) housekeeping(ctx context.Context) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
@@ -399,6 +404,9 @@ func (s *Server) housekeeping(ctx context.Context) {
 		}
 		if _, err := s.Stores.OCP.DeleteTokensExpiredBefore(ctx, s.cfg.Now()); err != nil {
 			s.cfg.Log.Warn("purge OCP tokens", "err", err)
+		}
+		if _, err := s.Idempotency.Purge(ctx); err != nil {
+			s.cfg.Log.Warn("purge idempotency keys", "err", err)
 		}
 	}
 }
