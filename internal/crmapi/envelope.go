@@ -29,9 +29,32 @@ var statusOK = status{Code: "OK"}
 // encoded.
 var internalErrorBody = []byte(`{"data":{},"status":{"code":"INTERNAL_ERROR","description":"","message":"An internal error occurred."}}`)
 
-func writeEnvelope(w http.ResponseWriter, httpStatus int, env envelope) {
+// answer is one answer of the face, encoded: its HTTP status and the
+// envelope's bytes. An idempotent request's answer is stored as it is, to
+// be replayed byte for byte.
+type answer struct {
+	status int
+	body   []byte
+}
+
+// encodeEnvelope is the answer env makes; one that cannot be encoded is an
+// internal error.
+func encodeEnvelope(httpStatus int, env envelope) answer {
+	body, err := json.Marshal(env)
+	if err != nil {
+		return answer{http.StatusInternalServerError, internalErrorBody}
+	}
+	return answer{httpStatus, body}
+}
+
+// writeAnswer sends a, never to be cached.
+func writeAnswer(w http.ResponseWriter, a answer) {
 	w.Header().Set("Cache-Control", "no-store")
-	face.WriteJSON(w, httpStatus, env, internalErrorBody)
+	face.WriteRawJSON(w, a.status, a.body)
+}
+
+func writeEnvelope(w http.ResponseWriter, httpStatus int, env envelope) {
+	writeAnswer(w, encodeEnvelope(httpStatus, env))
 }
 
 // Time is a date on the wire; the zero time is written as null.

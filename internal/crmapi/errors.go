@@ -8,6 +8,7 @@ import (
 	"carebridge"
 	"carebridge/internal/auth"
 	"carebridge/internal/face"
+	"carebridge/internal/idempotency"
 )
 
 // failure is how one domain error code travels on this face.
@@ -34,11 +35,19 @@ var failures = map[string]failure{
 	carebridge.ETHROTTLED:    {"TOO_MANY_REQUESTS", http.StatusTooManyRequests},
 	carebridge.EINTERNAL:     {"INTERNAL_ERROR", http.StatusInternalServerError},
 	errMethodNotAllowed:      {"METHOD_NOT_ALLOWED", http.StatusMethodNotAllowed},
+	idempotency.EREUSED:      {"IDEMPOTENCY_KEY_REUSED", http.StatusUnprocessableEntity},
+	idempotency.EINPROGRESS:  {"REQUEST_IN_PROGRESS", http.StatusConflict},
 }
 
-// writeError answers with the envelope for err. Internal errors are logged
-// with the request id and answered with a generic message.
+// writeError answers with the envelope for err.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	writeAnswer(w, h.errorAnswer(w, r, err))
+}
+
+// errorAnswer is the envelope for err. Internal errors are logged with the
+// request id and answered with a generic message; a throttled login says
+// when to try again in w's headers.
+func (h *Handler) errorAnswer(w http.ResponseWriter, r *http.Request, err error) answer {
 	f := face.Failure(failures, err)
 	if f.status == http.StatusInternalServerError {
 		face.LogInternal(h.log, r, "crmapi: internal error", err)
@@ -47,7 +56,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	if errors.As(err, &throttled) {
 		w.Header().Set("Retry-After", strconv.Itoa(throttled.Seconds()))
 	}
-	writeEnvelope(w, f.status, envelope{
+	return encodeEnvelope(f.status, envelope{
 		Data:   emptyObject{},
 		Status: status{Code: f.code, Message: carebridge.ErrorMessage(err)},
 	})

@@ -17,6 +17,7 @@ import (
 	"carebridge/internal/auth"
 	"carebridge/internal/face"
 	"carebridge/internal/host"
+	"carebridge/internal/idempotency"
 	"carebridge/internal/middleware"
 	"carebridge/internal/netflix"
 )
@@ -31,15 +32,17 @@ const MaxBodyBytes = 1 << 20
 type Handler struct {
 	auth    *auth.Service
 	netflix *netflix.Service
+	idem    *idempotency.Service // nil: Idempotency-Key is checked, then ignored
 	host    *host.Host
 	log     *slog.Logger
 	mux     *http.ServeMux
 	routes  []string // the methods' ServeMux patterns, in registration order
 }
 
-// New returns the face's handler.
-func New(a *auth.Service, n *netflix.Service, h *host.Host, log *slog.Logger) *Handler {
-	hd := &Handler{auth: a, netflix: n, host: h, log: log, mux: http.NewServeMux()}
+// New returns the face's handler; idem runs the POST methods named by an
+// Idempotency-Key once.
+func New(a *auth.Service, n *netflix.Service, idem *idempotency.Service, h *host.Host, log *slog.Logger) *Handler {
+	hd := &Handler{auth: a, netflix: n, idem: idem, host: h, log: log, mux: http.NewServeMux()}
 	hd.route("POST", "authentication/token", "", public, hd.login)
 	hd.route("POST", "authentication/web_api_key/token", "", byKey, hd.loginWithKey)
 	hd.route("POST", "authentication/token/release", "", public, hd.release)
@@ -89,6 +92,12 @@ type call struct {
 // done() before acting, and returns the envelope's data.
 type method func(ctx context.Context, c *call) (any, error)
 
+// IdempotencyKeyHeader names a POST request for idempotent retries.
+const IdempotencyKeyHeader = "Idempotency-Key"
+
+// ReplayedHeader marks an answer replayed for a repeated Idempotency-Key.
+const ReplayedHeader = "Idempotent-Replayed"
+
 // route mounts a method: it answers 405 for other HTTP methods, 503 when the
 // owning plugin is deactivated, reads the parameters, checks the token and
 // writes the envelope.
@@ -103,12 +112,7 @@ func (h *Handler) route(verb, path, plugin string, acc access, fn method) {
 				h.writeError(w, r, fmt.Errorf("panic: %v", v))
 			}
 		}()
-		data, err := h.serve(w, r, plugin, acc, fn)
-		if err != nil {
-			h.writeError(w, r, err)
-			return
-		}
-		writeEnvelope(w, http.StatusOK, envelope{Data: data, Status: statusOK})
+		writeAnswer(w, h.serve(w, r, path, plugin, acc, fn))
 	})
 	h.mux.HandleFunc(Prefix+path, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", verb)
@@ -116,22 +120,83 @@ func (h *Handler) route(verb, path, plugin string, acc access, fn method) {
 	})
 }
 
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, plugin string, acc access, fn method) (any, error) {
+// serve answers one call of a method. A signed-in POST with an
+// Idempotency-Key runs once per user and key: a repeat is answered what
+// the first was, byte for byte, and does nothing. The login methods have
+// no user to keep keys for yet: a valid key is accepted and ignored
+// (logging in twice does no harm, and a released token stays released).
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, path, plugin string, acc access, fn method) answer {
+	c, key, body, err := h.prepare(w, r, plugin, acc)
+	if err != nil {
+		return h.errorAnswer(w, r, err)
+	}
+	if key == "" || acc != signedIn || h.idem == nil {
+		return h.run(w, r, c, fn)
+	}
+	ticket, replay, err := h.idem.Begin(r.Context(), c.caller.UserID, key, idempotency.Fingerprint(path, body))
+	if err != nil {
+		return h.errorAnswer(w, r, err)
+	}
+	if replay != nil {
+		w.Header().Set(ReplayedHeader, "true")
+		return answer{replay.Status, replay.Body}
+	}
+	settled := false
+	defer func() {
+		if !settled { // a panic: the key is let go, and the panic goes on
+			h.abandon(r, ticket)
+		}
+	}()
+	a := h.run(w, r, c, fn)
+	// Settled before the client is answered: once it has the answer, a
+	// retry must find it. Failures of the server (500, a busy database's
+	// 503) are not kept, so that a retry runs again.
+	if idempotency.Stored(a.status) {
+		if err := h.idem.Finish(r.Context(), ticket, idempotency.Answer{Status: a.status, Body: a.body}); err != nil {
+			h.log.WarnContext(r.Context(), "crmapi: store an idempotent answer", "key", key, "err", err)
+		}
+	} else {
+		h.abandon(r, ticket)
+	}
+	settled = true
+	return a
+}
+
+func (h *Handler) abandon(r *http.Request, t idempotency.Ticket) {
+	if err := h.idem.Abandon(r.Context(), t); err != nil {
+		h.log.WarnContext(r.Context(), "crmapi: let an idempotency key go", "key", t.Key, "err", err)
+	}
+}
+
+// run calls the method and encodes its answer.
+func (h *Handler) run(w http.ResponseWriter, r *http.Request, c *call, fn method) answer {
+	data, err := fn(r.Context(), c)
+	if err != nil {
+		return h.errorAnswer(w, r, err)
+	}
+	return encodeEnvelope(http.StatusOK, envelope{Data: data, Status: statusOK})
+}
+
+// prepare checks that the method may be called, reads its parameters (and
+// a POST's body and Idempotency-Key) and, for signed-in methods, the
+// caller.
+func (h *Handler) prepare(w http.ResponseWriter, r *http.Request, plugin string, acc access) (c *call, key string, body []byte, err error) {
 	if plugin != "" {
 		if err := face.Active(h.host, plugin, plugin); err != nil {
-			return nil, err
+			return nil, "", nil, err
 		}
 	}
-	c := &call{r: r}
-	var err error
+	c = &call{r: r}
 	if r.Method == http.MethodPost {
-		var body []byte
+		if key, err = idempotencyKey(r); err != nil {
+			return nil, "", nil, err
+		}
 		body, err = middleware.ReadBody(w, r, MaxBodyBytes)
 		if middleware.TooLarge(err) {
-			return nil, carebridge.Errorf(carebridge.ETOOLARGE, "The request body is larger than %d bytes.", MaxBodyBytes)
+			return nil, "", nil, carebridge.Errorf(carebridge.ETOOLARGE, "The request body is larger than %d bytes.", MaxBodyBytes)
 		}
 		if err != nil {
-			return nil, carebridge.Errorf(carebridge.EINVALID, "The request body could not be read.")
+			return nil, "", nil, carebridge.Errorf(carebridge.EINVALID, "The request body could not be read.")
 		}
 		if acc == byKey && len(bytes.TrimSpace(body)) == 0 {
 			c.params = newParams(map[string]json.RawMessage{}, false)
@@ -142,21 +207,35 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, plugin string, a
 		c.params, err = queryParams(r.URL.RawQuery)
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", nil, err
 	}
 	if acc == signedIn {
 		token := c.string("token")
 		if err := c.err(); err != nil {
-			return nil, err
+			return nil, "", nil, err
 		}
 		if token == "" {
 			token, _ = face.Bearer(r)
 		}
 		if c.caller, err = h.auth.Authenticate(r.Context(), token); err != nil {
-			return nil, err
+			return nil, "", nil, err
 		}
 	}
-	return fn(r.Context(), c)
+	return c, key, body, nil
+}
+
+// idempotencyKey reads the Idempotency-Key header: "" when there is none.
+// A header that is present is valid, even where it is ignored.
+func idempotencyKey(r *http.Request) (string, error) {
+	values := r.Header.Values(IdempotencyKeyHeader)
+	switch len(values) {
+	case 0:
+		return "", nil
+	case 1:
+		return values[0], idempotency.ValidateKey(values[0])
+	default:
+		return "", carebridge.Errorf(carebridge.EINVALID, "The Idempotency-Key header must be given once.")
+	}
 }
 
 // fieldsSet reads the optional fields_set parameter.

@@ -14,6 +14,7 @@ import (
 	"carebridge/internal/apitest"
 	"carebridge/internal/auth"
 	"carebridge/internal/server"
+	"carebridge/internal/testdb"
 	"carebridge/internal/testserver"
 )
 
@@ -21,10 +22,11 @@ import (
 // expires at 2017-02-01T18:13:34 with a validity of 100 seconds.
 var docTime = time.Date(2017, 2, 1, 18, 11, 54, 0, time.UTC)
 
-// env is a real server on a real SQLite file, loaded with the demo data,
-// and a demo user logged in.
+// env is a real server on a real database (a SQLite file unless the test
+// asks for another), loaded with the demo data, and a demo user logged in.
 type env struct {
 	t      *testing.T
+	db     string // a SQLite path or a PostgreSQL URL
 	url    string
 	app    *server.Server
 	stores *server.Stores
@@ -35,10 +37,17 @@ type env struct {
 
 func setup(t *testing.T) *env {
 	t.Helper()
+	return setupOn(t, testdb.SQLitePath(t))
+}
+
+// setupOn is setup on the database db names.
+func setupOn(t *testing.T, db string) *env {
+	t.Helper()
 	clk := testserver.NewClock(docTime)
-	s := testserver.Start(t, server.Config{Now: clk.Now})
+	s := testserver.NewOn(t, db, server.Config{Now: clk.Now})
+	s.Serve(t)
 	s.LoadDemo(t, docTime)
-	e := &env{t: t, url: s.HTTP.URL + "/crmapi/rest/v2/", app: s.App, stores: s.Stores, clock: clk, client: apitest.Client(t)}
+	e := &env{t: t, db: db, url: s.HTTP.URL + "/crmapi/rest/v2/", app: s.App, stores: s.Stores, clock: clk, client: apitest.Client(t)}
 	e.token = e.login("demo", "demo", "demo")
 	return e
 }
@@ -101,11 +110,17 @@ func (e *env) post(method string, in map[string]any) reply {
 	} else if tok == nil {
 		delete(params, "token")
 	}
+	return e.postRaw(method, e.encode(params))
+}
+
+// encode is params as a JSON body.
+func (e *env) encode(params map[string]any) string {
+	e.t.Helper()
 	b, err := json.Marshal(params)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return e.postRaw(method, string(b))
+	return string(b)
 }
 
 // get sends a GET with the session token added unless q sets it.

@@ -43,6 +43,7 @@ func stores(db *postgres.DB, url string) storetest.Stores {
 		Netflix:      postgres.NewNetflixStore(db),
 		OCP:          postgres.NewOCPStore(db),
 		Deliveries:   postgres.NewDeliveries(db),
+		Idempotency:  postgres.NewIdempotencyStore(db),
 		FactoryReset: db.FactoryReset,
 
 		Again: func(t *testing.T) storetest.Stores { return stores(openURL(t, url), url) },

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"carebridge/internal/idempotency"
 	"carebridge/internal/netflix"
 	"carebridge/internal/ocp"
 	"carebridge/internal/storage"
@@ -59,3 +60,9 @@ var _ ocp.Engine = (*OCPEngine)(nil)
 
 // NewDeliveries returns the queue of webhook deliveries on db.
 func NewDeliveries(db *DB) webhook.Store { return storage.Deliveries{DB: sharedDB{db}} }
+
+// NewIdempotencyStore returns the CRM.COM face's idempotency keys on db:
+// what both engines share (storage.Idempotency).
+func NewIdempotencyStore(db *DB) idempotency.Engine {
+	return storage.Idempotency{DB: sharedDB{db}}
+}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"carebridge"
+	"carebridge/internal/demo"
+	"carebridge/internal/idempotency"
 	"carebridge/internal/money"
 	"carebridge/internal/netflix"
 )
@@ -49,6 +51,18 @@ func (e *env) enrich() {
 	}
 	if _, err := e.demo.OCP.IssueToken(ctx, "app-88", "demo-secret"); err != nil {
 		e.t.Fatalf("IssueToken: %v", err)
+	}
+	// An idempotent create's answer, kept for its retries.
+	user, err := e.stores.Tenancy.UserByName(ctx, e.op.OrganisationID, demo.Username)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ticket, _, err := e.app.Idempotency.Begin(ctx, user.ID, "reset-test", idempotency.Fingerprint("create", []byte("{}")))
+	if err != nil {
+		e.t.Fatalf("Begin: %v", err)
+	}
+	if err := e.app.Idempotency.Finish(ctx, ticket, idempotency.Answer{Status: 200, Body: []byte("{}")}); err != nil {
+		e.t.Fatalf("Finish: %v", err)
 	}
 	for _, table := range append(e.tables("netflix_"), e.tables("ocp_")...) {
 		if e.count(table) == 0 {

@@ -139,7 +139,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	t.Parallel()
 	discard := slog.New(slog.DiscardHandler)
 	faces := map[string][]string{
-		crmapi.Prefix:   crmapi.New(nil, nil, nil, discard).Routes(),
+		crmapi.Prefix:   crmapi.New(nil, nil, nil, nil, discard).Routes(),
 		ocpapi.Prefix:   ocpapi.New(nil, nil, "", discard).Routes(),
 		partnerapi.Path: partnerapi.New(nil, nil, nil, nil, discard).Routes(),
 		careapi.Prefix:  careapi.New(nil, nil, discard).Routes(),

@@ -21,6 +21,7 @@ import (
 	"carebridge/internal/crmapi"
 	"carebridge/internal/events"
 	"carebridge/internal/host"
+	"carebridge/internal/idempotency"
 	"carebridge/internal/metrics"
 	"carebridge/internal/middleware"
 	"carebridge/internal/netflix"
@@ -62,8 +63,11 @@ type Server struct {
 	Processor *netflix.Processor
 	Webhooks  *webhook.Deliverer
 	OCP       *ocp.Service
-	RPC       *rpcapi.Handler
-	Metrics   *metrics.Metrics
+	// Idempotency runs the CRM.COM face's POST methods named by an
+	// Idempotency-Key once per user and key.
+	Idempotency *idempotency.Service
+	RPC         *rpcapi.Handler
+	Metrics     *metrics.Metrics
 
 	// AfterReset, when set, runs once after each factory reset (the demo
 	// sets it to restore its data set).
@@ -130,8 +134,9 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 		Processor: processor,
 		OCP: &ocp.Service{Store: stores.OCP, Now: cfg.Now, TokenLifetime: cfg.OCPTokenLifetime,
 			Tokens: tokencache.New[int64](cfg.TokenCacheTTL)},
-		Metrics: cfg.Metrics,
-		cfg:     cfg,
+		Idempotency: &idempotency.Service{Engine: stores.Idempotency, Now: cfg.Now},
+		Metrics:     cfg.Metrics,
+		cfg:         cfg,
 	}
 	s.Auth.Sessions = tokencache.New[carebridge.Caller](cfg.TokenCacheTTL)
 	s.Auth.Observer = cfg.Metrics
@@ -189,7 +194,7 @@ func New(stores *Stores, cfg Config) (*Server, error) {
 	}
 	handle(rpcapi.Prefix, rpc)
 	handle(rpcapi.Prefix+"/", rpc)
-	handle(crmapi.Prefix, crmapi.New(s.Auth, s.Netflix, s.Host, cfg.Log))
+	handle(crmapi.Prefix, crmapi.New(s.Auth, s.Netflix, s.Idempotency, s.Host, cfg.Log))
 	careFace := careapi.New(s.Care, stores.Tenancy, cfg.Log)
 	careFace.Released = func(ctx context.Context) {
 		// The plane closes the WebSockets opened with it, here and on
@@ -393,8 +398,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// housekeeping deletes long-ended sessions, expired OCP tokens and
-// long-ended webhook deliveries, every ten minutes.
+// housekeeping deletes long-ended sessions, expired OCP tokens,
+// long-ended webhook deliveries and expired idempotency keys, every ten
+// minutes.
 func (s *Server) housekeeping(ctx context.Context) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
@@ -414,6 +420,9 @@ func (s *Server) housekeeping(ctx context.Context) {
 		}
 		if _, err := s.Stores.Deliveries.PurgeDeliveries(ctx, s.cfg.Now().Add(-webhook.Keep)); err != nil {
 			s.cfg.Log.Warn("purge webhook deliveries", "err", err)
+		}
+		if _, err := s.Idempotency.Purge(ctx); err != nil {
+			s.cfg.Log.Warn("purge idempotency keys", "err", err)
 		}
 	}
 }

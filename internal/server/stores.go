@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"carebridge/internal/events"
+	"carebridge/internal/idempotency"
 	"carebridge/internal/metrics"
 	"carebridge/internal/netflix"
 	"carebridge/internal/ocp"
@@ -26,6 +27,8 @@ type Stores struct {
 	// Deliveries is the queue of webhook deliveries the Netflix plugin's
 	// outbox fills.
 	Deliveries webhook.Store
+	// Idempotency keeps the CRM.COM face's idempotency keys.
+	Idempotency idempotency.Engine
 	// FactoryReset wipes the plugins' data in one transaction, one audit
 	// record per plugin: all of them or none.
 	FactoryReset func(ctx context.Context, actor string, at time.Time, callsigns []string) error
@@ -67,6 +70,7 @@ func OpenStores(ctx context.Context, url string) (*Stores, error) {
 		Netflix:      sqlite.NewNetflixStore(db),
 		OCP:          sqlite.NewOCPStore(db),
 		Deliveries:   sqlite.NewDeliveries(db),
+		Idempotency:  sqlite.NewIdempotencyStore(db),
 		FactoryReset: db.FactoryReset,
 		Ping:         db.Ping,
 		Close:        db.Close,
@@ -93,6 +97,7 @@ func openPostgres(ctx context.Context, url string) (*Stores, error) {
 		Netflix:      postgres.NewNetflixStore(db),
 		OCP:          postgres.NewOCPStore(db),
 		Deliveries:   postgres.NewDeliveries(db),
+		Idempotency:  postgres.NewIdempotencyStore(db),
 		FactoryReset: db.FactoryReset,
 		Bus:          bus,
 		Ping:         db.Ping,

@@ -56,6 +56,7 @@ func stores(db *sqlite.DB, path string) storetest.Stores {
 		Netflix:      sqlite.NewNetflixStore(db),
 		OCP:          sqlite.NewOCPStore(db),
 		Deliveries:   sqlite.NewDeliveries(db),
+		Idempotency:  sqlite.NewIdempotencyStore(db),
 		FactoryReset: db.FactoryReset,
 
 		Again: func(t *testing.T) storetest.Stores { return stores(openAt(t, path), path) },

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"carebridge"
+	"carebridge/internal/idempotency"
 	"carebridge/internal/netflix"
 	"carebridge/internal/ocp"
 	"carebridge/internal/webhook"
@@ -20,6 +21,7 @@ type Stores struct {
 	Netflix      netflix.Store
 	OCP          ocp.Store
 	Deliveries   webhook.Store
+	Idempotency  idempotency.Engine
 	FactoryReset Reset
 
 	// Again opens the same database once more, with connections of its
@@ -49,6 +51,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("AdminTokens", func(t *testing.T) { t.Parallel(); testAdminTokens(t, open) })
 	t.Run("Credentials", func(t *testing.T) { t.Parallel(); testCredentials(t, open) })
 	t.Run("APIKeys", func(t *testing.T) { t.Parallel(); testAPIKeys(t, open) })
+	t.Run("Idempotency", func(t *testing.T) { t.Parallel(); testIdempotency(t, open) })
 	t.Run("FactoryReset", func(t *testing.T) { t.Parallel(); testFactoryReset(t, open) })
 	t.Run("PluginStates", func(t *testing.T) { t.Parallel(); testPluginStates(t, open) })
 	t.Run("Settings", func(t *testing.T) { t.Parallel(); testSettings(t, open) })
