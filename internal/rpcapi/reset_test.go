@@ -14,6 +14,7 @@ import (
 	"carebridge/internal/idempotency"
 	"carebridge/internal/money"
 	"carebridge/internal/netflix"
+	"carebridge/internal/webhook"
 )
 
 // enrich puts a row in every Netflix and OCP table beyond what the demo
@@ -25,6 +26,13 @@ func (e *env) enrich() {
 	ctx := context.Background()
 	caller := carebridge.Caller{OperatorID: e.op.ID, OrganisationID: e.op.OrganisationID, Username: "test"}
 	nf := e.demo.Netflix
+	// An endpoint taking every event: the changes below write the outbox.
+	// It is platform data, which the reset keeps.
+	if _, err := e.stores.Tenancy.CreateEndpoint(ctx, webhook.Endpoint{
+		OperatorID: e.op.ID, URL: "http://127.0.0.1:9/hooks", Events: webhook.EventTypes, CreatedAt: time.Now(),
+	}, "whsec_test"); err != nil {
+		e.t.Fatalf("CreateEndpoint: %v", err)
+	}
 	if failed, err := nf.RegisterDevices(ctx, caller, carebridge.GroupIdentifier{Name: e.op.Name}, []string{"ESN-TEST-0001"}); err != nil || len(failed) != 0 {
 		e.t.Fatalf("RegisterDevices = %v, %v", failed, err)
 	}
