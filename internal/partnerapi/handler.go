@@ -2,7 +2,6 @@ package partnerapi
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -69,6 +68,8 @@ func New(secrets Secrets, n *netflix.Service, h *host.Host, now func() time.Time
 
 var errBadSignature = carebridge.Errorf(carebridge.EUNAUTHORIZED,
 	"The report is not signed for this operator: send X-Partner-Operator and X-Partner-Signature (t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">).")
+
+var errStale = carebridge.Errorf(carebridge.EUNAUTHORIZED, "The signature's timestamp is more than 5 minutes from the server's clock.")
 
 type resultJSON struct {
 	PartnerChargeID string  `json:"partner_charge_id"`
@@ -204,6 +205,10 @@ func (h *Handler) verify(ctx context.Context, hdr http.Header, body []byte) (ope
 	if err != nil {
 		return 0, "", errBadSignature
 	}
+	now := h.now()
+	if !parsed.Within(now, SignatureWindow) {
+		return 0, "", errStale
+	}
 	secret, err := h.secrets.PartnerSecret(ctx, operatorID)
 	switch {
 	case carebridge.ErrorCode(err) == carebridge.ENOTFOUND:
@@ -211,10 +216,7 @@ func (h *Handler) verify(ctx context.Context, hdr http.Header, body []byte) (ope
 	case err != nil:
 		return 0, "", err
 	}
-	switch err := signature.Verify(secret, header, body, h.now(), SignatureWindow); {
-	case errors.Is(err, signature.ErrStale):
-		return 0, "", carebridge.Errorf(carebridge.EUNAUTHORIZED, "The signature's timestamp is more than 5 minutes from the server's clock.")
-	case err != nil:
+	if err := signature.Verify(secret, header, body, now, SignatureWindow); err != nil {
 		return 0, "", errBadSignature
 	}
 	return operatorID, signature.Digest(secret, parsed.T, body), nil

@@ -88,6 +88,14 @@ func Parse(header string) (Header, error) {
 	return h, nil
 }
 
+// Within reports whether the header's timestamp is no further than window
+// from now, so that a caller can refuse a stale message before it looks
+// for the secret.
+func (h Header) Within(now time.Time, window time.Duration) bool {
+	d := now.Sub(h.T)
+	return -window <= d && d <= window
+}
+
 // parseUnix reads non-negative decimal seconds without sign or leading
 // zeros.
 func parseUnix(s string) (int64, bool) {
@@ -112,7 +120,7 @@ func Verify(secret, header string, body []byte, now time.Time, window time.Durat
 	if err != nil {
 		return err
 	}
-	if d := now.Sub(h.T); d > window || d < -window {
+	if !h.Within(now, window) {
 		return ErrStale
 	}
 	want := mac(secret, strconv.FormatInt(h.T.Unix(), 10), body)

@@ -100,3 +100,13 @@ func TestParse(t *testing.T) {
 		t.Errorf("Parse = %+v", h)
 	}
 }
+
+func TestWithin(t *testing.T) {
+	t.Parallel()
+	h := signature.Header{T: t0}
+	for d, want := range map[time.Duration]bool{0: true, window: true, -window: true, window + time.Second: false, -window - time.Second: false} {
+		if got := h.Within(t0.Add(d), window); got != want {
+			t.Errorf("Within(t0%+v) = %v, want %v", d, got, want)
+		}
+	}
+}

@@ -17,8 +17,9 @@ var (
 	webhookDeliverySQL = shared(webhookDeliveriesFrom + ` WHERE d.id = ?`)
 
 	// redeliverWebhookSQL's ?1 is now, ?2 now plus the retry period, ?3
-	// the delivery's id. The attempts go on counting, so that an attempt
-	// still running under an old claim cannot record its outcome.
+	// the delivery's id. attempts is left alone: it keeps counting, and an
+	// attempt already claimed may still record its outcome, which is an
+	// outcome of this same delivery.
 	redeliverWebhookSQL = shared(`UPDATE netflix_webhook_deliveries
 		SET state = 'pending', next_attempt_at = ?1, retry_until = ?2, claimed_until = NULL, ended_at = NULL
 		WHERE id = ?3`)
