@@ -126,14 +126,14 @@ func (h *Handler) route(verb, path, plugin string, acc access, fn method) {
 // no user to keep keys for yet: a valid key is accepted and ignored
 // (logging in twice does no harm, and a released token stays released).
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, path, plugin string, acc access, fn method) answer {
-	c, key, body, err := h.prepare(w, r, plugin, acc)
+	c, key, err := h.prepare(w, r, plugin, acc)
 	if err != nil {
 		return h.errorAnswer(w, r, err)
 	}
 	if key == "" || acc != signedIn || h.idem == nil {
 		return h.run(w, r, c, fn)
 	}
-	ticket, replay, err := h.idem.Begin(r.Context(), c.caller.UserID, key, idempotency.Fingerprint(path, body))
+	ticket, replay, err := h.idem.Begin(r.Context(), c.caller.UserID, key, fingerprint(path, c))
 	if err != nil {
 		return h.errorAnswer(w, r, err)
 	}
@@ -162,6 +162,25 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, path, plugin str
 	return a
 }
 
+// fingerprint identifies what a call asks for: its method and its
+// parameters, but not the session token, which a client that logged in
+// again between retries sends anew (the key is kept per user anyway). The
+// parameters are taken in name order, each value compacted, so that the
+// same request written otherwise is the same request.
+func fingerprint(path string, c *call) []byte {
+	params := make(map[string]json.RawMessage, len(c.raw))
+	for name, v := range c.raw {
+		if name != "token" {
+			params[name] = v
+		}
+	}
+	canonical, err := json.Marshal(params) // the parameters were read from valid JSON
+	if err != nil {
+		panic(err)
+	}
+	return idempotency.Fingerprint(path, canonical)
+}
+
 func (h *Handler) abandon(r *http.Request, t idempotency.Ticket) {
 	if err := h.idem.Abandon(r.Context(), t); err != nil {
 		h.log.WarnContext(r.Context(), "crmapi: let an idempotency key go", "key", t.Key, "err", err)
@@ -178,25 +197,25 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request, c *call, fn method
 }
 
 // prepare checks that the method may be called, reads its parameters (and
-// a POST's body and Idempotency-Key) and, for signed-in methods, the
-// caller.
-func (h *Handler) prepare(w http.ResponseWriter, r *http.Request, plugin string, acc access) (c *call, key string, body []byte, err error) {
+// a POST's Idempotency-Key) and, for signed-in methods, the caller.
+func (h *Handler) prepare(w http.ResponseWriter, r *http.Request, plugin string, acc access) (c *call, key string, err error) {
 	if plugin != "" {
 		if err := face.Active(h.host, plugin, plugin); err != nil {
-			return nil, "", nil, err
+			return nil, "", err
 		}
 	}
 	c = &call{r: r}
 	if r.Method == http.MethodPost {
+		var body []byte
 		if key, err = idempotencyKey(r); err != nil {
-			return nil, "", nil, err
+			return nil, "", err
 		}
 		body, err = middleware.ReadBody(w, r, MaxBodyBytes)
 		if middleware.TooLarge(err) {
-			return nil, "", nil, carebridge.Errorf(carebridge.ETOOLARGE, "The request body is larger than %d bytes.", MaxBodyBytes)
+			return nil, "", carebridge.Errorf(carebridge.ETOOLARGE, "The request body is larger than %d bytes.", MaxBodyBytes)
 		}
 		if err != nil {
-			return nil, "", nil, carebridge.Errorf(carebridge.EINVALID, "The request body could not be read.")
+			return nil, "", carebridge.Errorf(carebridge.EINVALID, "The request body could not be read.")
 		}
 		if acc == byKey && len(bytes.TrimSpace(body)) == 0 {
 			c.params = newParams(map[string]json.RawMessage{}, false)
@@ -207,21 +226,21 @@ func (h *Handler) prepare(w http.ResponseWriter, r *http.Request, plugin string,
 		c.params, err = queryParams(r.URL.RawQuery)
 	}
 	if err != nil {
-		return nil, "", nil, err
+		return nil, "", err
 	}
 	if acc == signedIn {
 		token := c.string("token")
 		if err := c.err(); err != nil {
-			return nil, "", nil, err
+			return nil, "", err
 		}
 		if token == "" {
 			token, _ = face.Bearer(r)
 		}
 		if c.caller, err = h.auth.Authenticate(r.Context(), token); err != nil {
-			return nil, "", nil, err
+			return nil, "", err
 		}
 	}
-	return c, key, body, nil
+	return c, key, nil
 }
 
 // idempotencyKey reads the Idempotency-Key header: "" when there is none.

@@ -281,6 +281,27 @@ func TestRetryAfterTimeout(t *testing.T) {
 	})
 }
 
+// The session token is not part of what a key stands for: a client that
+// logged in again between retries, and sends the new token in the body,
+// gets the first answer; so does the same request written with its
+// members in another order. Another parameter is another request.
+func TestRetryWithANewSession(t *testing.T) {
+	t.Parallel()
+	onEngines(t, func(t *testing.T, e *env) {
+		first := ran(t, e.do(e.request("netflix/subscriptions/create",
+			`{"token":"`+e.token+`","billing_system_customer_identifier":"idem-9","validity_duration":100}`, "relogin", "")).ok(t))
+		token := e.login("demo", "demo", "demo")
+		replayed(t, e.do(e.request("netflix/subscriptions/create",
+			`{ "validity_duration": 100, "billing_system_customer_identifier": "idem-9", "token": "`+token+`" }`, "relogin", "")), first)
+		e.do(e.request("netflix/subscriptions/create",
+			`{"token":"`+token+`","billing_system_customer_identifier":"idem-9","validity_duration":101}`, "relogin", "")).
+			fails(t, http.StatusUnprocessableEntity, "IDEMPOTENCY_KEY_REUSED", "")
+		if n := e.subscriptions("idem-9"); n != 1 {
+			t.Fatalf("%d subscriptions, want 1", n)
+		}
+	})
+}
+
 // An answer is replayed for a day; then the key is new again.
 func TestIdempotencyKeyExpires(t *testing.T) {
 	t.Parallel()

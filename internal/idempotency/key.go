@@ -40,14 +40,14 @@ func ValidateKey(key string) error {
 	return nil
 }
 
-// Fingerprint identifies a request: its method's path and its body. The
-// path is part of it so that the key of one method sent to another is a
-// reuse too; the separator keeps a path and body from being read as
-// another pair.
-func Fingerprint(path string, body []byte) []byte {
+// Fingerprint identifies a request: its method's path and what it asks
+// (its parameters, as the face writes them). The path is part of it so
+// that the key of one method sent to another is a reuse too; the separator
+// keeps a path and parameters from being read as another pair.
+func Fingerprint(path string, params []byte) []byte {
 	h := sha256.New()
 	h.Write([]byte(path))
 	h.Write([]byte{0})
-	h.Write(body)
+	h.Write(params)
 	return h.Sum(nil)
 }
