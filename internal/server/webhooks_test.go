@@ -1,8 +1,10 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -12,6 +14,7 @@ import (
 
 	"carebridge"
 	"carebridge/examples/webhookreceiver"
+	"carebridge/internal/apitest"
 	"carebridge/internal/demo"
 	"carebridge/internal/money"
 	"carebridge/internal/netflix"
@@ -43,6 +46,13 @@ type receiver struct {
 	handled  []webhookreceiver.Event
 	attempts map[int64]int // by event id, every verified attempt
 	ids      []string      // X-Carebridge-Delivery of each handled event
+	raw      []rawDelivery // every request, as received
+}
+
+// rawDelivery is a request as the receiver got it.
+type rawDelivery struct {
+	header http.Header
+	body   []byte
 }
 
 func newReceiver(t *testing.T) *receiver {
@@ -65,8 +75,15 @@ func newReceiver(t *testing.T) *receiver {
 		return nil
 	})
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, err := io.ReadAll(req.Body)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
 		r.mu.Lock()
 		delivery = req.Header.Get(webhook.DeliveryHeader)
+		r.raw = append(r.raw, rawDelivery{req.Header.Clone(), body})
 		r.mu.Unlock()
 		h.ServeHTTP(w, req)
 	}))
@@ -267,6 +284,11 @@ func TestWebhooksDeliverSignedEvents(t *testing.T) {
 		}
 		mine.mu.Unlock()
 
+		// Each request is as the OpenAPI document's webhooks describe it.
+		mine.mu.Lock()
+		checkDocumented(t, mine.raw)
+		mine.mu.Unlock()
+
 		// The other operator's endpoint saw none of it; its own change
 		// reaches it alone.
 		otherUser := carebridge.Caller{UserID: h.caller.UserID, Username: "someone", OperatorID: other.ID, OrganisationID: other.OrganisationID, Role: carebridge.RoleAPI}
@@ -423,6 +445,38 @@ func TestWebhooksReplicasDeliverOnce(t *testing.T) {
 	for id, n := range seen {
 		if n != 1 {
 			t.Errorf("event %d delivered %d times", id, n)
+		}
+	}
+}
+
+// checkDocumented checks deliveries against the webhooks of the OpenAPI
+// document: the body against the schema of its type, the headers against
+// their patterns.
+func checkDocumented(t *testing.T, deliveries []rawDelivery) {
+	t.Helper()
+	doc := apitest.Document(t).Spec()
+	for _, d := range deliveries {
+		var body map[string]any
+		if err := json.Unmarshal(d.body, &body); err != nil {
+			t.Fatalf("delivery body %s: %v", d.body, err)
+		}
+		typ, _ := body["type"].(string)
+		item, ok := doc.Webhooks[typ]
+		if !ok || item.Post == nil {
+			t.Fatalf("the OpenAPI document has no webhook %q", typ)
+		}
+		op := item.Post
+		if err := op.RequestBody.Value.Content.Get("application/json").Schema.Value.VisitJSON(body); err != nil {
+			t.Errorf("%s delivery %s is not as documented: %v", typ, d.body, err)
+		}
+		for _, p := range op.Parameters {
+			v := d.header.Get(p.Value.Name)
+			if err := p.Value.Schema.Value.VisitJSON(v); err != nil {
+				t.Errorf("%s: %s %q is not as documented: %v", typ, p.Value.Name, v, err)
+			}
+		}
+		if ct := d.header.Get("Content-Type"); ct != "application/json" {
+			t.Errorf("%s delivery Content-Type %q", typ, ct)
 		}
 	}
 }
