@@ -221,31 +221,44 @@ func lastOutcome(d webhook.Delivery) string {
 
 // webhookRedeliver makes one of the operator's deliveries pending again.
 func webhookRedeliver(e env, args []string) error {
-	fs, db := e.helpFlags("webhook redeliver", "--org ORG --operator NAME --id N",
-		"Delivers one of the operator's webhook deliveries again, failed or not: it is tried at once\n"+
-			"and retried for "+webhook.MaxAge.String()+" from now; its attempts go on counting.", args)
+	fs, db := e.helpFlags("webhook redeliver", "--id N [--org ORG --operator NAME]",
+		"Delivers a webhook delivery again, failed or not: it is tried at once and retried for\n"+
+			webhook.MaxAge.String()+" from now; its attempts go on counting. With --org and --operator, only\n"+
+			"a delivery of that operator is taken, so that a mistyped id cannot reach another's.", args)
 	of := newOperatorFlags(fs)
 	id := fs.Int64("id", 0, "the delivery's id (webhook deliveries)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := of.need(); err != nil {
-		return err
+	scoped := *of.org != "" || *of.operator != ""
+	if scoped {
+		if err := of.need(); err != nil {
+			return err
+		}
 	}
 	if err := needID(*id); err != nil {
 		return err
 	}
 	return withStores(e, *db, func(s *server.Stores) error {
-		op, err := of.find(e, s)
-		if err != nil {
-			return err
+		var d webhook.Delivery
+		whose := "of its operator"
+		if scoped {
+			op, err := of.find(e, s)
+			if err != nil {
+				return err
+			}
+			if d, err = s.Tenancy.RedeliverOf(e.ctx, op.ID, *id, time.Now()); err != nil {
+				return err
+			}
+			whose = "of " + of.of()
+		} else {
+			var err error
+			if d, err = s.Tenancy.Redeliver(e.ctx, *id, time.Now()); err != nil {
+				return err
+			}
 		}
-		d, err := s.Tenancy.RedeliverOf(e.ctx, op.ID, *id, time.Now())
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "webhook delivery %d of %s is pending again: event %d (%s of customer %q) to %s, attempted %d times so far, retried until %s\n",
-			d.ID, of.of(), d.EventID, d.Type, d.Customer, d.URL, d.Attempts, d.RetryUntil.UTC().Format(time.RFC3339))
+		fmt.Fprintf(e.stdout, "webhook delivery %d %s is pending again: event %d (%s of customer %q) to %s, attempted %d times so far, retried until %s\n",
+			d.ID, whose, d.EventID, d.Type, d.Customer, d.URL, d.Attempts, d.RetryUntil.UTC().Format(time.RFC3339))
 		return nil
 	})
 }

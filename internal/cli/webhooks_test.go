@@ -150,6 +150,14 @@ func TestWebhooks(t *testing.T) {
 		t.Errorf("redelivered row %q", row)
 	}
 
+	// By its id alone, any operator's.
+	r = mustRun(t, "", "webhook", "redeliver", "--db", path, "--id", radioFailed)
+	if !regexp.MustCompile(`^webhook delivery ` + radioFailed + ` of its operator is pending again: event [0-9]+ \(subscription\.changed of customer "[^"]+"\) to \S+, attempted 3 times so far, retried until \S+\n$`).MatchString(r.stdout) {
+		t.Errorf("redeliver by id: %q", r.stdout)
+	}
+	wantFail(t, runCLI(t, nil, "", "webhook", "redeliver", "--db", path, "--id", "99999"), 1, "99999")
+	wantFail(t, runCLI(t, nil, "", "webhook", "redeliver", "--db", path, "--org", "acme", "--id", radioFailed), 1, "--operator is required")
+
 	// Deleting: only the operator's own, with its deliveries.
 	r = mustRun(t, "", webhook("delete", tv, "--id", tvEndpoint)...)
 	if r.stdout != `webhook endpoint `+tvEndpoint+` of operator "tv" of "acme" deleted, with its deliveries`+"\n" {
