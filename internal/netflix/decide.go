@@ -143,7 +143,8 @@ func decideOne(ctx context.Context, tx Tx, operatorID int64, d Decision, status 
 			return AckReferenceInUse, Settled{}, nil
 		}
 	}
-	c := Charge{ID: id, OperatorID: operatorID, Customer: state.Customer, Amount: state.Amount, Status: Pending}
+	c := Charge{ID: id, OperatorID: operatorID, Customer: state.Customer, Amount: state.Amount, Status: Pending,
+		PartnerChargeID: state.PartnerChargeID, ReceivedOn: state.ReceivedOn}
 	done, settledNow, err := settleAs(ctx, tx, c, status, at, actor, DecisionReason(c, status))
 	if err != nil {
 		return "", Settled{}, err

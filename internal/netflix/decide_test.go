@@ -61,6 +61,15 @@ func TestAcceptAndDecline(t *testing.T) {
 	if len(rec.subs) != 1 || rec.subs[0].LifeCycleState != netflix.Cancelled || rec.subs[0].Actor != "alice" || rec.subs[0].Reason != "Charge I00000002 declined." {
 		t.Errorf("subscriptions told %+v", rec.subs)
 	}
+	// Published as settlements, with the charge as the partner reported it.
+	if p := m.data.published; len(p) != 3 {
+		t.Fatalf("published %+v, want the two settlements and the cancel", p)
+	}
+	wantData(t, m.data.published[0], map[string]any{
+		"number": "I00000001", "billing_system_customer_identifier": "effective", "partner_charge_id": "nf-effective",
+		"status": "APPROVED", "amount": 5.99, "currency": "EUR", "received_on": "2017-01-31T12:00:00Z",
+		"settled_at": "2017-02-02T00:00:00Z", "actor": "alice",
+	})
 }
 
 // The failure codes: 1 another customer's, 2 unknown, 3 a reference

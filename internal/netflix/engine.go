@@ -161,6 +161,10 @@ type AckState struct {
 	// ListedPending: charges/list has shown the charge as PENDING.
 	ListedPending bool
 	Amount        money.Amount
+	// The partner's id of the charge, and when the partner received it:
+	// what a decision's event tells of the charge.
+	PartnerChargeID string
+	ReceivedOn      time.Time
 }
 
 // Acknowledgement is one stored acknowledgement of a charge's status.

@@ -132,7 +132,8 @@ func (t memoryTx) AckState(ctx context.Context, operatorID, chargeID int64) (net
 	if !ok || c.OperatorID != operatorID {
 		return netflix.AckState{}, carebridge.Errorf(carebridge.ENOTFOUND, "No charge %d.", chargeID)
 	}
-	return netflix.AckState{Customer: c.Customer, Status: c.Status, ListedPending: t.m.data.listed[chargeID], Amount: c.Amount}, nil
+	return netflix.AckState{Customer: c.Customer, Status: c.Status, ListedPending: t.m.data.listed[chargeID], Amount: c.Amount,
+		PartnerChargeID: c.PartnerChargeID, ReceivedOn: c.ReceivedOn}, nil
 }
 
 func (t memoryTx) StatusAcknowledged(ctx context.Context, chargeID int64, status netflix.ChargeStatus) (bool, error) {

@@ -22,7 +22,8 @@ func settleWorld() *memory {
 		state    netflix.State
 	}{{"effective", netflix.Effective}, {"suspended", netflix.NotEffective}, {"cancelled", netflix.Cancelled}, {"none", ""}} {
 		id := int64(i + 1)
-		m.data.charges[id] = netflix.Charge{ID: id, OperatorID: 1, Customer: c.customer, Amount: eur599, Status: netflix.Pending}
+		m.data.charges[id] = netflix.Charge{ID: id, OperatorID: 1, Customer: c.customer, Amount: eur599, Status: netflix.Pending,
+			PartnerChargeID: "nf-" + c.customer, ReceivedOn: settleAt.Add(-36 * time.Hour)}
 		if c.state != "" {
 			on := c.state
 			if on == netflix.Cancelled {

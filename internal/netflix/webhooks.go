@@ -36,9 +36,9 @@ type chargeEventJSON struct {
 	Status          string      `json:"status"`
 	Amount          json.Number `json:"amount"`
 	Currency        string      `json:"currency"`
-	ReceivedOn      string      `json:"received_on,omitempty"` // charge.created
-	SettledAt       string      `json:"settled_at,omitempty"`  // charge.settled
-	Actor           string      `json:"actor,omitempty"`       // charge.settled
+	ReceivedOn      string      `json:"received_on"`          // when the partner received the payment
+	SettledAt       string      `json:"settled_at,omitempty"` // charge.settled
+	Actor           string      `json:"actor,omitempty"`      // charge.settled
 }
 
 // recordChange appends a step to a subscription's audit trail and
@@ -72,7 +72,7 @@ func publishCreated(ctx context.Context, tx Tx, operatorID int64, charges []NewC
 		ev, err := newEvent(operatorID, webhook.ChargeCreated, c.Customer, at, chargeEventJSON{
 			Number: ChargeNumber(id), Customer: c.Customer, PartnerChargeID: c.PartnerChargeID,
 			Status: string(Pending), Amount: amountNumber(c.Amount), Currency: c.Amount.Currency,
-			ReceivedOn: c.ReceivedOn.UTC().Format(time.DateOnly),
+			ReceivedOn: eventTime(c.ReceivedOn),
 		})
 		if err != nil {
 			return err
@@ -87,7 +87,7 @@ func publishSettled(ctx context.Context, tx Tx, c Charge, status ChargeStatus, a
 	return publish(ctx, tx, c.OperatorID, webhook.ChargeSettled, c.Customer, at, chargeEventJSON{
 		Number: c.Number(), Customer: c.Customer, PartnerChargeID: c.PartnerChargeID,
 		Status: string(status), Amount: amountNumber(c.Amount), Currency: c.Amount.Currency,
-		SettledAt: eventTime(at), Actor: actor,
+		ReceivedOn: eventTime(c.ReceivedOn), SettledAt: eventTime(at), Actor: actor,
 	})
 }
 

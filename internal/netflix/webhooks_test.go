@@ -129,7 +129,7 @@ func TestChargesArePublished(t *testing.T) {
 	}
 	wantData(t, created, map[string]any{
 		"number": netflix.ChargeNumber(id), "billing_system_customer_identifier": "effective", "partner_charge_id": "p1",
-		"status": "PENDING", "amount": 5.99, "currency": "EUR", "received_on": "2017-02-02",
+		"status": "PENDING", "amount": 5.99, "currency": "EUR", "received_on": "2017-02-02T23:00:00Z",
 	})
 
 	m.data.published = nil
@@ -149,8 +149,9 @@ func TestChargesArePublished(t *testing.T) {
 		t.Fatalf("settlement published %+v, want 5 charge.settled and the DECLINED charge's cancel", m.data.published)
 	}
 	wantData(t, settled[1], map[string]any{
-		"number": "I00000002", "billing_system_customer_identifier": "suspended", "partner_charge_id": "",
-		"status": "DECLINED", "amount": 5.99, "currency": "EUR", "settled_at": "2017-02-02T00:00:00Z", "actor": netflix.SettlementActor,
+		"number": "I00000002", "billing_system_customer_identifier": "suspended", "partner_charge_id": "nf-suspended",
+		"status": "DECLINED", "amount": 5.99, "currency": "EUR", "received_on": "2017-01-31T12:00:00Z",
+		"settled_at": "2017-02-02T00:00:00Z", "actor": netflix.SettlementActor,
 	})
 	wantData(t, ended[0], map[string]any{
 		"number": netflix.SubscriptionNumber(12), "billing_system_customer_identifier": "suspended", "action": "cancel",

@@ -96,7 +96,9 @@ func ScanPendingSummary(row Scanner) (netflix.PendingSummary, error) {
 // ENOTFOUND when there is none.
 func ScanAckState(row Scanner, chargeID int64) (netflix.AckState, error) {
 	var s netflix.AckState
-	err := row.Scan(&s.Customer, &s.Status, &s.ListedPending, &s.Amount.Minor, &s.Amount.Currency)
+	var received int64
+	err := row.Scan(&s.Customer, &s.Status, &s.ListedPending, &s.Amount.Minor, &s.Amount.Currency, &s.PartnerChargeID, &received)
+	s.ReceivedOn = FromUnix(received)
 	if NoRows(err) { // the message's argument is boxed only then
 		return s, NotFound(err, "No charge %d.", chargeID)
 	}

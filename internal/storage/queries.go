@@ -131,7 +131,7 @@ var (
 
 	// AckState reads what acknowledging a charge decides on;
 	// PostgreSQL's adds FOR UPDATE.
-	AckState = shared(`SELECT customer_identifier, status, listed_pending, amount_minor, currency FROM netflix_charges
+	AckState = shared(`SELECT customer_identifier, status, listed_pending, amount_minor, currency, partner_charge_id, received_on FROM netflix_charges
 		WHERE id = ? AND operator_id = ?`)
 	statusAcknowledgedSQL = shared(`SELECT EXISTS (SELECT 1 FROM netflix_charge_acknowledgements WHERE charge_id = ? AND status = ?)`)
 	insertReferenceSQL    = shared(`INSERT INTO netflix_reference_numbers (operator_id, reference_number, charge_id)

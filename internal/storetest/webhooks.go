@@ -117,6 +117,21 @@ func testWebhookOutbox(t *testing.T, open Open) {
 	if err := json.Unmarshal([]byte(rows[1].data), &data); err != nil || data["partner_charge_id"] != "p1" || data["amount"] != 5.99 || data["currency"] != "USD" {
 		t.Errorf("charge.created data %s (%v)", rows[1].data, err)
 	}
+
+	// A factory reset empties the outbox and keeps the endpoints; an
+	// event's id is never given again, so that receivers skipping the ids
+	// they handled never skip a new event.
+	if err := s.FactoryReset(ctx, "admin:ops", base, []string{netflix.Callsign}); err != nil {
+		t.Fatal(err)
+	}
+	if rows := outbox(t, s); len(rows) != 0 {
+		t.Fatalf("outbox after the reset: %+v", rows)
+	}
+	ok(n.CreateSubscription(ctx, newSub(tn, "c1", "", base))).must(t)
+	after := outbox(t, s)
+	if len(after) != 1 || after[0].event <= rows[2].event || !slices.Equal(after[0].endpoints, []int64{subs, all}) {
+		t.Fatalf("outbox after the reset and a create: %+v; want a new id after %d, to the endpoints kept", after, rows[2].event)
+	}
 }
 
 // testWebhookQueue: claims hand out due deliveries once, the earliest

@@ -1,9 +1,13 @@
+-- AUTOINCREMENT, for every table here: an id is never given again, even
+-- after a factory reset or a purge emptied the table, so that a receiver
+-- skipping the events it has handled by id never skips a new one.
+
 -- Signed webhooks. An operator's endpoints are platform data, like its
 -- partner secret: a factory reset keeps them. secret signs each delivery
 -- (HMAC-SHA256), so it is kept as given; events is the comma-separated
 -- list of event types the endpoint takes.
 CREATE TABLE webhook_endpoints (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     operator_id INTEGER NOT NULL REFERENCES operators (id) ON DELETE CASCADE,
     url         TEXT    NOT NULL,
     secret      TEXT    NOT NULL,
@@ -17,7 +21,7 @@ CREATE INDEX webhook_endpoints_operator ON webhook_endpoints (operator_id);
 -- reports, and only when one of the operator's endpoints takes its type.
 -- data is the JSON of the delivery body's data member.
 CREATE TABLE netflix_webhook_events (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     operator_id INTEGER NOT NULL REFERENCES operators (id) ON DELETE CASCADE,
     type        TEXT    NOT NULL,
     customer    TEXT    NOT NULL,
@@ -33,7 +37,7 @@ CREATE TABLE netflix_webhook_events (
 -- endpoint and customer. A delivery is retried until retry_until: a day
 -- after its event, or after it was redelivered.
 CREATE TABLE netflix_webhook_deliveries (
-    id              INTEGER PRIMARY KEY,
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
     event_id        INTEGER NOT NULL REFERENCES netflix_webhook_events (id) ON DELETE CASCADE,
     endpoint_id     INTEGER NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
     customer        TEXT    NOT NULL,
