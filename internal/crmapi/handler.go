@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"carebridge"
@@ -150,8 +151,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, path, plugin str
 	a := h.run(w, r, c, fn)
 	// Settled before the client is answered: once it has the answer, a
 	// retry must find it. Failures of the server (500, a busy database's
-	// 503) are not kept, so that a retry runs again.
-	if idempotency.Stored(a.status) {
+	// 503), and the few answers too large to keep, are not kept: a retry
+	// runs again.
+	if idempotency.Stored(a.status, len(a.body)) {
 		if err := h.idem.Finish(r.Context(), ticket, idempotency.Answer{Status: a.status, Body: a.body}); err != nil {
 			h.log.WarnContext(r.Context(), "crmapi: store an idempotent answer", "key", key, "err", err)
 		}
@@ -163,22 +165,82 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, path, plugin str
 }
 
 // fingerprint identifies what a call asks for: its method and its
-// parameters, but not the session token, which a client that logged in
-// again between retries sends anew (the key is kept per user anyway). The
-// parameters are taken in name order, each value compacted, so that the
-// same request written otherwise is the same request.
+// parameters' values, but not the session token, which a client that
+// logged in again between retries sends anew (the key is kept per user
+// anyway). A parameter given null is one not given, as the methods read
+// them; members are taken in name order, strings unescaped and numbers by
+// value (100, 1e2 and 100.0 alike), so that the same request written
+// otherwise by another JSON library is the same request.
 func fingerprint(path string, c *call) []byte {
-	params := make(map[string]json.RawMessage, len(c.raw))
-	for name, v := range c.raw {
-		if name != "token" {
-			params[name] = v
+	params := make(map[string]any, len(c.raw))
+	for name, raw := range c.raw {
+		if name == "token" || string(raw) == "null" {
+			continue
 		}
+		params[name] = canonicalJSON(raw)
 	}
-	canonical, err := json.Marshal(params) // the parameters were read from valid JSON
-	if err != nil {
+	canonical, err := json.Marshal(params)
+	if err != nil { // values decoded from JSON encode again
 		panic(err)
 	}
 	return idempotency.Fingerprint(path, canonical)
+}
+
+// canonicalJSON decodes a value read from valid JSON with each number
+// written as its exact value in one form.
+func canonicalJSON(raw json.RawMessage) any {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return string(raw) // cannot happen: the body was parsed already
+	}
+	return canonicalNumbers(v)
+}
+
+func canonicalNumbers(v any) any {
+	switch v := v.(type) {
+	case json.Number:
+		return canonicalNumber(v)
+	case map[string]any:
+		for k, e := range v {
+			v[k] = canonicalNumbers(e)
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = canonicalNumbers(e)
+		}
+	}
+	return v
+}
+
+// canonicalNumber writes a JSON number as digits without leading or
+// trailing zeros and a power of ten: 100, 1e2 and 100.0 are all 1e2. It
+// works on the text, never computing the power, so that an exponent of a
+// billion costs nothing.
+func canonicalNumber(n json.Number) json.Number {
+	s := string(n)
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	mantissa, exp := s, int64(0)
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		e, err := strconv.ParseInt(s[i+1:], 10, 64)
+		if err != nil || e > 1<<40 || e < -(1<<40) {
+			return n // beyond any value a method takes: compared as written
+		}
+		mantissa, exp = s[:i], e
+	}
+	whole, frac, _ := strings.Cut(mantissa, ".")
+	digits := strings.TrimLeft(whole+frac, "0")
+	exp -= int64(len(frac))
+	trimmed := strings.TrimRight(digits, "0")
+	exp += int64(len(digits) - len(trimmed))
+	if trimmed == "" {
+		return "0"
+	}
+	return json.Number(sign + trimmed + "e" + strconv.FormatInt(exp, 10))
 }
 
 func (h *Handler) abandon(r *http.Request, t idempotency.Ticket) {

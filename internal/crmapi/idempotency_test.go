@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 
 	"carebridge/internal/apitest"
 	"carebridge/internal/idempotency"
+	"carebridge/internal/netflix"
 	"carebridge/internal/server"
 	"carebridge/internal/testdb"
 	"carebridge/internal/testserver"
@@ -298,6 +300,27 @@ func TestRetryWithANewSession(t *testing.T) {
 			fails(t, http.StatusUnprocessableEntity, "IDEMPOTENCY_KEY_REUSED", "")
 		if n := e.subscriptions("idem-9"); n != 1 {
 			t.Fatalf("%d subscriptions, want 1", n)
+		}
+	})
+}
+
+// An answer too large to keep (1000 ESNs that failed) is not kept: the
+// repeat runs again, and answers the same, as a device call does.
+func TestLargeAnswersAreNotKept(t *testing.T) {
+	t.Parallel()
+	onEngines(t, func(t *testing.T, e *env) {
+		esns := make([]string, netflix.MaxDevicesPerCall)
+		for i := range esns {
+			esns[i] = fmt.Sprintf("NEVER-REGISTERED-%04d-%s", i, strings.Repeat("X", 60))
+		}
+		params := map[string]any{"group_identifier": map[string]any{"name": "demo"}, "devices": devicesParam(esns...)}
+		first := ran(t, e.postKey("netflix/operators/unregister_devices", "large", params).ok(t))
+		if len(first.Raw) <= idempotency.MaxAnswerBytes {
+			t.Fatalf("the answer is %d bytes, not over %d", len(first.Raw), idempotency.MaxAnswerBytes)
+		}
+		again := ran(t, e.postKey("netflix/operators/unregister_devices", "large", params).ok(t))
+		if !bytes.Equal(again.Raw, first.Raw) {
+			t.Fatal("the repeat answered otherwise")
 		}
 	})
 }

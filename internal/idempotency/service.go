@@ -177,7 +177,13 @@ func (s *Service) Purge(ctx context.Context) (int64, error) {
 	return s.Engine.DeleteExpired(ctx, s.now())
 }
 
-// Stored reports whether a face stores an answer with this HTTP status:
-// answers of 500 and up are not stored, since they say the server failed,
-// and a retry should run again.
-func Stored(status int) bool { return status < 500 }
+// MaxAnswerBytes bounds an answer that is stored. Only the device methods
+// answer more (up to 1000 ESNs that failed), and running them again does
+// what the first run did; the bound keeps a client from filling the disk
+// with stored answers faster than with its requests.
+const MaxAnswerBytes = 64 << 10
+
+// Stored reports whether a face stores an answer of this HTTP status and
+// size: answers of 500 and up are not stored, since they say the server
+// failed and a retry should run again, nor answers over MaxAnswerBytes.
+func Stored(status, size int) bool { return status < 500 && size <= MaxAnswerBytes }

@@ -288,8 +288,11 @@ func TestFingerprint(t *testing.T) {
 func TestStored(t *testing.T) {
 	t.Parallel()
 	for status, want := range map[int]bool{200: true, 400: true, 404: true, 409: true, 499: true, 500: false, 503: false} {
-		if idempotency.Stored(status) != want {
+		if idempotency.Stored(status, 100) != want {
 			t.Errorf("Stored(%d) = %v", status, !want)
 		}
+	}
+	if !idempotency.Stored(200, idempotency.MaxAnswerBytes) || idempotency.Stored(200, idempotency.MaxAnswerBytes+1) {
+		t.Error("the size bound is not MaxAnswerBytes")
 	}
 }
