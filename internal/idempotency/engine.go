@@ -32,6 +32,9 @@ type Answer struct {
 type Engine interface {
 	// InTx runs fn in a write transaction, committed when fn returns nil.
 	InTx(ctx context.Context, fn func(Tx) error) error
+	// Key reads the user's key as last committed, outside any write
+	// transaction; ENOTFOUND when there is none.
+	Key(ctx context.Context, userID int64, key string) (Record, error)
 	// DeleteExpired deletes the records whose ExpiresAt is not after now.
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 }

@@ -78,15 +78,29 @@ func (s *Service) Begin(ctx context.Context, userID int64, key string, fingerpri
 			defer timer.Stop()
 			deadline = timer.C
 		}
-		poll := time.NewTimer(orDefault(s.Poll, DefaultPoll))
-		select {
-		case <-ctx.Done():
-			poll.Stop()
-			return Ticket{}, nil, ctx.Err()
-		case <-deadline:
-			poll.Stop()
-			return Ticket{}, nil, carebridge.Errorf(EINPROGRESS, "A request with this Idempotency-Key is still in progress; try again later.")
-		case <-poll.C:
+		// Wait, looking with reads, until the key is no longer held by a
+		// live request; then decide again, in a write transaction.
+		for held := true; held; {
+			poll := time.NewTimer(orDefault(s.Poll, DefaultPoll))
+			select {
+			case <-ctx.Done():
+				poll.Stop()
+				return Ticket{}, nil, ctx.Err()
+			case <-deadline:
+				poll.Stop()
+				return Ticket{}, nil, carebridge.Errorf(EINPROGRESS, "A request with this Idempotency-Key is still in progress; try again later.")
+			case <-poll.C:
+			}
+			cur, err := s.Engine.Key(ctx, userID, key)
+			switch {
+			case carebridge.ErrorCode(err) == carebridge.ENOTFOUND:
+				held = false
+			case err != nil:
+				return Ticket{}, nil, err
+			default:
+				now := s.now()
+				held = cur.Answer == nil && cur.LeaseUntil.After(now) && cur.ExpiresAt.After(now)
+			}
 		}
 	}
 }

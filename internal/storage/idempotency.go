@@ -34,14 +34,23 @@ func (t idempotencyTx) InsertKey(ctx context.Context, rec idempotency.Record) (b
 }
 
 func (t idempotencyTx) LockKey(ctx context.Context, userID int64, key string) (idempotency.Record, error) {
+	return scanIdempotencyRecord(t.q.QueryRow(ctx, lockIdempotencyKeySQL, userID, key))
+}
+
+// Key reads on the readers: a request waiting for another's answer looks
+// without taking the writer.
+func (e Idempotency) Key(ctx context.Context, userID int64, key string) (idempotency.Record, error) {
+	return scanIdempotencyRecord(e.DB.QueryRow(ctx, idempotencyKeySQL, userID, key))
+}
+
+func scanIdempotencyRecord(row Scanner) (idempotency.Record, error) {
 	var (
 		r                idempotency.Record
 		created, expires int64
 		lease, status    nullInt
 		body             []byte
 	)
-	err := t.q.QueryRow(ctx, lockIdempotencyKeySQL, userID, key).
-		Scan(&r.UserID, &r.Key, &r.Fingerprint, &created, &expires, &lease, &status, &body)
+	err := row.Scan(&r.UserID, &r.Key, &r.Fingerprint, &created, &expires, &lease, &status, &body)
 	if err != nil {
 		return idempotency.Record{}, NotFound(err, "There is no such idempotency key.")
 	}

@@ -7,6 +7,7 @@ const idempotencyColumns = `user_id, key, fingerprint, created_at, expires_at, l
 var (
 	insertIdempotencyKeySQL = shared(`INSERT INTO netflix_idempotency_keys (user_id, key, fingerprint, created_at, expires_at, lease_until)
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, key) DO NOTHING`)
+	idempotencyKeySQL = shared(`SELECT ` + idempotencyColumns + ` FROM netflix_idempotency_keys WHERE user_id = ? AND key = ?`)
 	// lockIdempotencyKeySQL needs no lock on SQLite, whose one writer
 	// already keeps the row from changing under the transaction.
 	lockIdempotencyKeySQL = func() SQL {

@@ -85,6 +85,13 @@ func testIdempotency(t *testing.T, open Open) {
 		!got.LeaseUntil.IsZero() || !got.ExpiresAt.Equal(base.Add(25*time.Hour)) {
 		t.Fatalf("LockKey after StoreAnswer = %+v, %v", got, err)
 	}
+	// Key reads the same, outside a write transaction.
+	if read, err := e.Key(ctx, tn.user.ID, "k-1"); err != nil || read.Answer == nil || !bytes.Equal(read.Answer.Body, body) ||
+		!read.ExpiresAt.Equal(got.ExpiresAt) || !bytes.Equal(read.Fingerprint, fp) || !read.LeaseUntil.IsZero() {
+		t.Fatalf("Key after StoreAnswer = %+v, %v", read, err)
+	}
+	_, err = e.Key(ctx, tn.user.ID, "nope")
+	wantCode(t, err, carebridge.ENOTFOUND)
 
 	// Restarted in place: running again, under another fingerprint.
 	again := rec

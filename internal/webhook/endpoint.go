@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"carebridge"
@@ -71,6 +72,13 @@ func ValidateURL(raw string) error {
 		return carebridge.Errorf(carebridge.EINVALID, "The URL %q holds a user name or password; endpoints are authenticated by the signature instead.", raw)
 	case u.Fragment != "" || strings.Contains(raw, "#"):
 		return carebridge.Errorf(carebridge.EINVALID, "The URL %q has a fragment (#…), which is never sent.", raw)
+	case strings.ContainsFunc(raw, func(r rune) bool { return r <= ' ' || r == 0x7f }):
+		return carebridge.Errorf(carebridge.EINVALID, "The URL %q holds a space or a control character; escape it (%%20).", raw)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return carebridge.Errorf(carebridge.EINVALID, "The URL %q has no valid port: give 1 to 65535.", raw)
+		}
 	}
 	return nil
 }

@@ -85,6 +85,10 @@ func TestValidateURL(t *testing.T) {
 		"https://example.com/hook#":     "fragment",
 		"https://exa mple.com/":         "not a URL",
 		"https://example.com:port/":     "not a URL",
+		"http://127.0.0.1:99999/":       "no valid port",
+		"http://127.0.0.1:0/":           "no valid port",
+		"http://127.0.0.1:8080/a b":     "space or a control character",
+		"http://[::1]:8080/hooks":       "",
 	}
 	for u, want := range bad {
 		err := webhook.ValidateURL(u)
