@@ -44,6 +44,11 @@ type DB struct {
 	// connection to commit them (see writeTx).
 	commits        committer
 	commitObserver atomic.Pointer[func(writes int, elapsed time.Duration)]
+
+	// The read cache of subscriptions/show, shared by the Netflix stores
+	// on this database, and what tells it of other processes' writes.
+	showCache *storage.ShowCache
+	showWatch *versionWatch
 }
 
 // readStmt returns the reader pool's prepared statement for query.
@@ -130,7 +135,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	read.SetMaxIdleConns(n)
 	read.SetConnMaxIdleTime(5 * time.Minute)
 
-	db := &DB{Path: path, write: write, read: read}
+	db := &DB{Path: path, write: write, read: read, showCache: storage.NewShowCache(showCacheEntries, showCacheBytes)}
+	db.showWatch = &versionWatch{db: db, now: time.Now}
 	db.startCommitter()
 	// The writer connects first so that WAL mode is set before any reader
 	// opens the file. Switching a new file to WAL needs an exclusive lock
