@@ -45,10 +45,12 @@ type DB struct {
 	commits        committer
 	commitObserver atomic.Pointer[func(writes int, elapsed time.Duration)]
 
-	// The read cache of subscriptions/show, shared by the Netflix stores
-	// on this database, and what tells it of other processes' writes.
+	// The read caches, shared by the stores on this database, each with
+	// what tells it of other processes' writes.
 	showCache *storage.ShowCache
 	showWatch *versionWatch
+	ocpCaches storage.OCPCaches
+	ocpWatch  *versionWatch
 }
 
 // readStmt returns the reader pool's prepared statement for query.
@@ -135,8 +137,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	read.SetMaxIdleConns(n)
 	read.SetConnMaxIdleTime(5 * time.Minute)
 
-	db := &DB{Path: path, write: write, read: read, showCache: storage.NewShowCache(showCacheEntries, showCacheBytes)}
+	db := &DB{Path: path, write: write, read: read,
+		showCache: storage.NewShowCache(showCacheEntries, showCacheBytes),
+		ocpCaches: storage.NewOCPCaches(ocpCacheEntries, ocpCacheBytes)}
 	db.showWatch = &versionWatch{db: db, now: time.Now}
+	db.ocpWatch = &versionWatch{db: db, now: time.Now}
 	db.startCommitter()
 	// The writer connects first so that WAL mode is set before any reader
 	// opens the file. Switching a new file to WAL needs an exclusive lock

@@ -13,6 +13,7 @@ import (
 func (db *DB) FactoryReset(ctx context.Context, actor string, at time.Time, callsigns []string) error {
 	err := reset.New(resetEngine{db}).FactoryReset(ctx, actor, at, callsigns)
 	db.showCache.Clear()
+	db.ocpCaches.Clear()
 	return err
 }
 

@@ -14,12 +14,14 @@ import (
 	"carebridge/internal/storage"
 )
 
-// The read cache of subscriptions/show (storage.CachedNetflix): its
+// The read caches (storage.CachedNetflix, storage.CachedOCP): their
 // bounds, and how long a write by another process (the CLI on the same
 // file) may go unseen by a cached read.
 const (
 	showCacheEntries  = 100_000
 	showCacheBytes    = 64 << 20
+	ocpCacheEntries   = 100_000
+	ocpCacheBytes     = 64 << 20
 	externalWriteSeen = 100 * time.Millisecond
 )
 

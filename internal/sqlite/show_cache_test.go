@@ -9,6 +9,7 @@ import (
 
 	"carebridge"
 	"carebridge/internal/netflix"
+	"carebridge/internal/ocp"
 	"carebridge/internal/storage"
 )
 
@@ -152,5 +153,62 @@ func TestShowSeesAnotherProcessWithinTheBound(t *testing.T) {
 	clock.Advance(time.Millisecond)
 	if got := stateOf(t, store, op); got != netflix.NotEffective {
 		t.Fatalf("%v after the other process's write: %s, want NOT_EFFECTIVE", externalWriteSeen, got)
+	}
+}
+
+// The OCP caches: a factory reset empties them, and another process's
+// update of a customer is seen within the bound.
+func TestOCPCachesSeeResetAndOtherProcess(t *testing.T) {
+	t.Parallel()
+	db := openTemp(t)
+	ctx := context.Background()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clock := &fakeClock{}
+	clock.ns.Store(showAt.UnixNano())
+	db.ocpWatch.now = clock.Now
+	store := NewOCPStore(db)
+	profile := func(name string) ocp.Profile {
+		return ocp.Profile{Customer: ocp.Customer{ID: 7, NSID: 1, Name: name}, EnrollmentLevel: ocp.None}
+	}
+	if err := store.SaveCustomers(ctx, []ocp.Profile{profile("first")}, showAt); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.CreateApplication(ctx, ocp.Application{AppID: 1, Name: "app", ClientID: "app-1", ClientSecretHash: "x", CreatedAt: showAt}, []int64{7}); err != nil {
+		t.Fatal(err)
+	}
+	name := func() string {
+		t.Helper()
+		p, err := store.GrantedProfile(ctx, 1, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Name
+	}
+	name()
+
+	other, err := Open(ctx, db.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := NewOCPStore(other).UpdateCustomer(ctx, profile("second"), showAt); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(externalWriteSeen - time.Millisecond)
+	if got := name(); got != "first" {
+		t.Fatalf("within the bound: %q, want the cached first", got)
+	}
+	clock.Advance(time.Millisecond)
+	if got := name(); got != "second" {
+		t.Fatalf("%v after the other process's update: %q", externalWriteSeen, got)
+	}
+
+	if err := db.FactoryReset(ctx, "admin:ops", showAt, []string{ocp.Callsign}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.GrantedProfile(ctx, 1, 7); carebridge.ErrorCode(err) != carebridge.ENOTFOUND {
+		t.Fatalf("after the reset: %v, want ENOTFOUND", err)
 	}
 }

@@ -47,6 +47,8 @@ func NewNetflixStore(db *DB) *netflix.Records {
 // observer observe returns for each cache's name.
 func (db *DB) ObserveReadCaches(observe func(name string) readcache.Observer) {
 	db.showCache.Observe(observe("subscriptions"))
+	db.ocpCaches.Profiles.Observe(observe("ocp_profiles"))
+	db.ocpCaches.Grants.Observe(observe("ocp_grants"))
 }
 
 var _ netflix.Engine = (*NetflixEngine)(nil)
@@ -59,10 +61,12 @@ type OCPEngine struct {
 	db *DB
 }
 
-// NewOCPStore returns the OCP plugin's store on db: this engine under the
+// NewOCPStore returns the OCP plugin's store on db: this engine, its
+// profile and grant reads through the database's caches, under the
 // domain's rules.
 func NewOCPStore(db *DB) *ocp.Records {
-	return ocp.NewRecords(&OCPEngine{OCPQueries: storage.OCPQueries{DB: sharedDB{db}}, db: db})
+	e := &OCPEngine{OCPQueries: storage.OCPQueries{DB: sharedDB{db}}, db: db}
+	return ocp.NewRecords(&storage.CachedOCP{Engine: e, Caches: db.ocpCaches, Watch: db.ocpWatch})
 }
 
 var _ ocp.Engine = (*OCPEngine)(nil)
