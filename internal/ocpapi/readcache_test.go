@@ -36,7 +36,10 @@ func TestProfileReadSeesEveryWrite(t *testing.T) {
 		r := e.get("/v1/ocp/customers/"+id, token)
 		return r.Status == http.StatusUnauthorized && strings.Contains(string(r.Body), "Not Authorized")
 	}
-	missing := func(id string) bool { t.Helper(); return e.get("/v1/ocp/customers/"+id, token).Status == http.StatusNotFound }
+	missing := func(id string) bool {
+		t.Helper()
+		return e.get("/v1/ocp/customers/"+id, token).Status == http.StatusNotFound
+	}
 	twice := func(id string) string { t.Helper(); name(id); return name(id) }
 
 	// 1650 exists, not granted; then granted, renamed, revoked.
