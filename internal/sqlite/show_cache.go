@@ -102,23 +102,26 @@ type versionWatch struct {
 	known   bool
 }
 
-func (w *versionWatch) Changed(ctx context.Context) (changed, ok bool) {
+func (w *versionWatch) Fresh(ctx context.Context, caches storage.Clearer) bool {
 	now := w.now()
 	if now.UnixNano() < w.due.Load() {
-		return false, true
+		return true
 	}
 	if !w.mu.TryLock() {
-		return false, false // another read is looking: go to the database
+		return false // another read is looking: go to the database
 	}
 	defer w.mu.Unlock()
 	if now.UnixNano() < w.due.Load() {
-		return false, true
+		return true
 	}
 	var v int64
 	if err := w.db.write.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err != nil {
-		return false, false
+		return false
 	}
-	changed, w.version, w.known = !w.known || v != w.version, v, true
+	if !w.known || v != w.version {
+		caches.Clear() // before due moves: no read skips the look until then
+	}
+	w.version, w.known = v, true
 	w.due.Store(now.Add(externalWriteSeen).UnixNano())
-	return changed, true
+	return true
 }

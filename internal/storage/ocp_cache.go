@@ -45,7 +45,7 @@ func NewOCPCaches(entries int, bytes int64) OCPCaches {
 }
 
 // Clear empties both caches.
-func (c OCPCaches) Clear() {
+func (c *OCPCaches) Clear() {
 	c.Profiles.Clear()
 	c.Grants.Clear()
 }
@@ -62,14 +62,7 @@ type CachedOCP struct {
 // fresh clears the caches when another process may have written, and
 // reports false when they must not be used now.
 func (c *CachedOCP) fresh(ctx context.Context) bool {
-	if c.Watch == nil {
-		return true
-	}
-	changed, ok := c.Watch.Changed(ctx)
-	if changed {
-		c.Caches.Clear()
-	}
-	return ok
+	return c.Watch == nil || c.Watch.Fresh(ctx, &c.Caches)
 }
 
 func (c *CachedOCP) Profile(ctx context.Context, id int64) (ocp.Profile, error) {

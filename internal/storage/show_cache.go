@@ -85,11 +85,15 @@ func NewShowCache(entries int, bytes int64) *ShowCache {
 // A Watch learns of writes that other processes commit to the database,
 // which no transaction here can invalidate.
 type Watch interface {
-	// Changed reports whether another process may have written since the
-	// last call; ok is false when it cannot tell now, and the cache must
-	// not be used.
-	Changed(ctx context.Context) (changed, ok bool)
+	// Fresh empties caches when another process may have written since
+	// it last looked, before any read that relies on that look goes on,
+	// and reports false when it cannot tell now: the caches must not be
+	// used.
+	Fresh(ctx context.Context, caches Clearer) bool
 }
+
+// A Clearer empties a cache.
+type Clearer interface{ Clear() }
 
 // CachedNetflix is a netflix.Engine whose subscriptions/show reads are
 // served from a ShowCache. Its transactions note the customers whose
@@ -103,14 +107,8 @@ type CachedNetflix struct {
 }
 
 func (c *CachedNetflix) LatestSubscription(ctx context.Context, operatorID int64, customer string, redeemedSince time.Time) (netflix.SubscriptionView, error) {
-	if c.Watch != nil {
-		changed, ok := c.Watch.Changed(ctx)
-		if !ok {
-			return c.Engine.LatestSubscription(ctx, operatorID, customer, redeemedSince)
-		}
-		if changed {
-			c.Cache.Clear()
-		}
+	if c.Watch != nil && !c.Watch.Fresh(ctx, c.Cache) {
+		return c.Engine.LatestSubscription(ctx, operatorID, customer, redeemedSince)
 	}
 	p, err := c.Cache.Load(ShowKey{operatorID, customer}, func() (ShowParts, int64, error) {
 		p, err := c.Parts.ShowParts(ctx, operatorID, customer)
