@@ -96,6 +96,28 @@ func testShowSeesEveryWrite(t *testing.T, db string, cached bool) {
 		t.Fatalf("after the care plane's unsuspend: %+v", s)
 	}
 
+	// The operator accepts a charge (a price), and declines another (which
+	// ends that customer's subscription).
+	decide := func(method, set, number, customer string) {
+		t.Helper()
+		r.mustCRM(t, http.MethodPost, "netflix/charges/"+method, map[string]any{"token": token,
+			set: []any{map[string]any{"number": number, "billing_system_customer_identifier": customer}}}).ok(t, nil)
+	}
+	if s := twice("pci150"); len(s.Prices) != 0 {
+		t.Fatalf("pci150 before its charge was accepted: %+v", s)
+	}
+	decide("accept", "accepted_charges_set", "I00002662", "pci150")
+	if s := twice("pci150"); len(s.Prices) != 1 || s.Prices[0].FormattedPrice == "" {
+		t.Fatalf("pci150 after its charge was accepted: %+v", s)
+	}
+	if s := twice("1pci28"); s.State != "EFFECTIVE" {
+		t.Fatalf("1pci28 before its charge was declined: %+v", s)
+	}
+	decide("decline", "declined_charges_set", "I00002778", "1pci28")
+	if s := twice("1pci28"); s.State != "CANCELLED" {
+		t.Fatalf("1pci28 after its charge was declined: %+v", s)
+	}
+
 	// Settlement approves a charge: the customer's prices change.
 	if _, err := r.app.Netflix.Ingest(ctx, op.ID, []netflix.NewCharge{{PartnerChargeID: "cache-charge", Customer: c,
 		Amount: money.Amount{Minor: 1234, Currency: "EUR"}, ReceivedOn: clock.Now()}}, ""); err != nil {
