@@ -52,7 +52,9 @@ func (c *OCPCaches) Clear() {
 
 // CachedOCP is an ocp.Engine whose profile and grant reads are served
 // from OCPCaches. Its transactions note the customers and grants they
-// write, and invalidate exactly those once committed.
+// write, and invalidate exactly those once committed. A new primitive
+// that writes a profile or a grant must be noted by ocpWritesTx.
+// GrantedProfile reads the grant, then the profile, each from its cache.
 type CachedOCP struct {
 	ocp.Engine
 	Caches OCPCaches

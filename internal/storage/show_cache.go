@@ -99,6 +99,8 @@ type Clearer interface{ Clear() }
 // served from a ShowCache. Its transactions note the customers whose
 // show they change, and invalidate exactly those once committed; one that
 // changes a subscription it did not read first invalidates everything.
+// A new primitive that writes what ShowParts reads must be noted by
+// recordingTx, or the cache would keep what it changed.
 type CachedNetflix struct {
 	netflix.Engine
 	Parts ShowReader
@@ -106,6 +108,8 @@ type CachedNetflix struct {
 	Watch Watch // nil: no other process writes
 }
 
+// LatestSubscription answers from the customer's cached ShowParts, read
+// first when missing, with the lookback window applied to them.
 func (c *CachedNetflix) LatestSubscription(ctx context.Context, operatorID int64, customer string, redeemedSince time.Time) (netflix.SubscriptionView, error) {
 	if c.Watch != nil && !c.Watch.Fresh(ctx, c.Cache) {
 		return c.Engine.LatestSubscription(ctx, operatorID, customer, redeemedSince)
