@@ -16,6 +16,8 @@ type storageMetrics struct {
 	busListening   prometheus.Gauge
 	busReconnects  prometheus.Counter
 	pools          *poolCollector
+	cacheRequests  *prometheus.CounterVec
+	cacheEvictions *prometheus.CounterVec
 
 	registry   *prometheus.Registry
 	commitOnce *sync.Once
@@ -52,6 +54,14 @@ func newStorageMetrics(reg *prometheus.Registry) storageMetrics {
 			waited: prometheus.NewDesc(namespace+"_db_pool_wait_seconds_total",
 				"Time queries spent waiting for a free connection of the pool.", []string{"pool"}, nil),
 		},
+		cacheRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "readcache", Name: "requests_total",
+			Help: "Reads a store's read cache answered (result=hit) or passed to the database (result=miss), by cache.",
+		}, []string{"cache", "result"}),
+		cacheEvictions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "readcache", Name: "evictions_total",
+			Help: "Values a read cache dropped to stay within its bounds (not invalidations), by cache.",
+		}, []string{"cache"}),
 		registry:   reg,
 		commitOnce: new(sync.Once),
 		busOnce:    new(sync.Once),
@@ -59,7 +69,24 @@ func newStorageMetrics(reg *prometheus.Registry) storageMetrics {
 }
 
 func (s storageMetrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{s.pools}
+	return []prometheus.Collector{s.pools, s.cacheRequests, s.cacheEvictions}
+}
+
+// ReadCacheObserver counts one read cache's hits, misses and evictions
+// (a readcache.Observer).
+type ReadCacheObserver struct{ hits, misses, evictions prometheus.Counter }
+
+func (o ReadCacheObserver) Hit()     { o.hits.Inc() }
+func (o ReadCacheObserver) Miss()    { o.misses.Inc() }
+func (o ReadCacheObserver) Evicted() { o.evictions.Inc() }
+
+// ReadCache returns the observer of the read cache named name.
+func (s storageMetrics) ReadCache(name string) ReadCacheObserver {
+	return ReadCacheObserver{
+		hits:      s.cacheRequests.WithLabelValues(name, "hit"),
+		misses:    s.cacheRequests.WithLabelValues(name, "miss"),
+		evictions: s.cacheEvictions.WithLabelValues(name),
+	}
 }
 
 // GroupCommits registers the group commit's metrics and returns what

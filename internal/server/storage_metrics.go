@@ -5,13 +5,15 @@ import (
 
 	"carebridge/internal/metrics"
 	"carebridge/internal/postgres"
+	"carebridge/internal/readcache"
 	"carebridge/internal/sqlite"
 )
 
-// instrumentSQLite reports the group commit and both connection pools of
-// a SQLite database.
+// instrumentSQLite reports the group commit, both connection pools and
+// the read caches of a SQLite database.
 func instrumentSQLite(db *sqlite.DB, m *metrics.Metrics) {
 	db.ObserveCommits(m.GroupCommits())
+	db.ObserveReadCaches(func(name string) readcache.Observer { return m.ReadCache(name) })
 	m.WatchPools(func() []metrics.PoolStats {
 		reader, writer := db.PoolStats()
 		return []metrics.PoolStats{sqlPool("sqlite_reader", reader), sqlPool("sqlite_writer", writer)}

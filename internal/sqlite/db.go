@@ -44,6 +44,13 @@ type DB struct {
 	// connection to commit them (see writeTx).
 	commits        committer
 	commitObserver atomic.Pointer[func(writes int, elapsed time.Duration)]
+
+	// The read caches, shared by the stores on this database, each with
+	// what tells it of other processes' writes.
+	showCache *storage.ShowCache
+	showWatch *versionWatch
+	ocpCaches storage.OCPCaches
+	ocpWatch  *versionWatch
 }
 
 // readStmt returns the reader pool's prepared statement for query.
@@ -130,7 +137,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	read.SetMaxIdleConns(n)
 	read.SetConnMaxIdleTime(5 * time.Minute)
 
-	db := &DB{Path: path, write: write, read: read}
+	db := &DB{Path: path, write: write, read: read,
+		showCache: storage.NewShowCache(showCacheEntries, showCacheBytes),
+		ocpCaches: storage.NewOCPCaches(ocpCacheEntries, ocpCacheBytes)}
+	db.showWatch = &versionWatch{db: db, now: time.Now}
+	db.ocpWatch = &versionWatch{db: db, now: time.Now}
 	db.startCommitter()
 	// The writer connects first so that WAL mode is set before any reader
 	// opens the file. Switching a new file to WAL needs an exclusive lock

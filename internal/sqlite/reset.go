@@ -9,9 +9,12 @@ import (
 )
 
 // FactoryReset wipes the plugins' data as the reset package decides, on
-// this database.
+// this database, and then empties the read caches.
 func (db *DB) FactoryReset(ctx context.Context, actor string, at time.Time, callsigns []string) error {
-	return reset.New(resetEngine{db}).FactoryReset(ctx, actor, at, callsigns)
+	err := reset.New(resetEngine{db}).FactoryReset(ctx, actor, at, callsigns)
+	db.showCache.Clear()
+	db.ocpCaches.Clear()
+	return err
 }
 
 // resetEngine is reset.Engine on SQLite.

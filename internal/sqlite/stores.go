@@ -4,6 +4,7 @@ import (
 	"carebridge/internal/idempotency"
 	"carebridge/internal/netflix"
 	"carebridge/internal/ocp"
+	"carebridge/internal/readcache"
 	"carebridge/internal/storage"
 	"carebridge/internal/webhook"
 )
@@ -34,10 +35,20 @@ type NetflixEngine struct {
 	db *DB
 }
 
-// NewNetflixStore returns the Netflix plugin's store on db: this engine
-// under the domain's rules.
+// NewNetflixStore returns the Netflix plugin's store on db: this engine,
+// its subscriptions/show read through the database's cache, under the
+// domain's rules.
 func NewNetflixStore(db *DB) *netflix.Records {
-	return netflix.NewRecords(&NetflixEngine{NetflixQueries: storage.NetflixQueries{DB: sharedDB{db}}, db: db})
+	e := &NetflixEngine{NetflixQueries: storage.NetflixQueries{DB: sharedDB{db}}, db: db}
+	return netflix.NewRecords(&storage.CachedNetflix{Engine: e, Parts: e, Cache: db.showCache, Watch: db.showWatch})
+}
+
+// ObserveReadCaches makes the database's read caches report to the
+// observer observe returns for each cache's name.
+func (db *DB) ObserveReadCaches(observe func(name string) readcache.Observer) {
+	db.showCache.Observe(observe("subscriptions"))
+	db.ocpCaches.Profiles.Observe(observe("ocp_profiles"))
+	db.ocpCaches.Grants.Observe(observe("ocp_grants"))
 }
 
 var _ netflix.Engine = (*NetflixEngine)(nil)
@@ -50,10 +61,12 @@ type OCPEngine struct {
 	db *DB
 }
 
-// NewOCPStore returns the OCP plugin's store on db: this engine under the
+// NewOCPStore returns the OCP plugin's store on db: this engine, its
+// profile and grant reads through the database's caches, under the
 // domain's rules.
 func NewOCPStore(db *DB) *ocp.Records {
-	return ocp.NewRecords(&OCPEngine{OCPQueries: storage.OCPQueries{DB: sharedDB{db}}, db: db})
+	e := &OCPEngine{OCPQueries: storage.OCPQueries{DB: sharedDB{db}}, db: db}
+	return ocp.NewRecords(&storage.CachedOCP{Engine: e, Caches: db.ocpCaches, Watch: db.ocpWatch})
 }
 
 var _ ocp.Engine = (*OCPEngine)(nil)
