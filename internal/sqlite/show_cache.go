@@ -18,10 +18,10 @@ import (
 // bounds, and how long a write by another process (the CLI on the same
 // file) may go unseen by a cached read.
 const (
-	showCacheEntries  = 100_000
-	showCacheBytes    = 64 << 20
-	ocpCacheEntries   = 100_000
-	ocpCacheBytes     = 64 << 20
+	showCacheEntries  = 20_000
+	showCacheBytes    = 16 << 20
+	ocpCacheEntries   = 20_000
+	ocpCacheBytes     = 16 << 20
 	externalWriteSeen = 100 * time.Millisecond
 )
 
