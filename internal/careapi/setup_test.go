@@ -31,26 +31,10 @@ const challenge = `Bearer realm="carebridge care"`
 
 var tokenRE = regexp.MustCompile(`^[0-9A-F]{32}$`)
 
-// engines are the databases every scenario runs on: a SQLite file, and a
-// schema of the PostgreSQL test database when testdb.PostgresEnv names
-// one (skipped, visibly, otherwise).
-var engines = []struct {
-	name string
-	db   func(testing.TB) string
-}{
-	{"sqlite", testdb.SQLitePath},
-	{"postgres", testdb.PostgresURL},
-}
-
 // onEngines runs f on a server of its own for each engine, side by side.
 func onEngines(t *testing.T, f func(t *testing.T, e *env)) {
 	t.Helper()
-	for _, eng := range engines {
-		t.Run(eng.name, func(t *testing.T) {
-			t.Parallel()
-			f(t, setup(t, eng.db(t)))
-		})
-	}
+	testdb.Each(t, func(t *testing.T, db string) { f(t, setup(t, db)) })
 }
 
 // env is a real server on a real database, loaded with the demo data.

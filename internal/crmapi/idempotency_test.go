@@ -25,26 +25,10 @@ import (
 	"carebridge/internal/testserver"
 )
 
-// engines are the databases the idempotency scenarios run on: a SQLite
-// file, and a schema of the PostgreSQL test database when testdb.PostgresEnv
-// names one (skipped, visibly, otherwise).
-var engines = []struct {
-	name string
-	db   func(testing.TB) string
-}{
-	{"sqlite", testdb.SQLitePath},
-	{"postgres", testdb.PostgresURL},
-}
-
 // onEngines runs f on a server of its own for each engine, side by side.
 func onEngines(t *testing.T, f func(t *testing.T, e *env)) {
 	t.Helper()
-	for _, eng := range engines {
-		t.Run(eng.name, func(t *testing.T) {
-			t.Parallel()
-			f(t, setupOn(t, eng.db(t)))
-		})
-	}
+	testdb.Each(t, func(t *testing.T, db string) { f(t, setupOn(t, db)) })
 }
 
 // request is a POST of body; key and bearer are sent when not "".

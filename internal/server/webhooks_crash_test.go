@@ -13,6 +13,7 @@ import (
 	"carebridge/examples/webhookreceiver"
 	"carebridge/internal/netflix"
 	"carebridge/internal/server"
+	"carebridge/internal/testdb"
 	"carebridge/internal/testserver"
 	"carebridge/internal/webhook"
 )
@@ -38,7 +39,7 @@ func TestWebhookChild(t *testing.T) {
 // database, the event is delivered.
 func TestWebhooksSurviveAKill(t *testing.T) {
 	t.Parallel()
-	eachEngine(t, func(t *testing.T, db string) {
+	testdb.Each(t, func(t *testing.T, db string) {
 		setup := testserver.NewOn(t, db, server.Config{})
 		op := setup.LoadDemo(t, time.Now())
 		secret, err := webhook.NewSecret()

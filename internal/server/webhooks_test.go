@@ -24,13 +24,6 @@ import (
 	"carebridge/internal/webhook"
 )
 
-// eachEngine runs test on a fresh SQLite file and a fresh PostgreSQL
-// schema.
-func eachEngine(t *testing.T, test func(t *testing.T, db string)) {
-	t.Run("SQLite", func(t *testing.T) { t.Parallel(); test(t, testdb.SQLitePath(t)) })
-	t.Run("PostgreSQL", func(t *testing.T) { t.Parallel(); test(t, testdb.PostgresURL(t)) })
-}
-
 // hookWait bounds how long a test waits for deliveries; it is not what
 // they should take, which is milliseconds.
 const hookWait = 20 * time.Second
@@ -226,7 +219,7 @@ func eventData(t *testing.T, e webhookreceiver.Event) map[string]any {
 // never see it.
 func TestWebhooksDeliverSignedEvents(t *testing.T) {
 	t.Parallel()
-	eachEngine(t, func(t *testing.T, db string) {
+	testdb.Each(t, func(t *testing.T, db string) {
 		h := startHookServer(t, db, testserver.NewClock(time.Now().UTC().Truncate(time.Second)), true)
 		ctx := context.Background()
 		mine, subsOnly, theirs := newReceiver(t), newReceiver(t), newReceiver(t)
@@ -330,7 +323,7 @@ func jsonInt(n int64) string { b, _ := json.Marshal(n); return string(b) }
 // earlier one to be delivered.
 func TestWebhooksReceiverDown(t *testing.T) {
 	t.Parallel()
-	eachEngine(t, func(t *testing.T, db string) {
+	testdb.Each(t, func(t *testing.T, db string) {
 		clk := testserver.NewClock(time.Now().UTC().Truncate(time.Second))
 		h := startHookServer(t, db, clk, true)
 		r := newReceiver(t)

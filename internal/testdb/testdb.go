@@ -70,3 +70,11 @@ func WithParam(tb testing.TB, raw, key, value string) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+// Each runs test once per engine, side by side: on a SQLite file, and on a
+// fresh PostgreSQL schema (skipped, visibly, without PostgresEnv).
+func Each(t *testing.T, test func(t *testing.T, db string)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { t.Parallel(); test(t, SQLitePath(t)) })
+	t.Run("postgres", func(t *testing.T) { t.Parallel(); test(t, PostgresURL(t)) })
+}
